@@ -1,0 +1,58 @@
+# Aftercare: two commands do all the set-up.
+#   make run   the portal with demo data on the embedded default (SQLite, filesystem broker, console email)
+#   make test  the whole suite against PostgreSQL and Redis on localhost
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+
+.PHONY: run test lint fmt services migrate seed worker clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	@touch $@ $(VENV)/.installed
+
+# --- make run -------------------------------------------------------------------
+RUN_ENV := DJANGO_DEBUG=true AFTERCARE_SITE_URL=http://localhost:$(PORT)
+
+run: $(VENV)/.installed
+	@$(RUN_ENV) $(BIN)/python manage.py migrate --noinput -v 0
+	@$(RUN_ENV) $(BIN)/python manage.py seed_demo
+	@echo ""
+	@echo "Aftercare is starting on http://localhost:$(PORT)/  (Ctrl-C stops the web server, worker and beat)"
+	@echo ""
+	@bash -c 'trap "kill 0" EXIT; \
+	  $(RUN_ENV) $(BIN)/celery -A portal worker -B --loglevel=INFO --concurrency=1 --without-gossip --without-mingle & \
+	  $(RUN_ENV) $(BIN)/python manage.py runserver 0.0.0.0:$(PORT) & \
+	  wait -n'
+
+# --- make test ------------------------------------------------------------------
+TEST_ENV := DJANGO_SETTINGS_MODULE=portal.settings_test
+
+services:
+	@bash .ci/services
+
+test: $(VENV)/.installed-dev services
+	$(BIN)/pip check
+	$(BIN)/ruff check .
+	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf var/ staticfiles/ .pytest_cache/

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LabsConfig(AppConfig):
+    name = "labs"
+    verbose_name = "Labs"

@@ -1,0 +1,191 @@
+"""The patient's record: profile and health factors, procedure, care team, diary.
+
+Clinical rows are never destroyed: foreign keys to them are PROTECT, and a diary
+entry made by mistake is marked "entered in error", not deleted.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+
+
+class Patient(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="patient")
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=8, choices=Sex.choices)
+    # Health factors: the pain-plan inputs of CLINICAL.md section 5 (API.md "health").
+    allergies = models.JSONField(default=list, blank=True)  # subset of ["acetaminophen", "aspirin", "nsaid"]
+    kidney_disease = models.BooleanField(default=False)
+    liver_disease = models.BooleanField(default=False)
+    heavy_alcohol = models.BooleanField(default=False)
+    ulcer_or_gi_bleed = models.BooleanField(default=False)
+    anticoagulant = models.BooleanField(default=False)
+    warfarin = models.BooleanField(default=False)
+    steroid = models.BooleanField(default=False)
+    diuretic = models.BooleanField(default=False)
+    high_blood_pressure = models.BooleanField(default=False)
+    heart_disease_or_stroke = models.BooleanField(default=False)
+    asthma = models.BooleanField(default=False)
+    pregnancy_weeks = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(45)])
+    breastfeeding = models.BooleanField(default=False)
+    fluid_restriction = models.BooleanField(default=False)
+    arrhythmia_or_seizure = models.BooleanField(default=False)
+    preferences = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["user__last_name", "user__first_name"]
+
+    def __str__(self) -> str:
+        return f"Patient #{self.pk}"
+
+    @property
+    def name(self) -> str:
+        return self.user.get_full_name() or self.user.email
+
+
+class NeedleType(models.TextChoices):
+    ATRAUMATIC = "atraumatic", "Atraumatic (pencil-point)"
+    CUTTING = "cutting", "Cutting (Quincke)"
+
+
+class Procedure(models.Model):
+    """A lumbar puncture. "Day N" counts from the latest one's ``performed_at``."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="procedures")
+    performed_at = models.DateTimeField()
+    needle_type = models.CharField(max_length=16, choices=NeedleType.choices)
+    needle_gauge = models.PositiveSmallIntegerField(validators=[MinValueValidator(18), MaxValueValidator(29)])
+    passes = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(20)])
+    performed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-performed_at"]
+        indexes = [models.Index(fields=["patient", "-performed_at"], name="procedure_patient_latest")]
+
+    def __str__(self) -> str:
+        return f"Procedure #{self.pk}"
+
+
+class CareTeamGrant(models.Model):
+    """The patient's choice of a clinician. Access exists while ``revoked_at`` is null."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="care_team_grants")
+    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="care_team_grants")
+    granted_at = models.DateTimeField(default=timezone.now)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-granted_at"]
+        constraints = [
+            # One active grant per patient and clinician; history rows stay.
+            models.UniqueConstraint(
+                fields=["patient", "clinician"], condition=Q(revoked_at__isnull=True), name="one_active_grant"
+            ),
+        ]
+        indexes = [
+            # The access check of every clinician request: active grants of one clinician.
+            models.Index(fields=["clinician", "patient"], condition=Q(revoked_at__isnull=True), name="grant_active"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Grant #{self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class SymptomEntry(models.Model):
+    """One diary entry (CLINICAL.md section 1). Temperature is stored in °C."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="symptom_entries")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+    back_pain = models.PositiveSmallIntegerField(validators=[MaxValueValidator(10)])
+    headache = models.PositiveSmallIntegerField(validators=[MaxValueValidator(10)])
+    # Two decimals so that 100.4 °F is exactly 38.00 °C: the fever boundary holds.
+    temperature_c = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(34), MaxValueValidator(43)],
+    )
+    positional_headache = models.BooleanField(default=False)
+    radiating_leg_pain = models.BooleanField(default=False)
+    numbness = models.BooleanField(default=False)
+    leg_weakness = models.BooleanField(default=False)
+    bladder_bowel_change = models.BooleanField(default=False)
+    site_redness = models.BooleanField(default=False)
+    site_drainage = models.BooleanField(default=False)
+    neck_stiffness = models.BooleanField(default=False)
+    confusion = models.BooleanField(default=False)
+    vomiting = models.BooleanField(default=False)
+    vision_change = models.BooleanField(default=False)
+    took_fever_reducer = models.BooleanField(default=False)
+    notes = models.TextField(blank=True, max_length=2000)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # "Entered in error" instead of delete: the row stays, out of trends and rules.
+    entered_in_error_at = models.DateTimeField(null=True, blank=True)
+    entered_in_error_reason = models.CharField(max_length=200, blank=True)
+
+    YES_NO_FIELDS = (
+        "positional_headache",
+        "radiating_leg_pain",
+        "numbness",
+        "leg_weakness",
+        "bladder_bowel_change",
+        "site_redness",
+        "site_drainage",
+        "neck_stiffness",
+        "confusion",
+        "vomiting",
+        "vision_change",
+        "took_fever_reducer",
+    )
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        verbose_name_plural = "symptom entries"
+        constraints = [
+            models.CheckConstraint(condition=Q(back_pain__lte=10), name="entry_back_pain_0_10"),
+            models.CheckConstraint(condition=Q(headache__lte=10), name="entry_headache_0_10"),
+            models.CheckConstraint(
+                condition=Q(temperature_c__isnull=True) | Q(temperature_c__gte=34, temperature_c__lte=43),
+                name="entry_temperature_34_43",
+            ),
+        ]
+        indexes = [
+            # History, trend and the rules' look-back: one patient's entries by time.
+            models.Index(fields=["patient", "-recorded_at"], name="entry_patient_recorded"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Entry #{self.pk}"
+
+    @property
+    def is_entered_in_error(self) -> bool:
+        return self.entered_in_error_at is not None

@@ -1,0 +1,115 @@
+"""Accounts in Django admin: list and filter by role, invite, deactivate, reset MFA.
+
+Admins never see health data here: users only, no patient record fields.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import path
+
+from portal.accounts import services
+from portal.accounts.forms import InviteClinicianForm
+from portal.accounts.models import Invitation, Role, User
+
+
+@admin.register(User)
+class UserAdmin(admin.ModelAdmin):
+    list_display = ["email", "first_name", "last_name", "role", "specialty", "is_active", "last_login"]
+    list_filter = ["role", "specialty", "is_active", "is_staff"]
+    search_fields = ["email", "first_name", "last_name"]
+    ordering = ["last_name", "first_name"]
+    fields = [
+        "email",
+        "first_name",
+        "last_name",
+        "role",
+        "specialty",
+        "display_units",
+        "time_zone",
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        "groups",
+        "last_login",
+        "date_joined",
+    ]
+    readonly_fields = ["last_login", "date_joined"]
+    filter_horizontal = ["groups"]
+    actions = ["deactivate_users", "reset_users_mfa", "resend_invitation"]
+    change_list_template = "admin/accounts/user/change_list.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "invite-clinician/", self.admin_site.admin_view(self.invite_clinician_view), name="accounts_user_invite"
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Accounts are deactivated, never deleted: clinical rows point at them.
+        return False
+
+    def invite_clinician_view(self, request):
+        form = InviteClinicianForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                user, _ = services.invite_user(
+                    email=data["email"],
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    role=Role.CLINICIAN,
+                    specialty=data["specialty"],
+                    invited_by=request.user,
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                self.message_user(request, f"Invitation sent to {user.email}.", messages.SUCCESS)
+                return redirect("admin:accounts_user_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": "Invite a clinician",
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/accounts/user/invite_clinician.html", context)
+
+    @admin.action(description="Deactivate selected users")
+    def deactivate_users(self, request, queryset):
+        count = 0
+        for user in queryset.exclude(pk=request.user.pk):
+            services.deactivate_user(user=user, actor=request.user)
+            count += 1
+        self.message_user(request, f"{count} user(s) deactivated.", messages.SUCCESS)
+
+    @admin.action(description="Reset two-factor authentication (user must enrol again)")
+    def reset_users_mfa(self, request, queryset):
+        for user in queryset:
+            services.reset_mfa(user=user, actor=request.user)
+        self.message_user(request, f"Two-factor authentication reset for {queryset.count()} user(s).", messages.SUCCESS)
+
+    @admin.action(description="Send a new invitation link")
+    def resend_invitation(self, request, queryset):
+        count = 0
+        for user in queryset.filter(is_active=True):
+            if not user.has_usable_password():
+                services.reissue_invitation(user=user, invited_by=request.user)
+                count += 1
+        self.message_user(request, f"{count} invitation(s) sent (users who already set a password are skipped).")
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["user", "invited_by", "created_at", "expires_at", "used_at", "revoked_at"]
+    list_select_related = ["user", "invited_by"]
+    readonly_fields = ["user", "invited_by", "created_at", "expires_at", "used_at", "revoked_at"]
+    exclude = ["token_hash"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -1,0 +1,71 @@
+"""Account endpoints: ``/api/v1/me`` and invitation acceptance."""
+
+from __future__ import annotations
+
+from allauth.mfa.utils import is_mfa_enabled
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal.accounts import services
+from portal.accounts.models import DisplayUnits, Role
+from portal.api import DetailSerializer
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    email = serializers.EmailField(read_only=True)
+    first_name = serializers.CharField(read_only=True)
+    last_name = serializers.CharField(read_only=True)
+    role = serializers.ChoiceField(choices=Role.choices, read_only=True)
+    specialty = serializers.CharField(read_only=True)
+    display_units = serializers.ChoiceField(choices=DisplayUnits.choices)
+    time_zone = serializers.CharField(max_length=64)
+    patient_id = serializers.SerializerMethodField()
+    mfa_enabled = serializers.SerializerMethodField()
+
+    def get_patient_id(self, user) -> int | None:
+        patient = getattr(user, "patient", None)
+        return patient.pk if patient is not None else None
+
+    def get_mfa_enabled(self, user) -> bool:
+        return is_mfa_enabled(user)
+
+
+class MeView(APIView):
+    """The signed-in user. Needs no MFA: it carries no health data."""
+
+    health_data = False
+
+    @extend_schema(responses=MeSerializer)
+    def get(self, request):
+        return Response(MeSerializer(request.user).data)
+
+    @extend_schema(request=MeSerializer, responses=MeSerializer)
+    def patch(self, request):
+        serializer = MeSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = services.update_account_settings(user=request.user, **serializer.validated_data)
+        return Response(MeSerializer(user).data)
+
+
+class AcceptInvitationSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200)
+    password = serializers.CharField(max_length=200, write_only=True, trim_whitespace=False)
+
+
+class AcceptInvitationView(APIView):
+    """Set a password from an invitation token; the token is spent."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    health_data = False
+
+    @extend_schema(request=AcceptInvitationSerializer, responses=DetailSerializer)
+    def post(self, request):
+        serializer = AcceptInvitationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.accept_invitation(**serializer.validated_data)
+        return Response({"detail": "Your password is set. You can sign in now.", "email": user.email})

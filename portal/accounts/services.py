@@ -1,0 +1,155 @@
+"""Account writes: invitations and their acceptance, settings, MFA reset."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.accounts.models import Invitation, Role, User
+from portal.audit.services import record_audit
+
+INVITATION_LIFETIME = timedelta(days=7)
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_link(token: str) -> str:
+    return f"{settings.AFTERCARE_SITE_URL}{reverse('invitation_accept', args=[token])}"
+
+
+@transaction.atomic
+def invite_user(
+    *,
+    email: str,
+    first_name: str,
+    last_name: str,
+    role: str,
+    specialty: str = "",
+    invited_by: User | None = None,
+) -> tuple[User, str]:
+    """Create an account without a usable password and email it a one-time link.
+
+    Returns the user and the raw token (only the email carries it; the database
+    keeps its hash). The email is sent after commit, so a rolled-back enrolment
+    never invites anyone.
+    """
+    email = User.objects.normalize_email(email).strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": ["An account with this email address already exists."]})
+    if role == Role.CLINICIAN and not specialty:
+        raise ValidationError({"specialty": ["A clinician needs a specialty."]})
+    user = User(
+        email=email,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        role=role,
+        specialty=specialty if role == Role.CLINICIAN else "",
+        is_staff=role == Role.ADMIN,
+    )
+    user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    token = reissue_invitation(user=user, invited_by=invited_by)
+    return user, token
+
+
+@transaction.atomic
+def reissue_invitation(*, user: User, invited_by: User | None = None) -> str:
+    """A fresh one-time link; earlier unused links for the user stop working."""
+    now = timezone.now()
+    Invitation.objects.filter(user=user, used_at=None, revoked_at=None).update(revoked_at=now)
+    token = secrets.token_urlsafe(32)
+    Invitation.objects.create(
+        user=user,
+        token_hash=_hash_token(token),
+        invited_by=invited_by,
+        created_at=now,
+        expires_at=now + INVITATION_LIFETIME,
+    )
+    link = invitation_link(token)
+    context = {"user": user, "link": link, "days": INVITATION_LIFETIME.days}
+    subject = "You are invited to Aftercare"
+    body = render_to_string("accounts/email/invitation.txt", context)
+    # The email carries the link and the person's own first name, no health data.
+    transaction.on_commit(lambda: send_mail(subject, body, None, [user.email]))
+    return token
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    """The usable invitation for a token, or None (unknown, used, expired or revoked alike)."""
+    if not token or len(token) > 200:
+        return None
+    invitation = Invitation.objects.select_related("user").filter(token_hash=_hash_token(token)).first()
+    if invitation is None or not invitation.is_usable or not invitation.user.is_active:
+        return None
+    return invitation
+
+
+@transaction.atomic
+def accept_invitation(*, token: str, password: str) -> User:
+    """Set the password and prove the email address; the token is spent.
+
+    Raises ValidationError with ``token`` or ``password`` as the field.
+    """
+    invitation = invitation_for_token(token)
+    if invitation is None:
+        raise ValidationError({"token": ["This invitation link is invalid, expired or already used."]})
+    # Lock the invitation so two simultaneous accepts cannot both succeed.
+    invitation = Invitation.objects.select_for_update().select_related("user").get(pk=invitation.pk)
+    if not invitation.is_usable:
+        raise ValidationError({"token": ["This invitation link is invalid, expired or already used."]})
+    user = invitation.user
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"password": list(exc.messages)}) from exc
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    invitation.used_at = timezone.now()
+    invitation.save(update_fields=["used_at"])
+    # Accepting the emailed link proves the address: allauth requires a verified
+    # address before TOTP can be set up.
+    EmailAddress.objects.filter(user=user).exclude(email__iexact=user.email).update(primary=False)
+    EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
+    record_audit(actor=user, action="invitation.accepted", obj=user)
+    return user
+
+
+@transaction.atomic
+def update_account_settings(*, user: User, display_units: str | None = None, time_zone: str | None = None) -> User:
+    if display_units is not None:
+        user.display_units = display_units
+    if time_zone is not None:
+        user.time_zone = time_zone
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["display_units", "time_zone"])
+    return user
+
+
+@transaction.atomic
+def reset_mfa(*, user: User, actor: User) -> int:
+    """Remove a user's authenticators (lost phone); they must enrol again."""
+    deleted, _ = Authenticator.objects.filter(user=user).delete()
+    record_audit(actor=actor, action="mfa.reset", obj=user)
+    return deleted
+
+
+@transaction.atomic
+def deactivate_user(*, user: User, actor: User) -> None:
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    record_audit(actor=actor, action="account.deactivated", obj=user)

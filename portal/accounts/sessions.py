@@ -1,0 +1,34 @@
+"""Session lifetime: idle timeout per role and a 12-hour absolute limit.
+
+Used by the browser middleware and by the API's session-token authentication,
+so both front ends expire the same way.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+
+STARTED = "aftercare_session_started"
+LAST_SEEN = "aftercare_session_last_seen"
+
+
+def session_is_fresh(session, role: str, *, now: float | None = None) -> bool:
+    """Check and refresh a session's timestamps; False means it has expired."""
+    now = time.time() if now is None else now
+    started = session.get(STARTED)
+    last_seen = session.get(LAST_SEEN)
+    if started is None:
+        session[STARTED] = now
+        session[LAST_SEEN] = now
+        return True
+    idle_limit = settings.AFTERCARE_SESSION_IDLE_SECONDS.get(role, 15 * 60)
+    if now - started > settings.AFTERCARE_SESSION_ABSOLUTE_SECONDS:
+        return False
+    if last_seen is not None and now - last_seen > idle_limit:
+        return False
+    # Write at most once a minute: every request touching the session row costs a write.
+    if last_seen is None or now - last_seen > 60:
+        session[LAST_SEEN] = now
+    return True

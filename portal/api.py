@@ -1,0 +1,59 @@
+"""API plumbing shared by every app: pagination and the error shapes of API.md."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, serializers
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def django_validation_error_as_drf(exc: DjangoValidationError) -> exceptions.ValidationError:
+    """A service's ValidationError as DRF's 400 shape: {"field": ["message"]}."""
+    if hasattr(exc, "error_dict"):
+        detail = {
+            ("non_field_errors" if field == "__all__" else field): [str(m) for m in messages]
+            for field, messages in exc.message_dict.items()
+        }
+    else:
+        detail = {"non_field_errors": [str(m) for m in exc.messages]}
+    return exceptions.ValidationError(detail)
+
+
+def exception_handler(exc, context):
+    """DRF's handler plus: service ValidationErrors become 400s with their fields;
+    a 403 carries its machine-readable ``code`` (``mfa_required``); a body that is
+    not valid JSON is a 400 under ``non_field_errors``. Nothing here echoes input."""
+    if isinstance(exc, DjangoValidationError):
+        exc = django_validation_error_as_drf(exc)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ParseError):
+        response.data = {"non_field_errors": [str(exc.detail)]}
+    elif isinstance(exc, exceptions.PermissionDenied) and isinstance(response.data, dict):
+        codes = exc.get_codes()
+        if isinstance(codes, str):
+            response.data["code"] = codes
+    return response
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+def detail(message: str, status: int = 200) -> Response:
+    return Response({"detail": message}, status=status)

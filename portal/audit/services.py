@@ -1,0 +1,56 @@
+"""The one helper every app calls to write an audit event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.http import HttpRequest
+
+from portal.audit.models import AuditEvent
+
+
+def _client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    # Behind the production proxy the client is the first X-Forwarded-For entry.
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    candidate = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
+    return candidate or None
+
+
+def record_audit(
+    *,
+    actor: Any,
+    action: str,
+    patient_id: int | None = None,
+    obj: models.Model | None = None,
+    request: HttpRequest | None = None,
+) -> AuditEvent:
+    """Append one event. ``obj`` names the object (type and id); never its content."""
+    actor = actor if getattr(actor, "is_authenticated", False) else None
+    return AuditEvent.objects.create(
+        actor=actor,
+        role=getattr(actor, "role", "") or "",
+        action=action,
+        patient_id=patient_id,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        ip=_client_ip(request),
+    )
+
+
+def audit_read(
+    *,
+    user: Any,
+    patient_id: int,
+    obj: models.Model | None = None,
+    request: HttpRequest | None = None,
+    action: str = "patient.read",
+) -> AuditEvent | None:
+    """Record a read of health data, unless the reader is the patient themselves."""
+    # ``user.patient`` is the patients app's one-to-one; a missing one is an AttributeError.
+    own_patient = getattr(user, "patient", None)
+    if own_patient is not None and own_patient.pk == patient_id:
+        return None
+    return record_audit(actor=user, action=action, patient_id=patient_id, obj=obj, request=request)

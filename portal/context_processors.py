@@ -1,0 +1,42 @@
+"""Navigation per role, gathered from each app's ``nav.py`` (``nav_items(user)``),
+so apps add their pages without editing the base template."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from django.urls import NoReverseMatch, reverse
+
+NAV_APPS = ["portal", "patients", "messaging", "alerts", "labs"]
+
+
+def _app_nav(app: str, user) -> list[dict]:
+    try:
+        module = import_module(f"{app}.nav")
+    except ModuleNotFoundError:
+        return []
+    return list(module.nav_items(user))
+
+
+def navigation(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = []
+    for app in NAV_APPS:
+        for item in _app_nav(app, user):
+            try:
+                url = reverse(item["url_name"], args=item.get("args", ()))
+            except NoReverseMatch:
+                continue
+            items.append(
+                {
+                    "label": item["label"],
+                    "url": url,
+                    "order": item.get("order", 50),
+                    "badge": item.get("badge"),
+                    "active": request.path == url or (url != "/" and request.path.startswith(url)),
+                }
+            )
+    items.sort(key=lambda item: item["order"])
+    return {"nav_items": items}

@@ -1,0 +1,78 @@
+"""Demo clinic accounts for ``seed_demo``. Idempotent: run it as often as you like.
+
+Each app adds its own demo data in ``<app>/demo.py`` with ``seed(accounts)``;
+the command calls them in dependency order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+
+from portal.accounts.models import Role, Specialty, User
+
+DEMO_PASSWORD = "aftercare-demo-2026"  # noqa: S105 -- demo accounts only, printed by seed_demo
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    key: str
+    email: str
+    first_name: str
+    last_name: str
+    role: str
+    specialty: str = ""
+    display_units: str = "C"
+    time_zone: str = "Europe/London"
+
+
+DEMO_PEOPLE = [
+    DemoPerson("admin", "admin@aftercare.example", "Alex", "Admin", Role.ADMIN),
+    DemoPerson("neurologist", "neurologist@aftercare.example", "Nora", "Quinn", Role.CLINICIAN, Specialty.NEUROLOGY),
+    DemoPerson(
+        "anesthesiologist",
+        "anesthesiologist@aftercare.example",
+        "Aaron",
+        "Patel",
+        Role.CLINICIAN,
+        Specialty.ANESTHESIOLOGY,
+    ),
+    DemoPerson(
+        "patient",
+        "patient@aftercare.example",
+        "Pat",
+        "Rivera",
+        Role.PATIENT,
+        display_units="F",
+        time_zone="America/New_York",
+    ),
+    DemoPerson("recovering_patient", "sam@aftercare.example", "Sam", "Okafor", Role.PATIENT),
+]
+
+
+@transaction.atomic
+def seed_accounts() -> dict[str, User]:
+    accounts: dict[str, User] = {}
+    for person in DEMO_PEOPLE:
+        user, created = User.objects.get_or_create(
+            email=person.email,
+            defaults={
+                "first_name": person.first_name,
+                "last_name": person.last_name,
+                "role": person.role,
+                "specialty": person.specialty,
+                "display_units": person.display_units,
+                "time_zone": person.time_zone,
+                "is_staff": person.role == Role.ADMIN,
+                "is_superuser": person.role == Role.ADMIN,
+            },
+        )
+        if created:
+            # Demo only: real accounts are invited and choose their own password.
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
+        accounts[person.key] = user
+    return accounts

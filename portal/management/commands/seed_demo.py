@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from importlib import import_module
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from portal.demo import DEMO_PASSWORD, DEMO_PEOPLE, seed_accounts
+
+# Dependency order (DESIGN.md): each app's demo may use what the earlier ones made.
+DEMO_APPS = ["patients", "messaging", "alerts", "labs"]
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) the demo clinic and print how to sign in. Idempotent."
+
+    def handle(self, *args, **options):
+        accounts = seed_accounts()
+        for app in DEMO_APPS:
+            try:
+                module = import_module(f"{app}.demo")
+            except ModuleNotFoundError:
+                continue
+            module.seed(accounts)
+        site = settings.AFTERCARE_SITE_URL
+        self.stdout.write(self.style.SUCCESS("Demo clinic ready."))
+        self.stdout.write(f"Sign in at {site}/accounts/login/ with password {DEMO_PASSWORD!r} as:")
+        for person in DEMO_PEOPLE:
+            note = " (sets up TOTP on first sign-in)" if person.role in ("clinician", "admin") else ""
+            self.stdout.write(f"  {person.email:<40} {person.role}{note}")

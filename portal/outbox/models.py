@@ -1,0 +1,62 @@
+"""The notification outbox: one row per recipient, channel and event.
+
+A notification is written in the same transaction as what caused it (an alert,
+a message, a released lab report), so nothing depends on a worker being up. A
+worker claims due rows, sends outside the lock, and records the outcome: status,
+attempts, next attempt, last error. ``dedup_key`` is unique, so the same event
+can never queue the same email twice.
+
+The email text carries no health data: a fixed sentence per ``kind`` and a link.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications")
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.EMAIL)
+    # What kind of event: picks the fixed, PHI-free text ("alert", "alert_urgent",
+    # "message", "lab_released", "reminder", "escalation", ...).
+    kind = models.CharField(max_length=32)
+    # Unique per event, recipient and channel, e.g. "alert:17:user:4:email".
+    dedup_key = models.CharField(max_length=200, unique=True)
+    link = models.CharField(max_length=300, blank=True)  # a path on the portal, no health data
+    source_type = models.CharField(max_length=64, blank=True)
+    source_id = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # The delivery worker's claim query: due rows that are still pending.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="outbox_due_pending",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(fields=["source_type", "source_id"], name="outbox_source"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.recipient_id} ({self.status})"

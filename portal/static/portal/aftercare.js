@@ -1,0 +1,16 @@
+// Aftercare's small progressive enhancements. No inline scripts (CSP), no CDN.
+(function () {
+  "use strict";
+  // Show the value of each 0-10 slider next to it, for people who cannot see the thumb position.
+  function bindRangeOutputs(root) {
+    root.querySelectorAll("input[type=range][data-output]").forEach(function (input) {
+      var output = document.getElementById(input.dataset.output);
+      if (!output) return;
+      var update = function () { output.textContent = input.value; };
+      input.addEventListener("input", update);
+      update();
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { bindRangeOutputs(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { bindRangeOutputs(event.target); });
+})();

@@ -1,0 +1,40 @@
+"""URL map. Each app has ``urls.py`` (pages) and ``api_urls.py`` (``/api/v1/``)."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from portal import views
+from portal.accounts import api as accounts_api
+from portal.accounts import views as accounts_views
+
+admin.site.site_header = "Aftercare administration"
+admin.site.site_title = "Aftercare admin"
+admin.site.login = views.admin_login_redirect  # one sign-in (allauth, rate-limited, MFA) for everyone
+
+api_v1 = [
+    path("me", accounts_api.MeView.as_view(), name="api_me"),
+    path("invitations/accept/", accounts_api.AcceptInvitationView.as_view(), name="api_invitation_accept"),
+    path("", include("patients.api_urls")),
+    path("", include("messaging.api_urls")),
+    path("", include("alerts.api_urls")),
+    path("", include("labs.api_urls")),
+]
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("settings/", accounts_views.account_settings, name="account_settings"),
+    path("invitations/<str:token>/", accounts_views.accept_invitation, name="invitation_accept"),
+    path("accounts/", include("allauth.urls")),
+    path("_allauth/", include("allauth.headless.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_redoc"),
+    path("healthz", views.healthz, name="healthz"),
+    path("", include("patients.urls")),
+    path("", include("messaging.urls")),
+    path("", include("alerts.urls")),
+    path("", include("labs.urls")),
+]

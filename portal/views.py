@@ -1,0 +1,44 @@
+"""Portal pages: the dashboard (panels from each app), health check, admin sign-in."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+DASHBOARD_APPS = ["patients", "messaging", "alerts", "labs"]
+
+
+def _panels(request) -> list:
+    """Each app may offer ``dashboard.panels(request) -> list[str]`` of rendered HTML."""
+    panels = []
+    for app in DASHBOARD_APPS:
+        try:
+            module = import_module(f"{app}.dashboard")
+        except ModuleNotFoundError:
+            continue
+        panels.extend(module.panels(request))
+    return panels
+
+
+@login_required
+def dashboard(request):
+    return render(request, "portal/dashboard.html", {"panels": _panels(request)})
+
+
+def healthz(request):
+    """Liveness for the load balancer and compose: the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+def admin_login_redirect(request, extra_context=None):
+    """The admin site signs in through allauth (rate limits, MFA) like everyone else."""
+    target = request.GET.get("next") or reverse("admin:index")
+    return HttpResponseRedirect(f"{reverse('account_login')}?{urlencode({'next': target})}")

@@ -1,0 +1,83 @@
+"""Persona fixtures shared by the whole suite.
+
+- ``patient`` and ``other_patient``: two patients, each with a procedure a day ago.
+- ``clinician``: on ``patient``'s care team, with TOTP set up.
+- ``clinician_without_mfa``: on ``patient``'s care team, no TOTP yet.
+- ``outsider_clinician``: MFA set up, on nobody's care team.
+- ``admin``: staff, MFA set up.
+``client_for(user)`` gives a signed-in Django test client (pages and API alike).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from rest_framework.test import APIClient
+
+from tests.factories import AdminFactory, CareTeamGrantFactory, ClinicianFactory, PatientFactory
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def patient(db):
+    return PatientFactory(user__email="patient.a@example.test", user__first_name="Avery")
+
+
+@pytest.fixture
+def other_patient(db):
+    return PatientFactory(user__email="patient.b@example.test", user__first_name="Blake")
+
+
+@pytest.fixture
+def clinician(db, patient):
+    user = ClinicianFactory(email="clinician@example.test")
+    CareTeamGrantFactory(patient=patient, clinician=user)
+    return user
+
+
+@pytest.fixture
+def clinician_without_mfa(db, patient):
+    user = ClinicianFactory(email="new.clinician@example.test", mfa=False)
+    CareTeamGrantFactory(patient=patient, clinician=user)
+    return user
+
+
+@pytest.fixture
+def outsider_clinician(db):
+    return ClinicianFactory(email="outsider@example.test")
+
+
+@pytest.fixture
+def anesthesiologist(db, patient):
+    user = ClinicianFactory(email="anesthesia@example.test", specialty="anesthesiology")
+    CareTeamGrantFactory(patient=patient, clinician=user)
+    return user
+
+
+@pytest.fixture
+def admin(db):
+    return AdminFactory(email="admin@example.test")
+
+
+@pytest.fixture
+def client_for(db):
+    """``client_for(user)``: an API-capable client signed in as ``user`` (session)."""
+
+    def make(user) -> APIClient:
+        client = APIClient()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def anon_client() -> Client:
+    return APIClient()

@@ -1,0 +1,100 @@
+"""factory_boy factories for the personas and the clinical rows."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import factory
+from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.utils import timezone
+
+from patients.models import CareTeamGrant, Patient, Procedure, SymptomEntry
+from portal.accounts.models import Role, Specialty, User
+
+TEST_PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.test")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    role = Role.PATIENT
+    time_zone = "UTC"
+
+    @factory.post_generation
+    def password(self, create, extracted, **kwargs):
+        self.set_password(extracted or TEST_PASSWORD)
+        if create:
+            self.save(update_fields=["password"])
+            EmailAddress.objects.get_or_create(
+                user=self, email=self.email, defaults={"verified": True, "primary": True}
+            )
+
+
+class ClinicianFactory(UserFactory):
+    role = Role.CLINICIAN
+    specialty = Specialty.NEUROLOGY
+
+    @factory.post_generation
+    def mfa(self, create, extracted, **kwargs):
+        """Clinicians have TOTP unless built with ``mfa=False``."""
+        if create and extracted is not False:
+            enable_totp(self)
+
+
+class AdminFactory(UserFactory):
+    role = Role.ADMIN
+    is_staff = True
+    is_superuser = True
+
+    @factory.post_generation
+    def mfa(self, create, extracted, **kwargs):
+        if create and extracted is not False:
+            enable_totp(self)
+
+
+def enable_totp(user: User) -> str:
+    """Activate TOTP for a user; returns the secret so a test can compute codes."""
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Patient
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory, role=Role.PATIENT)
+    date_of_birth = date(1980, 5, 17)
+    sex = "female"
+
+    @factory.post_generation
+    def procedure(self, create, extracted, **kwargs):
+        """A procedure one day ago unless ``procedure=False`` or a datetime is given."""
+        if create and extracted is not False:
+            performed_at = extracted if extracted is not None else timezone.now() - timedelta(days=1)
+            Procedure.objects.create(patient=self, performed_at=performed_at, needle_type="atraumatic", needle_gauge=22)
+
+
+class CareTeamGrantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CareTeamGrant
+
+    patient = factory.SubFactory(PatientFactory)
+    clinician = factory.SubFactory(ClinicianFactory)
+
+
+class SymptomEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SymptomEntry
+
+    patient = factory.SubFactory(PatientFactory)
+    recorded_at = factory.LazyFunction(timezone.now)
+    back_pain = 2
+    headache = 2
