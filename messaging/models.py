@@ -78,3 +78,113 @@ class InboxItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+
+class Thread(models.Model):
+    """A conversation about one patient, between the patient and their care team.
+
+    The subject is sealed like the bodies: patients write symptoms into subjects.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="threads")
+    subject_sealed = models.BinaryField()  # portal.crypto, context "thread:<pk>"
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_message_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-last_message_at", "-id"]
+        indexes = [
+            # A patient's threads, most recent first (patient page, chart panel).
+            models.Index(fields=["patient", "-last_message_at"], name="thread_patient_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Thread #{self.pk}"
+
+    @property
+    def seal_context(self) -> str:
+        return f"thread:{self.pk}"
+
+
+class Message(models.Model):
+    thread = models.ForeignKey(Thread, on_delete=models.PROTECT, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body_sealed = models.BinaryField()  # portal.crypto, context "message:<pk>"
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["thread", "created_at", "id"], name="message_thread_time")]
+
+    def __str__(self) -> str:
+        return f"Message #{self.pk}"
+
+    @property
+    def seal_context(self) -> str:
+        return f"message:{self.pk}"
+
+
+class Attachment(models.Model):
+    """An image or PDF on a message. Content and file name are sealed; the type was
+    detected from the content itself, never taken from the name or the browser."""
+
+    message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="attachments")
+    filename_sealed = models.BinaryField()  # context "attachment_name:<pk>"
+    content_sealed = models.BinaryField()  # context "attachment:<pk>"; never loaded by list queries
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()  # plaintext bytes
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Attachment #{self.pk}"
+
+    @property
+    def seal_context(self) -> str:
+        return f"attachment:{self.pk}"
+
+    @property
+    def filename_seal_context(self) -> str:
+        return f"attachment_name:{self.pk}"
+
+
+class MessageRead(models.Model):
+    """A read receipt: this participant had this message on screen at ``read_at``."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["read_at", "id"]
+        constraints = [
+            # One receipt per reader; its (message, user) index answers "unread for me".
+            models.UniqueConstraint(fields=["message", "user"], name="one_read_per_message_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Read of message #{self.message_id} by #{self.user_id}"
+
+
+class ThreadForward(models.Model):
+    """A clinician sent the case to a colleague on the patient's care team."""
+
+    thread = models.ForeignKey(Thread, on_delete=models.PROTECT, related_name="forwards")
+    forwarded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    note_sealed = models.BinaryField(blank=True)  # context "thread_forward:<pk>"; clinicians only
+    priority = models.CharField(max_length=8, choices=InboxPriority.choices, default=InboxPriority.NORMAL)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Forward #{self.pk}"
+
+    @property
+    def seal_context(self) -> str:
+        return f"thread_forward:{self.pk}"

@@ -1,15 +1,45 @@
-"""Messaging writes. ``post_inbox_item`` is how every app feeds the triage inbox."""
+"""Messaging writes. ``post_inbox_item`` is how every app feeds the triage inbox.
+
+Bodies, subjects, attachments and forwarding notes are sealed (``portal.crypto``)
+in the transaction that creates their row: the row's id is part of the context.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import PurePosixPath
+from typing import Any
 
+import filetype
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models import QuerySet
+from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
-from messaging.models import PRIORITY_RANK, InboxItem, InboxPriority
+from messaging.models import (
+    PRIORITY_RANK,
+    Attachment,
+    InboxItem,
+    InboxKind,
+    InboxPriority,
+    InboxStatus,
+    Message,
+    MessageRead,
+    Thread,
+    ThreadForward,
+)
 from patients.models import Patient
+from patients.selectors import care_team_of, is_on_care_team, patients_visible_to
+from portal.accounts.models import Role, User
+from portal.audit.services import record_audit
+from portal.crypto import seal, seal_text
+from portal.outbox.models import Notification
+from portal.outbox.services import queue_notification
 
 DEFAULT_DUE = {
     InboxPriority.URGENT: timedelta(minutes=15),
@@ -80,3 +110,509 @@ def post_inbox_item(
         existing.due_at = min(existing.due_at, due_at or default_due_at(priority))
         existing.save(update_fields=["priority", "priority_rank", "due_at", "updated_at"])
     return existing
+
+
+# --- Threads and messages -------------------------------------------------------------
+
+MAX_BODY_CHARS = 10_000
+MAX_SUBJECT_CHARS = 200
+MAX_NOTE_CHARS = 2_000
+MAX_ATTACHMENTS = 5
+# Detected from the file's first bytes (``filetype``), never from its name.
+ALLOWED_ATTACHMENT_TYPES = {
+    "image/png": (".png",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/gif": (".gif",),
+    "image/webp": (".webp",),
+    "application/pdf": (".pdf",),
+}
+DEFAULT_SUBJECT = "Message to the care team"
+NEW_MESSAGE_SUMMARY = "New message from patient"
+# At most one new-message email per thread and recipient in this window.
+NOTIFY_WINDOW = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class CheckedAttachment:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+def _max_upload_bytes() -> int:
+    return getattr(settings, "AFTERCARE_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+
+
+def check_subject(subject: str | None) -> str:
+    subject = " ".join((subject or "").split())  # one line: subjects show in lists
+    if len(subject) > MAX_SUBJECT_CHARS:
+        raise ValidationError({"subject": [f"Keep the subject to {MAX_SUBJECT_CHARS} characters or fewer."]})
+    return subject or DEFAULT_SUBJECT
+
+
+def check_body(body: str | None) -> str:
+    if not isinstance(body, str) or not body.strip():
+        raise ValidationError({"body": ["Write a message."]})
+    body = body.strip()
+    if len(body) > MAX_BODY_CHARS:
+        raise ValidationError(
+            {"body": [f"A message can be at most {MAX_BODY_CHARS} characters long (this one has {len(body)})."]}
+        )
+    return body
+
+
+def check_note(note: str | None) -> str:
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE_CHARS:
+        raise ValidationError({"note": [f"Keep the note to {MAX_NOTE_CHARS} characters or fewer."]})
+    return note
+
+
+def _clean_filename(name: str, content_type: str) -> str:
+    """A display name without folders or control characters, whose extension
+    matches the detected type (a PNG named ``scan.pdf`` is saved as ``scan.png``)."""
+    base = PurePosixPath((name or "").replace("\\", "/")).name
+    base = "".join(ch for ch in base if ch.isprintable() and ch not in '"/;').strip(" .") or "attachment"
+    stem, dot, ext = base.rpartition(".")
+    extensions = ALLOWED_ATTACHMENT_TYPES[content_type]
+    if not dot or f".{ext.lower()}" not in extensions:
+        stem = base
+        ext = extensions[0].lstrip(".")
+    return f"{stem[:100]}.{ext.lower()}"
+
+
+def check_attachments(uploads: Sequence) -> list[CheckedAttachment]:
+    """Read and check uploaded files (``name``, ``size``, ``read()``).
+
+    Every file must be at most 10 MB and be a PNG, JPEG, GIF, WebP image or a PDF
+    judged by its content. One bad file refuses them all: nothing is stored.
+    """
+    uploads = list(uploads or [])
+    if len(uploads) > MAX_ATTACHMENTS:
+        raise ValidationError({"attachments": [f"Attach at most {MAX_ATTACHMENTS} files to one message."]})
+    limit = _max_upload_bytes()
+    checked = []
+    for upload in uploads:
+        size = getattr(upload, "size", None)
+        if size is not None and size > limit:
+            raise ValidationError({"attachments": ["Each file must be 10 MB or smaller."]})
+        content = upload.read(limit + 1)
+        if len(content) > limit:
+            raise ValidationError({"attachments": ["Each file must be 10 MB or smaller."]})
+        if not content:
+            raise ValidationError({"attachments": ["This file is empty."]})
+        kind = filetype.guess(content[:8192])
+        content_type = kind.mime if kind is not None else ""
+        if content_type not in ALLOWED_ATTACHMENT_TYPES:
+            raise ValidationError(
+                {
+                    "attachments": [
+                        "Only images (PNG, JPEG, GIF, WebP) and PDF documents can be attached; "
+                        "this file's content is none of those, whatever its name."
+                    ]
+                }
+            )
+        checked.append(
+            CheckedAttachment(
+                filename=_clean_filename(getattr(upload, "name", ""), content_type),
+                content_type=content_type,
+                content=content,
+            )
+        )
+    return checked
+
+
+def _check_participant(user, thread: Thread) -> None:
+    """Defence in depth: views resolve threads with ``thread_for`` already."""
+    if user.role == Role.PATIENT and thread.patient.user_id == user.pk:
+        return
+    if user.role == Role.CLINICIAN and user.is_active and is_on_care_team(clinician=user, patient=thread.patient):
+        return
+    raise Http404
+
+
+def _thread_link(thread: Thread) -> str:
+    return reverse("messaging:thread", args=[thread.pk])
+
+
+def _add_message(*, thread: Thread, author, body: str, files: list[CheckedAttachment], now: datetime) -> Message:
+    # The context names the row, so the row exists before its blob is sealed;
+    # both writes are in the caller's transaction.
+    message = Message.objects.create(thread=thread, author=author, body_sealed=b"", created_at=now)
+    message.body_sealed = seal_text(body, context=message.seal_context)
+    message.save(update_fields=["body_sealed"])
+    for file in files:
+        attachment = Attachment.objects.create(
+            message=message,
+            filename_sealed=b"",
+            content_sealed=b"",
+            content_type=file.content_type,
+            size=len(file.content),
+            created_at=now,
+        )
+        attachment.content_sealed = seal(file.content, context=attachment.seal_context)
+        attachment.filename_sealed = seal_text(file.filename, context=attachment.filename_seal_context)
+        attachment.save(update_fields=["content_sealed", "filename_sealed"])
+    return message
+
+
+@transaction.atomic
+def start_thread(
+    *,
+    author,
+    subject: str | None,
+    body: str | None,
+    patient: Patient | None = None,
+    attachments: Sequence = (),
+) -> Thread:
+    """A new conversation: a patient writes to their care team, or a care-team
+    clinician writes to a patient. Validates everything before writing."""
+    errors: dict[str, list[str]] = {}
+    if author.role == Role.PATIENT:
+        if patient is not None:
+            errors["patient"] = ["Leave this out: patients write to their own care team."]
+        patient = Patient.objects.filter(user=author).first()
+        if patient is None:
+            raise Http404
+    elif author.role == Role.CLINICIAN:
+        if patient is None:
+            errors["patient"] = ["This field is required."]
+        elif not is_on_care_team(clinician=author, patient=patient):
+            raise Http404  # same answer as a patient who does not exist
+    else:
+        raise PermissionDenied
+    if errors:
+        raise ValidationError(errors)
+    subject = check_subject(subject)
+    body = check_body(body)
+    files = check_attachments(attachments)
+
+    now = timezone.now()
+    thread = Thread.objects.create(
+        patient=patient, subject_sealed=b"", created_by=author, created_at=now, last_message_at=now
+    )
+    thread.subject_sealed = seal_text(subject, context=thread.seal_context)
+    thread.save(update_fields=["subject_sealed"])
+    message = _add_message(thread=thread, author=author, body=body, files=files, now=now)
+    _after_new_message(thread=thread, message=message, author=author, inbox_status=None, now=now)
+    return thread
+
+
+REPLY_STATUSES = (InboxStatus.WAITING, InboxStatus.DONE, InboxStatus.IN_PROGRESS)
+
+
+@transaction.atomic
+def post_message(
+    *,
+    author,
+    thread: Thread,
+    body: str | None,
+    attachments: Sequence = (),
+    inbox_status: str | None = None,
+) -> Message:
+    """Add a message to a thread.
+
+    1. A patient's message opens (or reopens) the thread's ``message`` inbox item
+       for the care team, due in one business day.
+    2. A clinician's reply moves that item to ``inbox_status`` (default
+       ``waiting``: the ball is with the patient) and claims it if unassigned.
+    3. Everything the author had not read yet counts as read: they replied.
+    4. The other side is emailed, at most once per thread per 15 minutes.
+    """
+    _check_participant(author, thread)
+    body = check_body(body)
+    files = check_attachments(attachments)
+    if inbox_status and (author.role != Role.CLINICIAN or inbox_status not in REPLY_STATUSES):
+        raise ValidationError({"inbox_status": [f"Use one of: {', '.join(REPLY_STATUSES)} (clinicians only)."]})
+    now = timezone.now()
+    message = _add_message(thread=thread, author=author, body=body, files=files, now=now)
+    Thread.objects.filter(pk=thread.pk).update(last_message_at=now)
+    thread.last_message_at = now
+    mark_thread_read(user=author, thread=thread, now=now)
+    _after_new_message(thread=thread, message=message, author=author, inbox_status=inbox_status, now=now)
+    return message
+
+
+def _after_new_message(*, thread: Thread, message: Message, author, inbox_status: str | None, now: datetime) -> None:
+    if author.role == Role.PATIENT:
+        _open_message_item(thread=thread, now=now)
+        for clinician in care_team_of(thread.patient):
+            _notify_new_message(recipient=clinician, thread=thread, now=now)
+    else:
+        _settle_message_item(thread=thread, by=author, status=inbox_status, now=now)
+        _notify_new_message(recipient=thread.patient.user, thread=thread, now=now)
+
+
+def _open_message_item(*, thread: Thread, now: datetime) -> InboxItem:
+    """Post the thread's inbox item, or bring a waiting or done one back to ``new``.
+    An item that is still open keeps its due time: the oldest unanswered message counts."""
+    item = (
+        InboxItem.objects.select_for_update()
+        .filter(kind=InboxKind.MESSAGE, source_type=Thread._meta.label_lower, source_id=str(thread.pk))
+        .first()
+    )
+    if item is None:
+        return post_inbox_item(
+            kind=InboxKind.MESSAGE,
+            patient=thread.patient,
+            priority=InboxPriority.NORMAL,
+            summary=NEW_MESSAGE_SUMMARY,
+            source=thread,
+            link=_thread_link(thread),
+            due_at=default_due_at(InboxPriority.NORMAL, now=now),
+        )
+    if item.status in (InboxStatus.WAITING, InboxStatus.DONE):
+        item.status = InboxStatus.NEW
+        item.done_at = None
+        item.summary = NEW_MESSAGE_SUMMARY
+        item.due_at = default_due_at(item.priority, now=now)
+        item.save(update_fields=["status", "done_at", "summary", "due_at", "updated_at"])
+    return item
+
+
+def _settle_message_item(*, thread: Thread, by, status: str | None, now: datetime) -> None:
+    item = (
+        InboxItem.objects.select_for_update()
+        .filter(kind=InboxKind.MESSAGE, source_type=Thread._meta.label_lower, source_id=str(thread.pk))
+        .first()
+    )
+    if item is None or (item.status == InboxStatus.DONE and not status):
+        return
+    _apply_status(item, status or InboxStatus.WAITING, now=now)
+    fields = ["status", "done_at", "updated_at"]
+    if item.assignee_id is None:
+        item.assignee = by
+        fields.append("assignee")
+    item.save(update_fields=fields)
+
+
+def _notify_new_message(*, recipient, thread: Thread, now: datetime) -> None:
+    """Queue a new-message email (no message text: a fixed sentence and a link).
+
+    At most one per thread and recipient per 15 minutes: a recent one suppresses
+    the next, and the dedup key, bucketed by window, stops two concurrent requests."""
+    recent = Notification.objects.filter(
+        recipient=recipient,
+        kind="message",
+        source_type=Thread._meta.label_lower,
+        source_id=str(thread.pk),
+        created_at__gt=now - NOTIFY_WINDOW,
+    ).exists()
+    if recent:
+        return
+    window = int(now.timestamp() // NOTIFY_WINDOW.total_seconds())
+    queue_notification(
+        recipient=recipient,
+        kind="message",
+        dedup_key=f"message:thread:{thread.pk}:window:{window}",
+        link=_thread_link(thread),
+        source=thread,
+    )
+
+
+@transaction.atomic
+def mark_thread_read(*, user, thread: Thread, messages: Iterable[Message] | None = None, now=None) -> int:
+    """Receipts for what ``user`` has seen: the given messages, or the whole thread.
+    Your own messages need none. Returns how many receipts were new."""
+    now = now or timezone.now()
+    if messages is None:
+        candidates = thread.messages.exclude(author=user).exclude(reads__user=user).values_list("pk", flat=True)
+        ids = list(candidates)
+    else:
+        ids = [
+            m.pk for m in messages if m.author_id != user.pk and not any(r.user_id == user.pk for r in m.reads.all())
+        ]
+    if not ids:
+        return 0
+    created = MessageRead.objects.bulk_create(
+        [MessageRead(message_id=pk, user=user, read_at=now) for pk in ids], ignore_conflicts=True
+    )
+    return len(created)
+
+
+# --- Forwarding a case ----------------------------------------------------------------
+
+NOT_ON_CARE_TEAM = (
+    "This clinician is not on the patient's care team. The patient chooses who may see their record: "
+    "ask them to add this clinician first."
+)
+
+
+@transaction.atomic
+def forward_thread(*, thread: Thread, by, to_id: int, note: str | None = "", priority: str = InboxPriority.NORMAL):
+    """Send the case to a colleague the patient has chosen: a ``referral`` inbox
+    item addressed to (and assigned to) them, with an optional sealed note."""
+    if by.role != Role.CLINICIAN:
+        raise PermissionDenied
+    _check_participant(by, thread)
+    errors: dict[str, list[str]] = {}
+    receiver = User.objects.filter(pk=to_id, role=Role.CLINICIAN, is_active=True).first()
+    if receiver is not None and receiver.pk == by.pk:
+        errors["to"] = ["You cannot forward a case to yourself."]
+    elif receiver is None or not is_on_care_team(clinician=receiver, patient=thread.patient):
+        errors["to"] = [NOT_ON_CARE_TEAM]
+    if priority not in InboxPriority.values:
+        errors["priority"] = [f"Use one of: {', '.join(InboxPriority.values)}."]
+    try:
+        note = check_note(note)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+
+    now = timezone.now()
+    forward = ThreadForward.objects.create(
+        thread=thread, forwarded_by=by, to=receiver, note_sealed=b"", priority=priority, created_at=now
+    )
+    if note:
+        forward.note_sealed = seal_text(note, context=forward.seal_context)
+        forward.save(update_fields=["note_sealed"])
+    item = post_inbox_item(
+        kind=InboxKind.REFERRAL,
+        patient=thread.patient,
+        priority=priority,
+        summary=f"Case forwarded by {by.display_name}" + (" with a note" if note else ""),
+        source=forward,
+        link=_thread_link(thread),
+        due_at=default_due_at(priority, now=now),
+        addressed_to=receiver,
+    )
+    item.assignee = receiver
+    item.save(update_fields=["assignee", "updated_at"])
+    mark_thread_read(user=by, thread=thread, now=now)
+    record_audit(actor=by, action="messaging.thread.forward", patient_id=thread.patient_id, obj=forward)
+    queue_notification(
+        recipient=receiver,
+        kind="message",
+        dedup_key=f"referral:{forward.pk}",
+        link=_thread_link(thread),
+        source=forward,
+    )
+    return forward
+
+
+# --- Triage: status, assignee, priority ---------------------------------------------------
+
+UNSET: Any = object()
+
+
+def _apply_status(item: InboxItem, status: str, *, now: datetime) -> None:
+    if status == InboxStatus.DONE and item.status != InboxStatus.DONE:
+        item.done_at = now
+    elif status != InboxStatus.DONE:
+        item.done_at = None
+    item.status = status
+
+
+def _apply_priority(item: InboxItem, priority: str, *, now: datetime) -> None:
+    """Raising the priority brings the due time forward (never later than it
+    was); lowering it lets the item be due as the new priority allows from
+    when it arrived."""
+    new_rank = PRIORITY_RANK[priority]
+    if new_rank < item.priority_rank:
+        item.due_at = min(item.due_at, default_due_at(priority, now=now))
+    elif new_rank > item.priority_rank:
+        item.due_at = max(item.due_at, default_due_at(priority, now=item.created_at))
+    item.priority = priority
+    item.priority_rank = new_rank
+
+
+def _check_assignee(assignee, items: list[InboxItem]) -> None:
+    """Only a clinician on the care team of every item's patient may be assigned;
+    a referral stays with the clinician it was sent to."""
+    if assignee is None:
+        return
+    patient_ids = {item.patient_id for item in items}
+    allowed = (
+        set(patients_visible_to(assignee).filter(pk__in=patient_ids).values_list("pk", flat=True))
+        if assignee.role == Role.CLINICIAN and assignee.is_active
+        else set()
+    )
+    if patient_ids - allowed:
+        raise ValidationError(
+            {"assignee": ["This person is not a clinician on the patient's care team, so they cannot be assigned."]}
+        )
+    if any(item.kind == InboxKind.REFERRAL and item.addressed_to_id != assignee.pk for item in items):
+        raise ValidationError({"assignee": ["A referral stays with the clinician it was sent to."]})
+
+
+def resolve_assignee(value, *, by):
+    """``None`` (unassign), ``"me"`` or a user id -> a User or None; an unknown id is a 400."""
+    if value is None or value == "":
+        return None
+    if value == "me":
+        return by
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        raise ValidationError({"assignee": ["Use a clinician id, 'me' or null."]}) from None
+    user = User.objects.filter(pk=pk).first()
+    if user is None:
+        raise ValidationError(
+            {"assignee": ["This person is not a clinician on the patient's care team, so they cannot be assigned."]}
+        )
+    return user
+
+
+def _check_triage_values(status, priority) -> None:
+    errors = {}
+    if status is not UNSET and status not in InboxStatus.values:
+        errors["status"] = [f"Use one of: {', '.join(InboxStatus.values)}."]
+    if priority is not UNSET and priority not in InboxPriority.values:
+        errors["priority"] = [f"Use one of: {', '.join(InboxPriority.values)}."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _triage(item: InboxItem, *, status, assignee, priority, now: datetime) -> None:
+    if status is not UNSET:
+        _apply_status(item, status, now=now)
+    if assignee is not UNSET:
+        item.assignee = assignee
+    if priority is not UNSET:
+        _apply_priority(item, priority, now=now)
+    item.save(update_fields=["status", "done_at", "assignee", "priority", "priority_rank", "due_at", "updated_at"])
+
+
+@transaction.atomic
+def update_inbox_item(*, item: InboxItem, by, status=UNSET, assignee=UNSET, priority=UNSET) -> InboxItem:
+    """Set status, assignee (a User or None) and/or priority of one item."""
+    if status is UNSET and assignee is UNSET and priority is UNSET:
+        raise ValidationError({"non_field_errors": ["Give a status, an assignee or a priority."]})
+    _check_triage_values(status, priority)
+    if assignee is not UNSET:
+        _check_assignee(assignee, [item])
+    item = InboxItem.objects.select_for_update().get(pk=item.pk)
+    _triage(item, status=status, assignee=assignee, priority=priority, now=timezone.now())
+    return item
+
+
+MAX_BULK = 200
+
+
+@transaction.atomic
+def bulk_update_inbox_items(
+    *, items: QuerySet[InboxItem], ids: Sequence[int], by, status=UNSET, assignee=UNSET, priority=UNSET
+) -> int:
+    """The same change to many items: all of them or none.
+
+    ``items`` is the caller's visible inbox; an id outside it is refused like a
+    missing one, so the answer never tells whether an item exists."""
+    if status is UNSET and assignee is UNSET and priority is UNSET:
+        raise ValidationError({"non_field_errors": ["Give a status, an assignee or a priority."]})
+    ids = sorted(set(ids))
+    if not ids:
+        raise ValidationError({"ids": ["Select at least one item."]})
+    if len(ids) > MAX_BULK:
+        raise ValidationError({"ids": [f"Change at most {MAX_BULK} items at once."]})
+    _check_triage_values(status, priority)
+    # Locked in id order so two bulk edits never deadlock each other.
+    rows = list(items.filter(pk__in=ids).select_for_update(of=("self",)).order_by("pk"))
+    if len(rows) != len(ids):
+        raise ValidationError({"ids": ["Some of these items are not in your inbox."]})
+    if assignee is not UNSET:
+        _check_assignee(assignee, rows)
+    now = timezone.now()
+    for item in rows:
+        _triage(item, status=status, assignee=assignee, priority=priority, now=now)
+    return len(rows)

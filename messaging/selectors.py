@@ -1,0 +1,289 @@
+"""Reads of threads, messages and the inbox, scoped to the caller.
+
+``thread_for``, ``attachment_for`` and ``inbox_item_for`` are the access checks:
+"missing" and "not yours" are the same 404. Sealed columns are opened only by the
+``*_of`` helpers below, called while rendering the response that shows them;
+nothing decrypted is cached or stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from messaging.models import (
+    Attachment,
+    InboxItem,
+    InboxKind,
+    InboxPriority,
+    InboxStatus,
+    Message,
+    MessageRead,
+    Thread,
+    ThreadForward,
+)
+from patients.models import Patient
+from patients.selectors import care_team_of, patients_visible_to
+from portal.accounts.models import Role, User
+from portal.crypto import open_sealed, open_sealed_text
+
+# --- Opening sealed columns (only while rendering the response that shows them) ---
+
+
+def subject_of(thread: Thread) -> str:
+    return open_sealed_text(thread.subject_sealed, context=thread.seal_context)
+
+
+def body_of(message: Message) -> str:
+    return open_sealed_text(message.body_sealed, context=message.seal_context)
+
+
+def filename_of(attachment: Attachment) -> str:
+    return open_sealed_text(attachment.filename_sealed, context=attachment.filename_seal_context)
+
+
+def content_of(attachment: Attachment) -> bytes:
+    return open_sealed(attachment.content_sealed, context=attachment.seal_context)
+
+
+def note_of(forward: ThreadForward) -> str:
+    if not forward.note_sealed:
+        return ""
+    return open_sealed_text(forward.note_sealed, context=forward.seal_context)
+
+
+# --- Threads and messages -----------------------------------------------------------
+
+
+def _is_participant_role(user: User) -> bool:
+    return bool(
+        getattr(user, "is_authenticated", False) and user.is_active and user.role in (Role.PATIENT, Role.CLINICIAN)
+    )
+
+
+def threads_visible_to(user: User) -> QuerySet[Thread]:
+    """The patient's own threads; a clinician's threads of their care-team patients."""
+    if not _is_participant_role(user):
+        return Thread.objects.none()
+    return Thread.objects.filter(patient__in=patients_visible_to(user).values("pk"))
+
+
+def _unread_for(user: User) -> QuerySet[Message]:
+    """Messages someone else wrote that ``user`` has no receipt for."""
+    read_by_user = MessageRead.objects.filter(message=OuterRef("pk"), user=user)
+    return Message.objects.exclude(author=user).filter(~Exists(read_by_user))
+
+
+def with_unread_count(threads: QuerySet[Thread], user: User) -> QuerySet[Thread]:
+    """Annotate ``unread_count`` per thread in the same query (no query per row)."""
+    per_thread = (
+        _unread_for(user).filter(thread=OuterRef("pk")).order_by().values("thread").annotate(n=Count("pk")).values("n")
+    )
+    return threads.annotate(unread_count=Coalesce(Subquery(per_thread, output_field=IntegerField()), Value(0)))
+
+
+def thread_list_for(user: User, *, patient_id: int | None = None) -> QuerySet[Thread]:
+    threads = threads_visible_to(user)
+    if patient_id is not None:
+        threads = threads.filter(patient_id=patient_id)
+    return (
+        with_unread_count(threads, user)
+        .select_related("patient__user", "created_by")
+        .order_by("-last_message_at", "-id")
+    )
+
+
+def thread_for(user: User, thread_id: int | str | None) -> Thread:
+    """The thread if the user is its patient or on its patient's care team, else 404."""
+    try:
+        pk = int(thread_id)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise Http404 from None
+    thread = threads_visible_to(user).select_related("patient__user", "created_by").filter(pk=pk).first()
+    if thread is None:
+        raise Http404
+    return thread
+
+
+def unread_message_count(user: User) -> int:
+    return _unread_for(user).filter(thread__in=threads_visible_to(user)).count()
+
+
+def messages_of(thread: Thread) -> QuerySet[Message]:
+    """A thread's messages, oldest first, with authors, attachments (content not
+    loaded) and receipts prefetched: a constant number of queries per page."""
+    return (
+        thread.messages.select_related("author")
+        .prefetch_related(
+            Prefetch("attachments", queryset=Attachment.objects.defer("content_sealed").order_by("id")),
+            Prefetch("reads", queryset=MessageRead.objects.select_related("user").order_by("read_at", "id")),
+        )
+        .order_by("created_at", "id")
+    )
+
+
+def forwards_of(thread: Thread) -> QuerySet[ThreadForward]:
+    return thread.forwards.select_related("forwarded_by", "to").order_by("created_at", "id")
+
+
+def attachment_for(user: User, attachment_id: int | str | None) -> Attachment:
+    try:
+        pk = int(attachment_id)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise Http404 from None
+    attachment = (
+        Attachment.objects.select_related("message__thread__patient")
+        .filter(pk=pk, message__thread__in=threads_visible_to(user))
+        .first()
+    )
+    if attachment is None:
+        raise Http404
+    return attachment
+
+
+def message_item_of(thread: Thread) -> InboxItem | None:
+    """The inbox item that new patient messages on this thread feed."""
+    return (
+        InboxItem.objects.select_related("assignee")
+        .filter(kind=InboxKind.MESSAGE, source_type=Thread._meta.label_lower, source_id=str(thread.pk))
+        .first()
+    )
+
+
+# --- The inbox ----------------------------------------------------------------------
+
+
+def inbox_items_for(user: User) -> QuerySet[InboxItem]:
+    """Items of the clinician's care-team patients; a referral only for the
+    clinician it was sent to. Patients and admins have no inbox."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active and user.role == Role.CLINICIAN):
+        return InboxItem.objects.none()
+    return InboxItem.objects.filter(patient__in=patients_visible_to(user).values("pk")).filter(
+        ~Q(kind=InboxKind.REFERRAL) | Q(addressed_to=user)
+    )
+
+
+def inbox_item_for(user: User, item_id: int | str | None) -> InboxItem:
+    try:
+        pk = int(item_id)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise Http404 from None
+    item = inbox_items_for(user).select_related("patient__user", "assignee").filter(pk=pk).first()
+    if item is None:
+        raise Http404
+    return item
+
+
+OPEN = "open"
+ALL = "all"
+STATUS_FILTERS = {OPEN, ALL, *InboxStatus.values}
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    status: str = OPEN  # "open" = anything not done
+    assignee: str = ""  # "", "me", "unassigned" or a user id
+    kind: str = ""
+    priority: str = ""
+    overdue: bool = False
+    patient: int | None = None
+
+    @property
+    def is_default(self) -> bool:
+        return self == InboxFilters()
+
+
+def _first(params, name: str) -> str:
+    value = params.get(name, "")
+    if isinstance(value, list):  # a parsed query string
+        value = value[-1] if value else ""
+    return str(value).strip()
+
+
+def inbox_filters_from(params) -> InboxFilters:
+    """Parse ``?status=&assignee=&kind=&priority=&overdue=&patient=``; a bad value
+    is a ValidationError naming the parameter (the API turns it into a 400)."""
+    errors: dict[str, list[str]] = {}
+    status = _first(params, "status") or OPEN
+    if status not in STATUS_FILTERS:
+        errors["status"] = [f"Use one of: {', '.join(sorted(STATUS_FILTERS))}."]
+    assignee = _first(params, "assignee")
+    if assignee and assignee not in ("me", "unassigned") and not assignee.isdigit():
+        errors["assignee"] = ["Use 'me', 'unassigned' or a clinician id."]
+    kind = _first(params, "kind")
+    if kind and kind not in InboxKind.values:
+        errors["kind"] = [f"Use one of: {', '.join(InboxKind.values)}."]
+    priority = _first(params, "priority")
+    if priority and priority not in InboxPriority.values:
+        errors["priority"] = [f"Use one of: {', '.join(InboxPriority.values)}."]
+    overdue_text = _first(params, "overdue").lower()
+    if overdue_text not in ("", "0", "1", "true", "false"):
+        errors["overdue"] = ["Use 1 or 0."]
+    patient_text = _first(params, "patient")
+    if patient_text and not patient_text.isdigit():
+        errors["patient"] = ["Use a patient id."]
+    if errors:
+        raise ValidationError(errors)
+    return InboxFilters(
+        status=status,
+        assignee=assignee,
+        kind=kind,
+        priority=priority,
+        overdue=overdue_text in ("1", "true"),
+        patient=int(patient_text) if patient_text else None,
+    )
+
+
+def filtered_inbox(user: User, filters: InboxFilters, *, now: datetime | None = None) -> QuerySet[InboxItem]:
+    """The triage queue: urgent first, then oldest due (the ``inbox_open_queue`` index order)."""
+    now = now or timezone.now()
+    items = inbox_items_for(user)
+    if filters.status == OPEN:
+        items = items.exclude(status=InboxStatus.DONE)
+    elif filters.status != ALL:
+        items = items.filter(status=filters.status)
+    if filters.assignee == "me":
+        items = items.filter(assignee=user)
+    elif filters.assignee == "unassigned":
+        items = items.filter(assignee__isnull=True)
+    elif filters.assignee:
+        items = items.filter(assignee_id=int(filters.assignee))
+    if filters.kind:
+        items = items.filter(kind=filters.kind)
+    if filters.priority:
+        items = items.filter(priority=filters.priority)
+    if filters.overdue:
+        items = items.filter(due_at__lt=now).exclude(status=InboxStatus.DONE)
+    if filters.patient is not None:
+        items = items.filter(patient_id=filters.patient)
+    return items.select_related("patient__user", "assignee").order_by("priority_rank", "due_at", "id")
+
+
+def inbox_counts(user: User, *, now: datetime | None = None) -> dict[str, int]:
+    """Open, overdue, urgent, mine and unassigned counts in one query (nav, dashboard)."""
+    now = now or timezone.now()
+    return (
+        inbox_items_for(user)
+        .exclude(status=InboxStatus.DONE)
+        .aggregate(
+            open=Count("pk"),
+            overdue=Count("pk", filter=Q(due_at__lt=now)),
+            urgent=Count("pk", filter=Q(priority=InboxPriority.URGENT)),
+            mine=Count("pk", filter=Q(assignee=user)),
+            unassigned=Count("pk", filter=Q(assignee__isnull=True)),
+        )
+    )
+
+
+def care_team_colleagues(patient: Patient, *, exclude: User | None = None) -> list[User]:
+    """Clinicians the patient has chosen: who a case may be forwarded or assigned to."""
+    team = care_team_of(patient).order_by("last_name", "first_name", "pk")
+    if exclude is not None:
+        team = team.exclude(pk=exclude.pk)
+    return list(team)

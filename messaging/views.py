@@ -1,0 +1,366 @@
+"""Messaging pages: the clinician inbox, a thread, the messages list. Thin: they
+call the same selectors and services as the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlencode
+
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from messaging import selectors, services
+from messaging.api import attachment_response
+from messaging.forms import ForwardForm, MessageForm, NewThreadForm, ReplyForm
+from messaging.models import InboxKind, InboxPriority, InboxStatus, Message
+from patients.selectors import care_team_of, own_patient, patient_for, patients_visible_to
+from portal.accounts.models import Role
+from portal.audit.services import audit_read
+
+INBOX_PAGE_SIZE = 50
+THREADS_PAGE_SIZE = 30
+
+
+def _require_clinician(request: HttpRequest) -> None:
+    if request.user.role != Role.CLINICIAN:
+        raise PermissionDenied
+
+
+def _require_participant(request: HttpRequest) -> None:
+    if request.user.role not in (Role.PATIENT, Role.CLINICIAN):
+        raise PermissionDenied
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    """A service's ValidationError onto the form fields it names."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
+
+
+# --- The inbox ------------------------------------------------------------------------------
+
+QUICK_VIEWS = [
+    ("open", "All open", {}),
+    ("mine", "Mine", {"assignee": "me"}),
+    ("unassigned", "Unassigned", {"assignee": "unassigned"}),
+    ("urgent", "Urgent", {"priority": InboxPriority.URGENT}),
+    ("overdue", "Overdue", {"overdue": "1"}),
+]
+
+BULK_ACTIONS = [
+    ("assign:me", "Assign to me"),
+    ("assign:none", "Unassign"),
+    (f"status:{InboxStatus.IN_PROGRESS}", "Mark in progress"),
+    (f"status:{InboxStatus.WAITING}", "Mark waiting"),
+    (f"status:{InboxStatus.DONE}", "Mark done"),
+    (f"status:{InboxStatus.NEW}", "Mark new"),
+    (f"priority:{InboxPriority.URGENT}", "Set urgent"),
+    (f"priority:{InboxPriority.HIGH}", "Set high"),
+    (f"priority:{InboxPriority.NORMAL}", "Set normal"),
+]
+
+
+def _quick_view_of(filters: selectors.InboxFilters) -> str:
+    for key, _label, params in QUICK_VIEWS:
+        if filters == selectors.inbox_filters_from(params):
+            return key
+    return ""
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """The triage queue. Filters are query parameters (bookmarkable); every
+    control is a plain form, so it works by keyboard and without scripts."""
+    _require_clinician(request)
+    try:
+        filters = selectors.inbox_filters_from(request.GET)
+        filter_error = ""
+    except ValidationError as exc:
+        filters = selectors.InboxFilters()
+        filter_error = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in exc.message_dict.items())
+    now = timezone.now()
+    items = selectors.filtered_inbox(request.user, filters, now=now)
+    page = Paginator(items, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = selectors.inbox_counts(request.user, now=now)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "messaging/inbox.html",
+        {
+            "page": page,
+            "items": list(page.object_list),
+            "now": now,
+            "filters": filters,
+            "filter_error": filter_error,
+            "counts": counts,
+            "quick_views": [
+                {"key": key, "label": label, "href": f"?{urlencode(params)}" if params else "?", "count": counts[key]}
+                for key, label, params in QUICK_VIEWS
+            ],
+            "current_view": _quick_view_of(filters),
+            "kinds": InboxKind.choices,
+            "statuses": [("open", "Open"), *InboxStatus.choices, ("all", "All")],
+            "priorities": InboxPriority.choices,
+            "item_statuses": InboxStatus.choices,
+            "bulk_actions": BULK_ACTIONS,
+            "query": query.urlencode(),
+            "here": request.get_full_path(),
+        },
+    )
+
+
+def _triage_from_post(request: HttpRequest) -> dict:
+    changes: dict = {}
+    if "claim" in request.POST:
+        changes["assignee"] = request.user
+    if "unassign" in request.POST:
+        changes["assignee"] = None
+    if request.POST.get("status"):
+        changes["status"] = request.POST["status"]
+    if request.POST.get("priority"):
+        changes["priority"] = request.POST["priority"]
+    return changes
+
+
+@login_required
+@require_POST
+def inbox_update(request: HttpRequest, item_id: int) -> HttpResponse:
+    _require_clinician(request)
+    item = selectors.inbox_item_for(request.user, item_id)
+    try:
+        services.update_inbox_item(item=item, by=request.user, **_triage_from_post(request))
+    except ValidationError as exc:
+        flash.error(request, " ".join(exc.messages))
+    else:
+        flash.success(request, "Inbox item updated.")
+    return redirect(_safe_next(request, reverse("messaging:inbox")))
+
+
+@login_required
+@require_POST
+def inbox_bulk(request: HttpRequest) -> HttpResponse:
+    _require_clinician(request)
+    action = request.POST.get("action", "")
+    verb, _, value = action.partition(":")
+    changes: dict = {}
+    if verb == "assign":
+        changes["assignee"] = request.user if value == "me" else None
+    elif verb in ("status", "priority"):
+        changes[verb] = value
+    ids = [int(pk) for pk in request.POST.getlist("ids") if pk.isdigit()]
+    try:
+        if not changes:
+            raise ValidationError({"action": ["Choose what to do with the selected items."]})
+        updated = services.bulk_update_inbox_items(
+            items=selectors.inbox_items_for(request.user), ids=ids, by=request.user, **changes
+        )
+    except ValidationError as exc:
+        flash.error(request, " ".join(exc.messages))
+    else:
+        flash.success(request, f"{updated} item{'s' if updated != 1 else ''} updated.")
+    return redirect(_safe_next(request, reverse("messaging:inbox")))
+
+
+# --- Threads ------------------------------------------------------------------------------
+
+
+@dataclass
+class ShownMessage:
+    id: int
+    author: str
+    author_role: str
+    is_mine: bool
+    is_new: bool
+    body: str
+    created_at: datetime
+    attachments: list[dict] = field(default_factory=list)
+    receipts: list[dict] = field(default_factory=list)
+
+
+def _shown(message: Message, user) -> ShownMessage:
+    receipts = [
+        {"name": read.user.display_name, "role": read.user.role, "read_at": read.read_at}
+        for read in message.reads.all()
+        if read.user_id != message.author_id
+    ]
+    return ShownMessage(
+        id=message.pk,
+        author=message.author.display_name,
+        author_role=message.author.role,
+        is_mine=message.author_id == user.pk,
+        is_new=message.author_id != user.pk and not any(read.user_id == user.pk for read in message.reads.all()),
+        body=selectors.body_of(message),
+        created_at=message.created_at,
+        attachments=[
+            {
+                "id": attachment.pk,
+                "filename": selectors.filename_of(attachment),
+                "content_type": attachment.content_type,
+                "size": attachment.size,
+            }
+            for attachment in message.attachments.all()
+        ],
+        receipts=receipts,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def thread_page(request: HttpRequest, thread_id: int) -> HttpResponse:
+    """A conversation: messages with attachments and read receipts, the reply
+    form, and for clinicians the inbox status and forwarding."""
+    _require_participant(request)
+    thread = selectors.thread_for(request.user, thread_id)
+    is_clinician = request.user.role == Role.CLINICIAN
+    form_class = ReplyForm if is_clinician else MessageForm
+    reply_form = form_class(request.POST or None, request.FILES or None, prefix="reply")
+    if request.method == "POST" and reply_form.is_valid():
+        try:
+            services.post_message(
+                author=request.user,
+                thread=thread,
+                body=reply_form.cleaned_data["body"],
+                attachments=reply_form.cleaned_data["attachments"],
+                inbox_status=reply_form.cleaned_data.get("inbox_status") or None,
+            )
+        except ValidationError as exc:
+            _form_errors(reply_form, exc)
+        else:
+            flash.success(request, "Message sent.")
+            return redirect("messaging:thread", thread_id=thread.pk)
+
+    messages = list(selectors.messages_of(thread))
+    audit_read(
+        user=request.user, patient_id=thread.patient_id, obj=thread, request=request, action="messaging.thread.read"
+    )
+    shown = [_shown(message, request.user) for message in messages]
+    if request.method == "GET":
+        services.mark_thread_read(user=request.user, thread=thread, messages=messages)
+
+    context = {
+        "thread": thread,
+        "subject": selectors.subject_of(thread),
+        "shown_messages": shown,
+        "reply_form": reply_form,
+        "is_clinician": is_clinician,
+    }
+    if is_clinician:
+        colleagues = selectors.care_team_colleagues(thread.patient, exclude=request.user)
+        context.update(
+            {
+                "colleagues": colleagues,
+                "forward_form": ForwardForm(colleagues=colleagues, prefix="forward"),
+                "forwards": [
+                    {"forward": forward, "note": selectors.note_of(forward)}
+                    for forward in selectors.forwards_of(thread)
+                ],
+                "inbox_item": selectors.message_item_of(thread),
+                "item_statuses": InboxStatus.choices,
+            }
+        )
+    else:
+        context["care_team"] = list(care_team_of(thread.patient))
+    return render(request, "messaging/thread.html", context, status=400 if reply_form.errors else 200)
+
+
+@login_required
+@require_POST
+def forward(request: HttpRequest, thread_id: int) -> HttpResponse:
+    _require_clinician(request)
+    thread = selectors.thread_for(request.user, thread_id)
+    colleagues = selectors.care_team_colleagues(thread.patient, exclude=request.user)
+    form = ForwardForm(request.POST, colleagues=colleagues, prefix="forward")
+    if form.is_valid():
+        try:
+            sent = services.forward_thread(
+                thread=thread,
+                by=request.user,
+                to_id=form.cleaned_data["to"],
+                note=form.cleaned_data["note"],
+                priority=form.cleaned_data["priority"],
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            flash.success(request, f"Forwarded to {sent.to.display_name}. It is in their inbox now.")
+            return redirect("messaging:thread", thread_id=thread.pk)
+    errors = "; ".join(" ".join(errors) for errors in form.errors.values())
+    flash.error(request, f"Not forwarded: {errors}")
+    return redirect("messaging:thread", thread_id=thread.pk)
+
+
+@login_required
+def attachment(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    _require_participant(request)
+    return attachment_response(request, selectors.attachment_for(request.user, attachment_id))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def thread_list(request: HttpRequest) -> HttpResponse:
+    """Patients: their conversations and "write to your care team". Clinicians:
+    threads of their care-team patients (``?patient=`` for one) and a new message."""
+    _require_participant(request)
+    user = request.user
+    is_clinician = user.role == Role.CLINICIAN
+    patient = None
+    if is_clinician and request.GET.get("patient"):
+        patient = patient_for(user, request.GET["patient"])
+    patients = patients_visible_to(user).select_related("user") if is_clinician else None
+    form = NewThreadForm(
+        request.POST or None,
+        request.FILES or None,
+        patients=patients,
+        initial={"patient": patient.pk} if patient else None,
+        prefix="new",
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            thread = services.start_thread(
+                author=user,
+                subject=form.cleaned_data.get("subject"),
+                body=form.cleaned_data["body"],
+                patient=form.cleaned_data.get("patient"),
+                attachments=form.cleaned_data["attachments"],
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            flash.success(request, "Message sent to the care team." if not is_clinician else "Message sent.")
+            return redirect("messaging:thread", thread_id=thread.pk)
+
+    threads = selectors.thread_list_for(user, patient_id=patient.pk if patient else None)
+    page = Paginator(threads, THREADS_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [{"thread": thread, "subject": selectors.subject_of(thread)} for thread in page.object_list]
+    for patient_id in sorted({row["thread"].patient_id for row in rows}):
+        audit_read(user=user, patient_id=patient_id, request=request, action="messaging.threads.list")
+    context = {
+        "page": page,
+        "rows": rows,
+        "form": form,
+        "patient": patient,
+        "is_clinician": is_clinician,
+    }
+    if not is_clinician:
+        context["care_team"] = list(care_team_of(own_patient(user)))
+    return render(request, "messaging/threads.html", context, status=400 if form.errors else 200)
