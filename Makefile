@@ -29,10 +29,7 @@ run: $(VENV)/.installed
 	@echo ""
 	@echo "Aftercare is starting on http://localhost:$(PORT)/  (Ctrl-C stops the web server, worker and beat)"
 	@echo ""
-	@bash -c 'trap "kill 0" EXIT; \
-	  $(RUN_ENV) $(BIN)/celery -A portal worker -B --loglevel=INFO --concurrency=1 --without-gossip --without-mingle & \
-	  $(RUN_ENV) $(BIN)/python manage.py runserver 0.0.0.0:$(PORT) & \
-	  wait -n'
+	@$(RUN_ENV) PORT=$(PORT) BIN=$(BIN) portal/bin/run-embedded
 
 # --- make test ------------------------------------------------------------------
 TEST_ENV := DJANGO_SETTINGS_MODULE=portal.settings_test
@@ -43,6 +40,7 @@ services:
 test: $(VENV)/.installed-dev services
 	$(BIN)/pip check
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
 

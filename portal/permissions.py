@@ -27,7 +27,10 @@ def needs_mfa(user) -> bool:
 
     Cached on the user object for the request: the check is one query.
     """
-    if not getattr(user, "is_authenticated", False) or getattr(user, "role", None) not in ROLES_NEEDING_MFA:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    # Staff reach the admin site whatever their role says: they need MFA too.
+    if getattr(user, "role", None) not in ROLES_NEEDING_MFA and not getattr(user, "is_staff", False):
         return False
     cached = getattr(user, "_aftercare_mfa_enabled", None)
     if cached is None:

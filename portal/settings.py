@@ -149,7 +149,7 @@ LOGOUT_REDIRECT_URL = "account_login"
 # The embedded default is kombu's filesystem transport: a real broker with a real
 # worker and beat, needing no server. Tests and production use Redis.
 BROKER_DIR = VAR_DIR / "broker"
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost//")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for sub in ("out", "processed"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
@@ -196,6 +196,18 @@ else:
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Aftercare <no-reply@aftercare.local>")
 EMAIL_TIMEOUT = 10
+# The notification outbox (alerts.tasks.deliver_notifications): retries with
+# exponential backoff (base * 2**(attempt-1), capped), then "failed" (visible in admin).
+AFTERCARE_NOTIFICATION_MAX_ATTEMPTS = env.int("AFTERCARE_NOTIFICATION_MAX_ATTEMPTS", default=8)
+AFTERCARE_NOTIFICATION_BACKOFF_SECONDS = env.int("AFTERCARE_NOTIFICATION_BACKOFF_SECONDS", default=30)
+AFTERCARE_NOTIFICATION_BACKOFF_MAX_SECONDS = env.int("AFTERCARE_NOTIFICATION_BACKOFF_MAX_SECONDS", default=3600)
+AFTERCARE_NOTIFICATION_BATCH_SIZE = env.int("AFTERCARE_NOTIFICATION_BATCH_SIZE", default=100)
+# A "sending" claim older than this belongs to a worker that died: another takes it over.
+AFTERCARE_NOTIFICATION_CLAIM_TIMEOUT_SECONDS = env.int("AFTERCARE_NOTIFICATION_CLAIM_TIMEOUT_SECONDS", default=600)
+# Alerts: an urgent alert nobody acknowledged within this time is emailed to the care team again.
+AFTERCARE_ALERT_ESCALATION_MINUTES = env.int("AFTERCARE_ALERT_ESCALATION_MINUTES", default=15)
+# The scan re-reads entries created in the last N seconds (rows commit out of id order).
+AFTERCARE_SCAN_OVERLAP_SECONDS = env.int("AFTERCARE_SCAN_OVERLAP_SECONDS", default=120)
 
 # --- Sessions: 30 minutes idle (15 for patients on shared phones), 12 hours absolute.
 SESSION_COOKIE_AGE = int(timedelta(hours=12).total_seconds())

@@ -14,14 +14,27 @@ STARTED = "aftercare_session_started"
 LAST_SEEN = "aftercare_session_last_seen"
 
 
+def mark_session_started(session, *, now: float | None = None) -> None:
+    """Start the clocks at sign-in (browser and app sessions alike)."""
+    now = time.time() if now is None else now
+    session[STARTED] = now
+    session[LAST_SEEN] = now
+
+
+def on_user_logged_in(sender, request, user, **kwargs) -> None:
+    session = getattr(request, "session", None)
+    if session is not None:
+        mark_session_started(session)
+
+
 def session_is_fresh(session, role: str, *, now: float | None = None) -> bool:
     """Check and refresh a session's timestamps; False means it has expired."""
     now = time.time() if now is None else now
     started = session.get(STARTED)
     last_seen = session.get(LAST_SEEN)
     if started is None:
-        session[STARTED] = now
-        session[LAST_SEEN] = now
+        # A session from before this check existed (or a test's force_login): start now.
+        mark_session_started(session, now=now)
         return True
     idle_limit = settings.AFTERCARE_SESSION_IDLE_SECONDS.get(role, 15 * 60)
     if now - started > settings.AFTERCARE_SESSION_ABSOLUTE_SECONDS:

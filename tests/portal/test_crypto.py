@@ -3,7 +3,6 @@ import pytest
 from portal.crypto import KeyRing, KeyRingError, SealedDataError, generate_key, needs_rewrap, open_sealed, rewrap, seal
 
 
-
 def ring(*ids_and_keys: tuple[str, str]) -> KeyRing:
     return KeyRing.parse(",".join(f"{key_id}:{key}" for key_id, key in ids_and_keys))
 
