@@ -189,3 +189,161 @@ class SymptomEntry(models.Model):
     @property
     def is_entered_in_error(self) -> bool:
         return self.entered_in_error_at is not None
+
+
+class MedicationClass(models.TextChoices):
+    ACETAMINOPHEN = "acetaminophen", "Acetaminophen (paracetamol)"
+    NSAID = "nsaid", "NSAID (ibuprofen)"
+    CAFFEINE = "caffeine", "Caffeine"
+
+
+class MedicationDose(models.Model):
+    """One dose the patient took (the medication log of CLINICAL.md section 5).
+
+    Only the class and the milligrams: combination products are logged as the
+    amount of each class they contain, so the 24-hour totals count them.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="medication_doses")
+    medication_class = models.CharField(max_length=16, choices=MedicationClass.choices)
+    dose_mg = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5000)])
+    taken_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    entered_in_error_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-taken_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(dose_mg__gte=1, dose_mg__lte=5000), name="dose_mg_1_5000"),
+        ]
+        indexes = [
+            # The 24-hour total of one class: a patient's doses of that class by time.
+            models.Index(fields=["patient", "medication_class", "-taken_at"], name="dose_patient_class_taken"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Dose #{self.pk}"
+
+
+# --- Clinical content as data (seeded from CLINICAL.md, editable in admin) -----------
+
+
+class HealthFactor(models.TextChoices):
+    """The inputs a pain-plan condition can test (API.md ``health``, plus age)."""
+
+    ALLERGY_ACETAMINOPHEN = "allergy_acetaminophen", "Allergy to acetaminophen"
+    ALLERGY_ASPIRIN = "allergy_aspirin", "Allergy to aspirin"
+    ALLERGY_NSAID = "allergy_nsaid", "Allergy to an NSAID"
+    KIDNEY_DISEASE = "kidney_disease", "Kidney disease"
+    LIVER_DISEASE = "liver_disease", "Liver disease"
+    HEAVY_ALCOHOL = "heavy_alcohol", "3 or more alcoholic drinks a day"
+    ULCER_OR_GI_BLEED = "ulcer_or_gi_bleed", "Stomach ulcer or bleeding history"
+    ANTICOAGULANT = "anticoagulant", "Anticoagulant or antiplatelet medicine"
+    WARFARIN = "warfarin", "Warfarin"
+    STEROID = "steroid", "Steroid medicine"
+    DIURETIC = "diuretic", "Diuretic (water tablet)"
+    HIGH_BLOOD_PRESSURE = "high_blood_pressure", "High blood pressure"
+    HEART_DISEASE_OR_STROKE = "heart_disease_or_stroke", "Heart disease or prior stroke"
+    ASTHMA = "asthma", "Asthma"
+    AGE = "age", "Age in years"
+    PREGNANCY_WEEKS = "pregnancy_weeks", "Weeks of pregnancy"
+    BREASTFEEDING = "breastfeeding", "Breastfeeding"
+    FLUID_RESTRICTION = "fluid_restriction", "Fluid restriction"
+    ARRHYTHMIA_OR_SEIZURE = "arrhythmia_or_seizure", "Heart rhythm problem or seizure disorder"
+
+
+NUMERIC_HEALTH_FACTORS = (HealthFactor.AGE, HealthFactor.PREGNANCY_WEEKS)
+
+
+class MedicationPolicy(models.Model):
+    """One medication class of the pain plan with its daily cap (CLINICAL.md section 5)."""
+
+    medication_class = models.CharField(max_length=16, choices=MedicationClass.choices, unique=True)
+    label = models.CharField(max_length=80)
+    examples = models.CharField(max_length=200, blank=True)
+    # The cap the medication log warns at (>=) and the page shows.
+    daily_cap_mg = models.PositiveIntegerField()
+    pregnancy_cap_mg = models.PositiveIntegerField(null=True, blank=True)
+    breastfeeding_cap_mg = models.PositiveIntegerField(null=True, blank=True)
+    never_above_mg = models.PositiveIntegerField(null=True, blank=True)
+    cap_text = models.CharField(max_length=300, help_text="The cap in plain words, shown to the patient.")
+    use_note = models.CharField(max_length=300, blank=True, help_text="When this class is used at all.")
+    citation = models.CharField(max_length=64)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "medication_class"]
+        verbose_name_plural = "medication policies"
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class PlanEffect(models.TextChoices):
+    EXCLUDES = "excludes", "Not suitable"
+    APPROVAL_FIRST = "approval_first", "Only with your clinician's approval"
+
+
+class PainPlanCondition(models.Model):
+    """A health factor that excludes a class or needs the clinician's approval first."""
+
+    policy = models.ForeignKey(MedicationPolicy, on_delete=models.CASCADE, related_name="conditions")
+    factor = models.CharField(max_length=32, choices=HealthFactor.choices)
+    # For numeric factors (age, pregnancy weeks): applies when the value is >= this.
+    at_least = models.PositiveSmallIntegerField(null=True, blank=True)
+    effect = models.CharField(max_length=16, choices=PlanEffect.choices)
+    reason = models.CharField(max_length=200, help_text="Why, in the patient's words.")
+    citation = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["policy__order", "effect", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "factor"], name="one_condition_per_factor"),
+            models.CheckConstraint(
+                condition=Q(factor__in=[f.value for f in NUMERIC_HEALTH_FACTORS], at_least__isnull=False)
+                | (~Q(factor__in=[f.value for f in NUMERIC_HEALTH_FACTORS]) & Q(at_least__isnull=True)),
+                name="at_least_only_for_numeric_factors",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy}: {self.get_factor_display()}"
+
+
+class NonDrugOption(models.Model):
+    """Self-care advice of the pain plan; hidden when the patient has ``hidden_when``."""
+
+    code = models.SlugField(max_length=32, unique=True)
+    text = models.CharField(max_length=300)
+    hidden_when = models.CharField(max_length=32, choices=HealthFactor.choices, blank=True)
+    citation = models.CharField(max_length=64)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class DiaryThreshold(models.Model):
+    """Values the diary's trend uses: threshold lines and what counts as a spike.
+
+    The fever threshold lives here, once, for the patients app (chart line and
+    dashboard wording); the alert rules carry their own copy in the alerts app.
+    """
+
+    code = models.SlugField(max_length=40, unique=True)
+    value = models.DecimalField(max_digits=6, decimal_places=2)
+    unit = models.CharField(max_length=16, blank=True)
+    description = models.CharField(max_length=200)
+    citation = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} = {self.value}"

@@ -6,11 +6,18 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
-from django.http import Http404
+from datetime import datetime, timedelta
 
-from patients.models import CareTeamGrant, Patient, Procedure
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from patients.models import CareTeamGrant, MedicationDose, Patient, Procedure, SymptomEntry
 from portal.accounts.models import Role, User
+from portal.audit.models import AuditEvent
 
 
 def patients_visible_to(user: User) -> QuerySet[Patient]:
@@ -62,3 +69,206 @@ def care_team_of(patient: Patient) -> QuerySet[User]:
 
 def latest_procedure(patient: Patient) -> Procedure | None:
     return patient.procedures.order_by("-performed_at").first()
+
+
+# --- Scope: which patient a request is about -------------------------------------------
+
+
+def patient_in_scope(user: User, patient_id: int | str | None) -> Patient:
+    """The patient a read is about: a patient reads their own record (``patient``
+    may be omitted); a clinician must name one of their care-team patients.
+
+    Raises ValidationError ``patient`` when a clinician names none, Http404 otherwise.
+    """
+    if user.is_authenticated and user.role == Role.PATIENT:
+        patient = own_patient(user)
+        if patient_id not in (None, "") and str(patient_id) != str(patient.pk):
+            raise Http404
+        return patient
+    if patient_id in (None, ""):
+        raise ValidationError({"patient": ["Choose a patient (the patient query parameter is required)."]})
+    return patient_for(user, patient_id)
+
+
+# --- Monitoring window --------------------------------------------------------------
+
+
+def day_since_procedure(procedure: Procedure | None, at: datetime | None = None) -> int | None:
+    """Day N of CLINICAL.md: whole 24-hour periods since the procedure (day 0 is
+    the first 24 h). Counted in elapsed time, not calendar dates, so a patient and
+    a clinician in other time zones see the same day and the rules agree with it."""
+    if procedure is None:
+        return None
+    at = at or timezone.now()
+    return max((at - procedure.performed_at) // timedelta(days=1), 0)
+
+
+# --- Diary -----------------------------------------------------------------------
+
+
+def symptom_entries(
+    patient: Patient,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    include_entered_in_error: bool = True,
+) -> QuerySet[SymptomEntry]:
+    """A patient's entries, newest first. The caller has checked access."""
+    entries = SymptomEntry.objects.filter(patient=patient)
+    if since is not None:
+        entries = entries.filter(recorded_at__gte=since)
+    if until is not None:
+        entries = entries.filter(recorded_at__lte=until)
+    if not include_entered_in_error:
+        entries = entries.filter(entered_in_error_at__isnull=True)
+    return entries.order_by("-recorded_at", "-id")
+
+
+def latest_entry(patient: Patient) -> SymptomEntry | None:
+    return symptom_entries(patient, include_entered_in_error=False).first()
+
+
+def entry_for(user: User, entry_id: int | str) -> SymptomEntry:
+    """One entry the user may see (their own, or a care-team patient's), else 404."""
+    try:
+        pk = int(entry_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    entry = SymptomEntry.objects.select_related("patient").filter(pk=pk, patient__in=patients_visible_to(user)).first()
+    if entry is None:
+        raise Http404
+    return entry
+
+
+# --- Medication log ----------------------------------------------------------------
+
+
+def medication_doses(patient: Patient, *, since: datetime | None = None) -> QuerySet[MedicationDose]:
+    doses = MedicationDose.objects.filter(patient=patient, entered_in_error_at__isnull=True)
+    if since is not None:
+        doses = doses.filter(taken_at__gte=since)
+    return doses.order_by("-taken_at", "-id")
+
+
+def medication_totals_24h(patient: Patient, *, now: datetime | None = None) -> dict[str, int]:
+    """Milligrams of each class taken in the 24 hours up to ``now``."""
+    now = now or timezone.now()
+    rows = (
+        MedicationDose.objects.filter(
+            patient=patient, entered_in_error_at__isnull=True, taken_at__gt=now - timedelta(hours=24), taken_at__lte=now
+        )
+        .values("medication_class")
+        .annotate(total=Sum("dose_mg"))
+    )
+    return {row["medication_class"]: row["total"] for row in rows}
+
+
+# --- Care team ---------------------------------------------------------------------
+
+
+def care_team_grants(patient: Patient, *, include_revoked: bool = False) -> QuerySet[CareTeamGrant]:
+    grants = CareTeamGrant.objects.filter(patient=patient).select_related("clinician", "granted_by")
+    if not include_revoked:
+        grants = grants.filter(revoked_at__isnull=True)
+    return grants.order_by("-granted_at", "-id")
+
+
+def grant_for_patient(patient: Patient, grant_id: int | str) -> CareTeamGrant:
+    """An active grant of this patient's care team, else 404."""
+    try:
+        pk = int(grant_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    grant = care_team_grants(patient).filter(pk=pk).first()
+    if grant is None:
+        raise Http404
+    return grant
+
+
+def clinicians_to_add(patient: Patient) -> QuerySet[User]:
+    """Active clinicians of the clinic not yet on this patient's care team."""
+    return (
+        User.objects.clinicians()
+        .exclude(care_team_grants__patient=patient, care_team_grants__revoked_at__isnull=True)
+        .order_by("last_name", "first_name", "email")
+    )
+
+
+# --- Access history ----------------------------------------------------------------
+
+
+def access_log(patient: Patient, *, limit: int = 500) -> QuerySet[AuditEvent]:
+    """Who read or changed the patient's record, newest first (the patient's own
+    actions are not listed: they know what they did)."""
+    return (
+        AuditEvent.objects.filter(patient_id=patient.pk)
+        .exclude(actor=patient.user_id)
+        .select_related("actor")
+        .order_by("-at", "-id")[:limit]
+    )
+
+
+# --- The clinician's patient list --------------------------------------------------
+
+
+def patient_list(user: User, *, search: str = "") -> QuerySet[Patient]:
+    """The patients a user may list (a clinician's care team; a patient: themselves), most urgent first, in a fixed number of
+    queries whatever their number: latest procedure, latest entry and open inbox
+    counts are subqueries, not per-row look-ups.
+
+    Urgency: the most urgent open inbox item (urgent, high, normal, none), then
+    more open alerts, then the most recent entry.
+    """
+    patients = patients_visible_to(user).select_related("user")
+    search = search.strip()
+    if search:
+        words = Q()
+        for word in search.split()[:5]:
+            words &= (
+                Q(user__first_name__icontains=word)
+                | Q(user__last_name__icontains=word)
+                | Q(user__email__icontains=word)
+            )
+        patients = patients.filter(words)
+    latest_procedure_q = Procedure.objects.filter(patient=OuterRef("pk")).order_by("-performed_at")
+    latest_entry_q = SymptomEntry.objects.filter(patient=OuterRef("pk"), entered_in_error_at__isnull=True).order_by(
+        "-recorded_at", "-id"
+    )
+    patients = patients.annotate(
+        procedure_at=Subquery(latest_procedure_q.values("performed_at")[:1]),
+        latest_entry_id=Subquery(latest_entry_q.values("pk")[:1]),
+        latest_entry_at=Subquery(latest_entry_q.values("recorded_at")[:1]),
+    )
+    inbox_item = _inbox_item_model()
+    if inbox_item is not None:
+        open_items = inbox_item.objects.filter(patient=OuterRef("pk")).exclude(status="done")
+        open_alerts = (
+            open_items.filter(kind="alert").order_by().values("patient").annotate(n=Count("pk")).values("n")[:1]
+        )
+        top_rank = open_items.order_by("priority_rank").values("priority_rank")[:1]
+        patients = patients.annotate(
+            open_alert_count=Coalesce(Subquery(open_alerts), Value(0)),
+            urgency_rank=Coalesce(Subquery(top_rank), Value(NO_OPEN_ITEM_RANK)),
+        )
+    else:
+        patients = patients.annotate(open_alert_count=Value(0), urgency_rank=Value(NO_OPEN_ITEM_RANK))
+    return patients.order_by(
+        "urgency_rank", "-open_alert_count", F("latest_entry_at").desc(nulls_last=True), "user__last_name", "pk"
+    )
+
+
+# Sorts after the inbox's ranks (urgent 0, high 1, normal 2): no open item.
+NO_OPEN_ITEM_RANK = 9
+
+
+def _inbox_item_model():
+    """The messaging inbox model, if that app is installed (it sits above patients)."""
+    try:
+        return apps.get_model("messaging", "InboxItem")
+    except LookupError:
+        return None
+
+
+def entries_by_id(ids: list[int]) -> dict[int, SymptomEntry]:
+    """Entries by id, in one query (the patient list's latest entries)."""
+    return {entry.pk: entry for entry in SymptomEntry.objects.filter(pk__in=[i for i in ids if i])}

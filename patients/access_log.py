@@ -1,0 +1,58 @@
+"""'Who looked at my record': audit events in words a patient reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+from django.apps import apps
+
+from patients.models import Patient
+from patients.selectors import access_log
+from portal.audit.models import AuditEvent
+
+ACTION_WORDS = {
+    "patient.read": "opened your record",
+    "patient.chart.read": "opened your chart",
+    "patient_list.read": "saw you in their patient list, with your latest diary entry",
+    "patient.enrolled": "enrolled you in Aftercare",
+    "patient.health_updated": "changed your health details",
+    "symptoms.read": "read your symptom diary",
+    "symptoms.trend.read": "looked at your symptom trend",
+    "symptom_entry.entered_in_error": "marked a diary entry as entered in error",
+    "pain_plan.read": "looked at your pain plan",
+    "medications.read": "looked at your medication log",
+    "care_team.granted": "added a clinician to your care team",
+    "care_team.revoked": "removed a clinician from your care team",
+}
+
+
+@dataclass
+class AccessLogLine:
+    at: datetime
+    actor: str
+    role: str
+    action: str
+    description: str
+    object: str
+
+
+@lru_cache(maxsize=64)
+def _object_name(object_type: str) -> str:
+    try:
+        return str(apps.get_model(object_type)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return object_type.rsplit(".", 1)[-1].replace("_", " ")
+
+
+def describe(event: AuditEvent) -> AccessLogLine:
+    actor = event.actor.display_name if event.actor_id else "The system"
+    words = ACTION_WORDS.get(event.action) or event.action.replace("_", " ").replace(".", ": ")
+    obj = f"{_object_name(event.object_type)} #{event.object_id}" if event.object_type else ""
+    return AccessLogLine(at=event.at, actor=actor, role=event.role, action=event.action, description=words, object=obj)
+
+
+def access_log_lines(patient: Patient, *, limit: int = 500) -> list[AccessLogLine]:
+    """One query: the events with their actors."""
+    return [describe(event) for event in access_log(patient, limit=limit)]

@@ -1,0 +1,51 @@
+"""The diary's clinical values, read from data (``DiaryThreshold``, seeded from
+CLINICAL.md, editable in admin), never written as literals in code."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from importlib import import_module
+
+from patients.models import DiaryThreshold, Patient
+
+# The codes the seed migration creates; a missing row is a configuration error.
+FEVER_C = "fever_c"
+SEVERE_PAIN = "severe_pain"
+SCORE_RISE_POINTS = "score_rise_points"
+SCORE_RISE_WINDOW_HOURS = "score_rise_window_hours"
+
+
+class MissingThresholdError(LookupError):
+    """A threshold row the diary needs is missing (run the migrations)."""
+
+
+def diary_thresholds() -> dict[str, Decimal]:
+    """All thresholds in one query."""
+    values = dict(DiaryThreshold.objects.values_list("code", "value"))
+    missing = {FEVER_C, SEVERE_PAIN, SCORE_RISE_POINTS, SCORE_RISE_WINDOW_HOURS} - values.keys()
+    if missing:
+        raise MissingThresholdError(f"Diary thresholds missing: {', '.join(sorted(missing))}")
+    return values
+
+
+def chart_thresholds(patient: Patient, values: dict[str, Decimal] | None = None) -> dict[str, float]:
+    """The threshold line of each charted field for this patient.
+
+    Defaults come from ``DiaryThreshold``. If the alerts app offers
+    ``alerts.selectors.chart_thresholds(patient)`` (its rules and the patient's
+    custom thresholds), its values win, so the chart draws what the rules use.
+    """
+    values = values or diary_thresholds()
+    thresholds = {
+        "temperature_c": float(values[FEVER_C]),
+        "back_pain": float(values[SEVERE_PAIN]),
+        "headache": float(values[SEVERE_PAIN]),
+    }
+    try:
+        alert_selectors = import_module("alerts.selectors")
+    except ModuleNotFoundError:
+        return thresholds
+    from_rules = getattr(alert_selectors, "chart_thresholds", None)
+    if callable(from_rules):
+        thresholds.update({k: float(v) for k, v in (from_rules(patient) or {}).items() if k in thresholds})
+    return thresholds

@@ -1,0 +1,339 @@
+"""API shapes of the patients app (API.md "Symptoms", "Patients and care team").
+
+Output serializers only describe and render; input is validated by the services
+(one set of rules and messages for the API and the web pages). The input
+serializers here exist for the OpenAPI schema.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from patients.models import CareTeamGrant, MedicationClass, MedicationDose, NeedleType, Patient, Sex, SymptomEntry
+from patients.selectors import day_since_procedure
+from patients.services import ALLERGY_CHOICES, HEALTH_BOOLEANS
+from patients.units import celsius_to_fahrenheit, rounded
+
+# --- Health factors and procedure ----------------------------------------------------------
+
+
+class HealthSerializer(serializers.Serializer):
+    allergies = serializers.ListField(child=serializers.ChoiceField(choices=ALLERGY_CHOICES), required=False)
+    kidney_disease = serializers.BooleanField(required=False)
+    liver_disease = serializers.BooleanField(required=False)
+    heavy_alcohol = serializers.BooleanField(required=False, help_text="3 or more alcoholic drinks a day")
+    ulcer_or_gi_bleed = serializers.BooleanField(required=False)
+    anticoagulant = serializers.BooleanField(required=False, help_text="anticoagulant or antiplatelet")
+    warfarin = serializers.BooleanField(required=False)
+    steroid = serializers.BooleanField(required=False)
+    diuretic = serializers.BooleanField(required=False)
+    high_blood_pressure = serializers.BooleanField(required=False)
+    heart_disease_or_stroke = serializers.BooleanField(required=False)
+    asthma = serializers.BooleanField(required=False)
+    pregnancy_weeks = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=45)
+    breastfeeding = serializers.BooleanField(required=False)
+    fluid_restriction = serializers.BooleanField(required=False)
+    arrhythmia_or_seizure = serializers.BooleanField(required=False)
+    preferences = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+def health_of(patient: Patient) -> dict:
+    health = {"allergies": list(patient.allergies or [])}
+    health.update({name: getattr(patient, name) for name in HEALTH_BOOLEANS})
+    health["pregnancy_weeks"] = patient.pregnancy_weeks
+    health["preferences"] = patient.preferences
+    return health
+
+
+class ProcedureSerializer(serializers.Serializer):
+    performed_at = serializers.DateTimeField()
+    needle_type = serializers.ChoiceField(choices=NeedleType.choices)
+    needle_gauge = serializers.IntegerField(min_value=18, max_value=29)
+    passes = serializers.IntegerField(min_value=1, max_value=20, required=False, default=1)
+
+
+class LatestEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    recorded_at = serializers.DateTimeField()
+    back_pain = serializers.IntegerField()
+    headache = serializers.IntegerField()
+    temperature_c = serializers.FloatField(allow_null=True)
+    temperature_f = serializers.FloatField(allow_null=True)
+
+
+def latest_entry_of(entry: SymptomEntry | None) -> dict | None:
+    if entry is None:
+        return None
+    return {
+        "id": entry.pk,
+        "recorded_at": entry.recorded_at,
+        "back_pain": entry.back_pain,
+        "headache": entry.headache,
+        "temperature_c": rounded(entry.temperature_c),
+        "temperature_f": rounded(celsius_to_fahrenheit(entry.temperature_c))
+        if entry.temperature_c is not None
+        else None,
+    }
+
+
+def latest_procedure_of(patient: Patient):
+    """The latest procedure, from a ``procedures_latest_first`` prefetch when present."""
+    prefetched = getattr(patient, "procedures_latest_first", None)
+    if prefetched is not None:
+        return prefetched[0] if prefetched else None
+    return patient.procedures.order_by("-performed_at").first()
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    first_name = serializers.CharField(source="user.first_name", read_only=True)
+    last_name = serializers.CharField(source="user.last_name", read_only=True)
+    email = serializers.EmailField(source="user.email", read_only=True)
+    procedure = serializers.SerializerMethodField()
+    day_since_procedure = serializers.SerializerMethodField()
+    health = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Patient
+        fields = [
+            "id",
+            "first_name",
+            "last_name",
+            "email",
+            "date_of_birth",
+            "sex",
+            "procedure",
+            "day_since_procedure",
+            "health",
+        ]
+
+    @extend_schema_field(ProcedureSerializer(allow_null=True))
+    def get_procedure(self, patient: Patient) -> dict | None:
+        procedure = latest_procedure_of(patient)
+        return ProcedureSerializer(procedure).data if procedure is not None else None
+
+    def get_day_since_procedure(self, patient: Patient) -> int | None:
+        return day_since_procedure(latest_procedure_of(patient))
+
+    @extend_schema_field(HealthSerializer)
+    def get_health(self, patient: Patient) -> dict:
+        return health_of(patient)
+
+
+class PatientListItemSerializer(PatientSerializer):
+    """A row of the clinician's list: adds the latest entry and the open-alert count."""
+
+    latest_entry = serializers.SerializerMethodField()
+    open_alert_count = serializers.SerializerMethodField()
+
+    class Meta(PatientSerializer.Meta):
+        fields = [*PatientSerializer.Meta.fields, "latest_entry", "open_alert_count"]
+
+    @extend_schema_field(LatestEntrySerializer(allow_null=True))
+    def get_latest_entry(self, patient: Patient) -> dict | None:
+        entries = self.context.get("latest_entries", {})
+        return latest_entry_of(entries.get(getattr(patient, "latest_entry_id", None)))
+
+    def get_open_alert_count(self, patient: Patient) -> int:
+        return int(getattr(patient, "open_alert_count", 0) or 0)
+
+
+class EnrolPatientSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    first_name = serializers.CharField(max_length=150)
+    last_name = serializers.CharField(max_length=150)
+    date_of_birth = serializers.DateField()
+    sex = serializers.ChoiceField(choices=Sex.choices)
+    procedure = ProcedureSerializer()
+
+
+class HealthUpdateSerializer(serializers.Serializer):
+    health = HealthSerializer()
+
+
+# --- Symptoms ------------------------------------------------------------------------------
+
+
+class SymptomEntryInputSerializer(serializers.Serializer):
+    recorded_at = serializers.DateTimeField(required=False, help_text="Default now; not in the future.")
+    back_pain = serializers.IntegerField(min_value=0, max_value=10)
+    headache = serializers.IntegerField(min_value=0, max_value=10)
+    temperature_c = serializers.DecimalField(max_digits=4, decimal_places=1, required=False, allow_null=True)
+    temperature_f = serializers.DecimalField(max_digits=4, decimal_places=1, required=False, allow_null=True)
+    positional_headache = serializers.BooleanField(required=False)
+    radiating_leg_pain = serializers.BooleanField(required=False)
+    numbness = serializers.BooleanField(required=False)
+    leg_weakness = serializers.BooleanField(required=False)
+    bladder_bowel_change = serializers.BooleanField(required=False)
+    site_redness = serializers.BooleanField(required=False)
+    site_drainage = serializers.BooleanField(required=False)
+    neck_stiffness = serializers.BooleanField(required=False)
+    confusion = serializers.BooleanField(required=False)
+    vomiting = serializers.BooleanField(required=False)
+    vision_change = serializers.BooleanField(required=False)
+    took_fever_reducer = serializers.BooleanField(required=False)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class SymptomEntrySerializer(serializers.ModelSerializer):
+    temperature_c = serializers.SerializerMethodField()
+    temperature_f = serializers.SerializerMethodField()
+    entered_in_error = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SymptomEntry
+        fields = [
+            "id",
+            "patient",
+            "recorded_at",
+            "created_at",
+            "back_pain",
+            "headache",
+            "temperature_c",
+            "temperature_f",
+            *SymptomEntry.YES_NO_FIELDS,
+            "notes",
+            "entered_in_error",
+            "entered_in_error_at",
+        ]
+        read_only_fields = fields
+
+    def get_temperature_c(self, entry: SymptomEntry) -> float | None:
+        return rounded(entry.temperature_c)
+
+    def get_temperature_f(self, entry: SymptomEntry) -> float | None:
+        return rounded(celsius_to_fahrenheit(entry.temperature_c)) if entry.temperature_c is not None else None
+
+    def get_entered_in_error(self, entry: SymptomEntry) -> bool:
+        return entry.entered_in_error_at is not None
+
+
+class RecommendationSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    severity = serializers.ChoiceField(choices=["info", "contact_provider", "urgent"])
+    message = serializers.CharField()
+
+
+class SymptomSubmissionSerializer(SymptomEntrySerializer):
+    recommendations = RecommendationSerializer(many=True, read_only=True)
+    alerts = serializers.ListField(child=serializers.IntegerField(), read_only=True)
+
+    class Meta(SymptomEntrySerializer.Meta):
+        fields = [*SymptomEntrySerializer.Meta.fields, "recommendations", "alerts"]
+        read_only_fields = fields
+
+
+class EnteredInErrorSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class SpikeSerializer(serializers.Serializer):
+    t = serializers.DateTimeField()
+    field = serializers.ChoiceField(choices=["back_pain", "headache"])
+    # "from" is a Python keyword: declared below.
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.IntegerField()
+        fields["to"] = serializers.IntegerField()
+        return fields
+
+
+class TrendSerializer(serializers.Serializer):
+    days = serializers.IntegerField()
+    series = serializers.DictField(
+        child=serializers.ListField(child=serializers.ListField()),
+        help_text='{"back_pain": [[t, v], ...], "headache": [...], "temperature_c": [...]}',
+    )
+    spikes = SpikeSerializer(many=True)
+    thresholds = serializers.DictField(child=serializers.FloatField())
+
+
+# --- Care team -----------------------------------------------------------------------------
+
+
+class ClinicianSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="get_full_name")
+    specialty = serializers.CharField()
+    email = serializers.EmailField()
+
+
+class CareTeamGrantSerializer(serializers.ModelSerializer):
+    clinician = ClinicianSerializer(read_only=True)
+    granted_by = serializers.SerializerMethodField()
+    active = serializers.BooleanField(source="is_active", read_only=True)
+
+    class Meta:
+        model = CareTeamGrant
+        fields = ["id", "clinician", "granted_at", "granted_by", "revoked_at", "active"]
+        read_only_fields = fields
+
+    def get_granted_by(self, grant: CareTeamGrant) -> str | None:
+        return grant.granted_by.display_name if grant.granted_by_id else None
+
+
+class GrantInputSerializer(serializers.Serializer):
+    clinician = serializers.IntegerField(help_text="The clinician's user id")
+
+
+# --- Medication log and pain plan ------------------------------------------------------------
+
+
+class MedicationDoseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MedicationDose
+        fields = ["id", "medication_class", "dose_mg", "taken_at", "created_at"]
+        read_only_fields = fields
+
+
+class MedicationDoseInputSerializer(serializers.Serializer):
+    medication_class = serializers.ChoiceField(choices=MedicationClass.choices)
+    dose_mg = serializers.IntegerField(min_value=1, max_value=5000)
+    taken_at = serializers.DateTimeField(required=False, help_text="Default now")
+
+
+class MedicationLogSerializer(MedicationDoseSerializer):
+    total_24h_mg = serializers.IntegerField(read_only=True)
+    cap_mg = serializers.IntegerField(read_only=True)
+    over_cap = serializers.BooleanField(read_only=True, help_text="At or above the cap")
+    warning = serializers.CharField(read_only=True, allow_blank=True)
+
+    class Meta(MedicationDoseSerializer.Meta):
+        fields = [*MedicationDoseSerializer.Meta.fields, "total_24h_mg", "cap_mg", "over_cap", "warning"]
+        read_only_fields = fields
+
+
+class PlanOptionSerializer(serializers.Serializer):
+    medication_class = serializers.ChoiceField(choices=MedicationClass.choices)
+    label = serializers.CharField()
+    suitable = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=["suitable", "approval_first", "excluded"])
+    reasons = serializers.ListField(child=serializers.CharField())
+    daily_cap_mg = serializers.IntegerField()
+    cap_text = serializers.CharField()
+    use_note = serializers.CharField(allow_blank=True)
+    citations = serializers.ListField(child=serializers.CharField())
+    discuss_with_clinician = serializers.BooleanField()
+
+
+class NonDrugSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    text = serializers.CharField()
+    citation = serializers.CharField()
+
+
+class PainPlanSerializer(serializers.Serializer):
+    options = PlanOptionSerializer(many=True)
+    non_drug = NonDrugSerializer(many=True)
+    preferences = serializers.CharField(allow_blank=True)
+    note = serializers.CharField()
+
+
+class AccessLogEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    actor = serializers.CharField()
+    role = serializers.CharField()
+    action = serializers.CharField()
+    description = serializers.CharField()
+    object = serializers.CharField()
