@@ -4,3 +4,16 @@ from django.apps import AppConfig
 class LabsConfig(AppConfig):
     name = "labs"
     verbose_name = "Labs"
+
+    def ready(self) -> None:
+        from labs.models import file_context, file_name_context
+        from portal.sealed import register_sealed_field
+
+        # Key rotation walks these (rotate_encryption_key): the report file and its
+        # original name, each bound to the report id.
+        register_sealed_field(
+            model="labs.LabReportFile", field="sealed", context=lambda row: file_context(row.report_id)
+        )
+        register_sealed_field(
+            model="labs.LabReportFile", field="name_sealed", context=lambda row: file_name_context(row.report_id)
+        )

@@ -1,0 +1,288 @@
+"""Lab reports (a sealed file plus structured values), analyte reference data and
+follow-up lab requests.
+
+The report file is stored only as ciphertext (``LabReportFile``, a separate row so
+that no list query ever loads a 10 MB blob by accident). Values carry a snapshot of
+the range they were flagged against: a later edit of the reference data in admin
+does not silently change the meaning of an old report.
+
+Clinical rows are never destroyed: foreign keys are PROTECT, and a report uploaded
+by mistake is marked "entered in error".
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from patients.models import Patient
+
+
+class Specimen(models.TextChoices):
+    CSF = "csf", "Cerebrospinal fluid (CSF)"
+    BLOOD = "blood", "Blood"
+
+
+class RangeRule(models.TextChoices):
+    FIXED = "fixed", "Fixed range (default low/high)"
+    # Upper limit = (age in years + offset for women) / divisor (MILLER: ESR).
+    AGE_SEX = "age_sex", "Upper limit from age and sex"
+
+
+class ReviewTrigger(models.TextChoices):
+    """When a value makes the new report a high-priority inbox item (CLINICAL.md 4)."""
+
+    NEVER = "", "Never on its own"
+    HIGH = "high", "Above the range"
+    LOW = "low", "Below the range"
+    HIGH_WITH_BACK_PAIN = "high_with_back_pain", "Above the range in a patient who reports back pain"
+
+
+class Analyte(models.Model):
+    """Reference data for one measured (or computed) value. Seeded from CLINICAL.md
+    section 4 by a data migration, editable in admin; every row carries its citation."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    short_name = models.CharField(max_length=40, help_text="Used in inbox summaries, e.g. 'CSF WBC'.")
+    specimen = models.CharField(max_length=8, choices=Specimen.choices)
+    unit = models.CharField(max_length=30, help_text="The unit values are stored and shown in.")
+    si_unit = models.CharField(max_length=30, blank=True)
+    # A divisor, so that the conversions of CLINICAL.md stay exact (mg/dL ÷ 18 = mmol/L).
+    si_factor = models.DecimalField(
+        max_digits=12,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        help_text="Value in the SI unit = value in the stored unit ÷ this factor (glucose: 18).",
+    )
+    default_low = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    default_high = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    low_inclusive = models.BooleanField(default=True, help_text="The low limit itself counts as normal.")
+    high_inclusive = models.BooleanField(default=True, help_text="The high limit itself counts as normal.")
+    borderline_low = models.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Values from this up to the low limit are called borderline rather than low.",
+    )
+    range_rule = models.CharField(max_length=16, choices=RangeRule.choices, default=RangeRule.FIXED)
+    age_divisor = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    female_age_offset = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    range_text = models.CharField(max_length=120, blank=True, help_text="How the normal range reads, e.g. '0-5'.")
+    explanation = models.TextField(help_text="Plain language for patients: what it measures and what values mean.")
+    clinician_note = models.TextField(blank=True, help_text="Shown to clinicians only.")
+    computed = models.BooleanField(default=False, help_text="Computed by the portal, not entered.")
+    review_when = models.CharField(max_length=24, choices=ReviewTrigger.choices, blank=True, default="")
+    back_pain_min_score = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(10)], help_text="For 'with back pain': the lowest score."
+    )
+    back_pain_within_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="For 'with back pain': how recent the diary entry must be."
+    )
+    decimal_places = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(4)])
+    display_order = models.PositiveSmallIntegerField(default=0)
+    citation = models.CharField(max_length=60, help_text="Citation key(s) of CLINICAL.md.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["display_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LabReportKind(models.TextChoices):
+    CSF = "csf", "CSF"
+    BLOOD = "blood", "Blood"
+
+
+class LabReportQuerySet(models.QuerySet):
+    def released(self) -> LabReportQuerySet:
+        return self.filter(released_at__isnull=False)
+
+    def valid(self) -> LabReportQuerySet:
+        return self.filter(entered_in_error_at__isnull=True)
+
+
+class LabReport(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="lab_reports")
+    kind = models.CharField(max_length=8, choices=LabReportKind.choices)
+    collected_at = models.DateTimeField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # What the file is, checked from its content (never the client's claim).
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    answers_request = models.ForeignKey(
+        "LabRequest", on_delete=models.PROTECT, null=True, blank=True, related_name="reports"
+    )
+    entered_in_error_at = models.DateTimeField(null=True, blank=True)
+    entered_in_error_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    entered_in_error_reason = models.CharField(max_length=200, blank=True)
+
+    objects = LabReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-collected_at", "-id"]
+        indexes = [
+            # A patient's reports, newest first: the list page, the chart and the API.
+            models.Index(fields=["patient", "-collected_at"], name="labreport_patient_collected"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Lab report #{self.pk}"
+
+    @property
+    def is_released(self) -> bool:
+        return self.released_at is not None
+
+    @property
+    def is_entered_in_error(self) -> bool:
+        return self.entered_in_error_at is not None
+
+    @property
+    def seal_context(self) -> str:
+        return f"lab_report:{self.pk}"
+
+    @property
+    def extension(self) -> str:
+        return ".pdf" if self.content_type == "application/pdf" else ".txt"
+
+
+class LabReportFile(models.Model):
+    """The report's file and original name, both sealed (``portal.crypto``).
+
+    The context binds each blob to its report id, so a blob copied onto another
+    report fails to open. Registered in ``LabsConfig.ready`` for key rotation.
+    """
+
+    report = models.OneToOneField(LabReport, on_delete=models.PROTECT, primary_key=True, related_name="file")
+    sealed = models.BinaryField()
+    name_sealed = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"File of lab report #{self.report_id}"
+
+
+def file_context(report_id: int) -> str:
+    return f"lab_report:{report_id}"
+
+
+def file_name_context(report_id: int) -> str:
+    return f"lab_report_name:{report_id}"
+
+
+class Flag(models.TextChoices):
+    LOW = "low", "Below the range"
+    NORMAL = "normal", "Within the range"
+    HIGH = "high", "Above the range"
+
+
+class RangeSource(models.TextChoices):
+    NONE = "", "No range"
+    DEFAULT = "default", "Portal default"
+    LAB = "lab", "The lab's own range"
+    AGE_SEX = "age_sex", "Default for age and sex"
+
+
+class LabValue(models.Model):
+    report = models.ForeignKey(LabReport, on_delete=models.PROTECT, related_name="values")
+    analyte = models.ForeignKey(Analyte, on_delete=models.PROTECT, related_name="+")
+    value = models.DecimalField(max_digits=12, decimal_places=4)
+    unit = models.CharField(max_length=30)  # always the analyte's stored unit
+    entered_unit = models.CharField(max_length=30, blank=True)  # the SI unit, when entered in SI
+    # The lab's own range, as entered (in ``unit``); it wins over the default.
+    lab_low = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    lab_high = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    # The range this value was flagged against, as it was at upload.
+    ref_low = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    ref_high = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    ref_low_inclusive = models.BooleanField(default=True)
+    ref_high_inclusive = models.BooleanField(default=True)
+    ref_borderline_low = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    range_source = models.CharField(max_length=8, choices=RangeSource.choices, blank=True, default="")
+    flag = models.CharField(max_length=8, choices=Flag.choices, blank=True, default="")  # "" when no range
+    fasting = models.BooleanField(null=True, blank=True)  # serum glucose: was the patient fasting?
+    computed = models.BooleanField(default=False)  # the CSF/serum glucose ratio, computed here
+
+    class Meta:
+        ordering = ["analyte__display_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "analyte"], name="labvalue_one_per_analyte"),
+            models.CheckConstraint(condition=Q(value__gte=0), name="labvalue_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Value #{self.pk}"
+
+    @property
+    def is_borderline(self) -> bool:
+        return self.flag == Flag.LOW and self.ref_borderline_low is not None and self.value >= self.ref_borderline_low
+
+
+class LabTest(models.TextChoices):
+    CRP = "crp", "C-reactive protein (CRP)"
+    ESR = "esr", "Erythrocyte sedimentation rate (ESR)"
+    CSF_REPEAT = "csf_repeat", "Repeat CSF analysis"
+    BLOOD_CULTURE = "blood_culture", "Blood cultures"
+
+
+class LabRequestStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for review"
+    APPROVED = "approved", "Approved"
+    DECLINED = "declined", "Declined"
+
+
+class LabRequest(models.Model):
+    """A follow-up lab request (by the patient for themselves, or by a clinician),
+    reviewed by a clinician within ``due_at``. Reports that answer it point here."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="lab_requests")
+    tests = models.JSONField()  # list of LabTest values, validated by the service
+    reason = models.TextField(max_length=1000)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=LabRequestStatus.choices, default=LabRequestStatus.PENDING)
+    review_note = models.TextField(max_length=1000, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    # The alert the request was made from ("request labs" on an alert); a plain id
+    # so labs does not depend on the alerts app's models.
+    source_alert_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(status="pending") & Q(reviewed_at__isnull=True))
+                | (~Q(status="pending") & Q(reviewed_at__isnull=False)),
+                name="labrequest_reviewed_iff_not_pending",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["patient", "-requested_at"], name="labrequest_patient_requested"),
+            # The review queue: pending requests, oldest due first.
+            models.Index(fields=["due_at"], condition=Q(status="pending"), name="labrequest_pending_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Lab request #{self.pk}"
+
+    @property
+    def test_labels(self) -> list[str]:
+        labels = dict(LabTest.choices)
+        return [labels.get(code, code) for code in self.tests]
