@@ -266,9 +266,13 @@ def filtered_inbox(user: User, filters: InboxFilters, *, now: datetime | None = 
 
 
 def inbox_counts(user: User, *, now: datetime | None = None) -> dict[str, int]:
-    """Open, overdue, urgent, mine and unassigned counts in one query (nav, dashboard)."""
+    """Open, overdue, urgent, mine and unassigned counts in one query (nav,
+    dashboard, inbox page), kept on the user object for the rest of the request."""
+    cached = getattr(user, "_messaging_inbox_counts", None)
+    if cached is not None:
+        return cached
     now = now or timezone.now()
-    return (
+    counts = (
         inbox_items_for(user)
         .exclude(status=InboxStatus.DONE)
         .aggregate(
@@ -279,6 +283,8 @@ def inbox_counts(user: User, *, now: datetime | None = None) -> dict[str, int]:
             unassigned=Count("pk", filter=Q(assignee__isnull=True)),
         )
     )
+    user._messaging_inbox_counts = counts
+    return counts
 
 
 def care_team_colleagues(patient: Patient, *, exclude: User | None = None) -> list[User]:

@@ -126,6 +126,15 @@ ALLOWED_ATTACHMENT_TYPES = {
     "image/webp": (".webp",),
     "application/pdf": (".pdf",),
 }
+# The full signature each type must also start with: ``filetype`` matches on as
+# little as three bytes ("GIF"), so a text file starting "GIF" would pass alone.
+FULL_SIGNATURES = {
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/gif": (b"GIF87a", b"GIF89a"),
+    "image/webp": (b"RIFF",),  # plus "WEBP" at offset 8, which filetype checks
+    "application/pdf": (b"%PDF-",),
+}
 DEFAULT_SUBJECT = "Message to the care team"
 NEW_MESSAGE_SUMMARY = "New message from patient"
 # At most one new-message email per thread and recipient in this window.
@@ -175,8 +184,9 @@ def _clean_filename(name: str, content_type: str) -> str:
     base = "".join(ch for ch in base if ch.isprintable() and ch not in '"/;').strip(" .") or "attachment"
     stem, dot, ext = base.rpartition(".")
     extensions = ALLOWED_ATTACHMENT_TYPES[content_type]
-    if not dot or f".{ext.lower()}" not in extensions:
+    if not dot or not stem:
         stem = base
+    if f".{ext.lower()}" not in extensions:
         ext = extensions[0].lstrip(".")
     return f"{stem[:100]}.{ext.lower()}"
 
@@ -203,7 +213,7 @@ def check_attachments(uploads: Sequence) -> list[CheckedAttachment]:
             raise ValidationError({"attachments": ["This file is empty."]})
         kind = filetype.guess(content[:8192])
         content_type = kind.mime if kind is not None else ""
-        if content_type not in ALLOWED_ATTACHMENT_TYPES:
+        if content_type not in ALLOWED_ATTACHMENT_TYPES or not content.startswith(FULL_SIGNATURES[content_type]):
             raise ValidationError(
                 {
                     "attachments": [
