@@ -1,11 +1,35 @@
-"""Alert writes. The rule engine and alert lifecycle are built by the alerts work;
-this module fixes the interface the symptom endpoint calls."""
+"""Alert writes: evaluate an entry, raise alerts, the lifecycle, custom thresholds.
+
+``evaluate_entry`` runs inside the symptom endpoint's transaction: the entry, its
+alerts, their inbox items and their notifications commit together, so nothing
+depends on a worker being up.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 
-from patients.models import SymptomEntry
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from alerts import engine
+from alerts.models import Alert, AlertRule, AlertStatus, PatientThreshold, RuleKind, Severity
+from alerts.rules import RuleBook, rule_book_for
+from patients.models import Patient, SymptomEntry
+from patients.selectors import care_team_of, is_on_care_team, latest_procedure
+from portal.audit.services import record_audit
+from portal.outbox.services import queue_notification
+
+# How far back the instant rules look (score_rise needs 24 h; 48 h leaves room).
+HISTORY_WINDOW = timedelta(hours=48)
+ALERTING = (Severity.CONTACT_PROVIDER, Severity.URGENT)
+INBOX_PRIORITY = {Severity.URGENT: "urgent", Severity.CONTACT_PROVIDER: "high"}
+MAX_NOTE = 2000
 
 
 @dataclass
@@ -16,11 +40,313 @@ class EntryEvaluation:
     alert_ids: list[int] = field(default_factory=list)
 
 
-def evaluate_entry(entry: SymptomEntry) -> EntryEvaluation:
-    """Run the instant rules on a saved entry, inside the caller's transaction.
+def patient_facts(patient: Patient, procedure_at: datetime | None) -> engine.PatientFacts:
+    return engine.PatientFacts(anticoagulant=bool(patient.anticoagulant), procedure_at=procedure_at)
 
-    Creates the alerts, inbox items and notifications for ``contact_provider`` and
-    ``urgent`` results in that same transaction. (The engine is not built yet:
-    nothing is flagged.)
+
+def instant_dedup_key(*, patient_id: int, code: str, entry_id: int) -> str:
+    return f"p{patient_id}:{code}:e{entry_id}"
+
+
+def alert_link(alert: Alert) -> str:
+    return reverse("alerts:detail", args=[alert.pk])
+
+
+def evaluate_entry(entry: SymptomEntry) -> EntryEvaluation:
+    """Run the instant rules (CLINICAL.md section 2) on a saved entry.
+
+    1. Load the rules and the patient's custom thresholds (two queries).
+    2. One indexed look-up of the patient's entries of the last 48 hours.
+    3. The pure engine decides; all fired rules become recommendations, highest first.
+    4. ``contact_provider`` and ``urgent`` rules raise an alert each (with inbox item);
+       the care team and the patient get one email for the entry's highest alert.
+    Runs in the caller's transaction (a savepoint here), so it all commits with the entry.
     """
-    return EntryEvaluation()
+    if entry.entered_in_error_at is not None:
+        return EntryEvaluation()
+    with transaction.atomic():
+        patient = entry.patient
+        book = rule_book_for([patient.pk], kinds=[RuleKind.INSTANT])
+        rules = book.for_patient(patient.pk)
+        procedure = latest_procedure(patient)
+        history = [
+            engine.Reading.from_entry(row)
+            for row in SymptomEntry.objects.filter(
+                patient_id=patient.pk,
+                recorded_at__gte=entry.recorded_at - HISTORY_WINDOW,
+                recorded_at__lte=entry.recorded_at,
+                entered_in_error_at__isnull=True,
+            ).exclude(pk=entry.pk)
+        ]
+        reading = engine.Reading.from_entry(entry)
+        fired = engine.evaluate(reading, history, rules, patient_facts(patient, procedure and procedure.performed_at))
+        evaluation = EntryEvaluation(
+            recommendations=[
+                {"rule": f.code, "severity": f.severity, "message": f.patient_message(reading)} for f in fired
+            ]
+        )
+        alerts: list[Alert] = []
+        for f in fired:
+            if f.severity not in ALERTING:
+                continue
+            alert, _ = raise_alert(
+                patient=patient,
+                rule=book.rows[f.code],
+                fired=f,
+                reading=reading,
+                entry=entry,
+                dedup_key=instant_dedup_key(patient_id=patient.pk, code=f.code, entry_id=entry.pk),
+                notify=not alerts,  # the first (highest) alert of the entry emails; one email per entry
+            )
+            alerts.append(alert)
+        evaluation.alert_ids = [a.pk for a in alerts]
+    return evaluation
+
+
+def raise_alert(
+    *,
+    patient: Patient,
+    rule: AlertRule,
+    fired: engine.Fired,
+    reading: engine.Reading | None,
+    entry: SymptomEntry | None,
+    dedup_key: str,
+    notify: bool = True,
+    care_team: list | None = None,
+) -> tuple[Alert, bool]:
+    """Create one alert with its inbox item and notifications, once per ``dedup_key``.
+
+    Returns (alert, created). A concurrent creator of the same key wins quietly: the
+    unique constraint decides, inside a savepoint, and the loser returns its row."""
+    existing = Alert.objects.filter(dedup_key=dedup_key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            alert = Alert.objects.create(
+                patient=patient,
+                rule=rule,
+                severity=fired.severity,
+                entry=entry,
+                message=fired.patient_message(reading),
+                clinician_message=fired.clinician_message(reading),
+                dedup_key=dedup_key,
+            )
+    except IntegrityError:
+        return Alert.objects.get(dedup_key=dedup_key), False
+    _post_to_inbox(alert, rule)
+    if notify:
+        notify_alert(alert, care_team=care_team)
+    return alert, True
+
+
+def _post_to_inbox(alert: Alert, rule: AlertRule) -> None:
+    from messaging.services import post_inbox_item
+
+    severity = "Urgent" if alert.severity == Severity.URGENT else "Contact today"
+    post_inbox_item(
+        kind="alert",
+        patient=alert.patient,
+        priority=INBOX_PRIORITY[alert.severity],
+        summary=f"{severity}: {rule.summary}",
+        source=alert,
+        link=alert_link(alert),
+    )
+
+
+def notify_alert(alert: Alert, *, care_team: list | None = None) -> None:
+    """Email the care team and the patient: fixed text, a link, no health data."""
+    kind = "alert_urgent" if alert.severity == Severity.URGENT else "alert"
+    recipients = [*list(care_team if care_team is not None else care_team_of(alert.patient)), alert.patient.user]
+    for recipient in recipients:
+        queue_notification(
+            recipient=recipient, kind=kind, dedup_key=f"alert:{alert.pk}", link=alert_link(alert), source=alert
+        )
+
+
+@transaction.atomic
+def medication_over_cap(*, dose) -> Alert | None:
+    """A medication log total reached its daily cap: a ``contact_provider`` alert.
+
+    ``dose`` is any saved object with ``.patient`` and ``.pk`` (the patients app's
+    MedicationDose). One alert per dose; None when the rule is switched off."""
+    rule = AlertRule.objects.filter(code="medication_over_cap", enabled=True).first()
+    if rule is None:
+        return None
+    patient = dose.patient
+    fired = engine.Fired(RuleBook([rule]).defaults[rule.code])
+    alert, _ = raise_alert(
+        patient=patient,
+        rule=rule,
+        fired=fired,
+        reading=None,
+        entry=None,
+        dedup_key=f"p{patient.pk}:medication_over_cap:dose{dose.pk}",
+    )
+    return alert
+
+
+# --- Lifecycle ----------------------------------------------------------------------------
+
+
+def check_note(note) -> str:
+    if note is None:
+        return ""
+    if not isinstance(note, str):
+        raise ValidationError({"note": ["Write the note as text."]})
+    note = note.strip()
+    if len(note) > MAX_NOTE:
+        raise ValidationError({"note": [f"Keep the note to at most {MAX_NOTE} characters."]})
+    return note
+
+
+def _check_clinician(alert: Alert, by) -> None:
+    if getattr(by, "role", None) != "clinician" or not is_on_care_team(clinician=by, patient=alert.patient):
+        raise PermissionDenied("Only a clinician on the patient's care team can do this.")
+
+
+def _move_inbox_item(alert: Alert, *, by, status: str) -> None:
+    """Keep the alert's inbox item in step (in progress when acknowledged, done when
+    resolved), through the messaging app's own service."""
+    from messaging import services as messaging_services
+    from messaging.models import InboxItem
+
+    update = getattr(messaging_services, "update_inbox_item", None)
+    item = InboxItem.objects.filter(kind="alert", source_type=Alert._meta.label_lower, source_id=str(alert.pk)).first()
+    if item is None or update is None or item.status == status or item.status == "done":
+        return
+    update(item=item, by=by, status=status)
+
+
+@transaction.atomic
+def acknowledge_alert(*, alert: Alert, by, note: str | None = "") -> Alert:
+    """Open -> acknowledged (the patient sees when). Acknowledging again changes nothing."""
+    note = check_note(note)
+    _check_clinician(alert, by)
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if alert.status == AlertStatus.RESOLVED:
+        raise ValidationError({"status": ["This alert is already resolved."]})
+    if alert.status == AlertStatus.ACKNOWLEDGED:
+        return alert
+    alert.status = AlertStatus.ACKNOWLEDGED
+    alert.acknowledged_at = timezone.now()
+    alert.acknowledged_by = by
+    alert.note = note
+    alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "note"])
+    record_audit(actor=by, action="alert.acknowledge", patient_id=alert.patient_id, obj=alert)
+    _move_inbox_item(alert, by=by, status="in_progress")
+    return alert
+
+
+@transaction.atomic
+def resolve_alert(*, alert: Alert, by, note: str | None = "") -> Alert:
+    """Open or acknowledged -> resolved, with a note. Resolving implies it was seen."""
+    note = check_note(note)
+    _check_clinician(alert, by)
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if alert.status == AlertStatus.RESOLVED:
+        raise ValidationError({"status": ["This alert is already resolved."]})
+    now = timezone.now()
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at = now
+        alert.acknowledged_by = by
+    alert.status = AlertStatus.RESOLVED
+    alert.resolved_at = now
+    alert.resolved_by = by
+    alert.resolution_note = note
+    alert.save(
+        update_fields=["status", "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by", "resolution_note"]
+    )
+    record_audit(actor=by, action="alert.resolve", patient_id=alert.patient_id, obj=alert)
+    _move_inbox_item(alert, by=by, status="done")
+    return alert
+
+
+def escalate_overdue_alerts() -> int:
+    """Urgent alerts nobody acknowledged in time: email the whole care team again.
+
+    1. Find open urgent alerts older than ``AFTERCARE_ALERT_ESCALATION_MINUTES`` not yet
+       escalated (partial index ``alert_urgent_unacknowledged``).
+    2. Claim each with a conditional update (two workers escalate it once).
+    3. Queue an "escalation" email per clinician (its own dedup key); the inbox item
+       stays urgent (re-posting raises it back if someone lowered it).
+    """
+    now = timezone.now()
+    cutoff = now - timedelta(minutes=settings.AFTERCARE_ALERT_ESCALATION_MINUTES)
+    overdue = list(
+        Alert.objects.filter(
+            status=AlertStatus.OPEN, severity=Severity.URGENT, escalated_at__isnull=True, created_at__lte=cutoff
+        )
+        .select_related("patient", "rule")
+        .order_by("created_at")[:500]
+    )
+    escalated = 0
+    for alert in overdue:
+        with transaction.atomic():
+            claimed = Alert.objects.filter(pk=alert.pk, status=AlertStatus.OPEN, escalated_at__isnull=True).update(
+                escalated_at=now
+            )
+            if not claimed:
+                continue
+            for clinician in care_team_of(alert.patient):
+                queue_notification(
+                    recipient=clinician,
+                    kind="escalation",
+                    dedup_key=f"alert:{alert.pk}:escalation",
+                    link=alert_link(alert),
+                    source=alert,
+                )
+            _post_to_inbox(alert, alert.rule)
+            escalated += 1
+    return escalated
+
+
+# --- Per-patient thresholds -------------------------------------------------------------
+
+
+def check_threshold(*, rule_code, value) -> tuple[AlertRule, Decimal | None]:
+    """Validate a clinician's custom threshold; errors name the field."""
+    if not isinstance(rule_code, str) or not rule_code:
+        raise ValidationError({"rule": ["Give the code of an alert rule."]})
+    rule = AlertRule.objects.filter(code=rule_code).first()
+    if rule is None:
+        raise ValidationError({"rule": ["There is no alert rule with this code."]})
+    if not rule.adjustable_threshold:
+        raise ValidationError({"rule": ["This rule has no threshold that can be set per patient."]})
+    if value is None:
+        return rule, None
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
+        raise ValidationError({"value": ["Give a number."]})
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise ValidationError({"value": ["Give a number."]}) from None
+    if not number.is_finite():
+        raise ValidationError({"value": ["Give a number."]})
+    default = (rule.thresholds or {}).get(rule.adjustable_threshold)
+    if isinstance(default, int) and number != number.to_integral_value():
+        raise ValidationError({"value": ["Give a whole number."]})
+    if number != number.quantize(Decimal("0.01")):
+        raise ValidationError({"value": ["Use at most two decimal places."]})
+    low, high = rule.threshold_min, rule.threshold_max
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise ValidationError({"value": [f"Give a value between {low.normalize()} and {high.normalize()}."]})
+    return rule, number
+
+
+@transaction.atomic
+def set_patient_threshold(*, patient: Patient, rule_code, value, set_by) -> PatientThreshold | None:
+    """Replace one rule's default threshold for this patient (``value`` None restores
+    the default). Only a clinician on the care team may."""
+    rule, number = check_threshold(rule_code=rule_code, value=value)
+    if getattr(set_by, "role", None) != "clinician" or not is_on_care_team(clinician=set_by, patient=patient):
+        raise PermissionDenied("Only a clinician on the patient's care team can set thresholds.")
+    if number is None:
+        PatientThreshold.objects.filter(patient=patient, rule=rule).delete()
+        record_audit(actor=set_by, action="alert_threshold.reset", patient_id=patient.pk, obj=rule)
+        return None
+    threshold, _ = PatientThreshold.objects.update_or_create(
+        patient=patient, rule=rule, defaults={"value": number, "set_by": set_by, "set_at": timezone.now()}
+    )
+    record_audit(actor=set_by, action="alert_threshold.set", patient_id=patient.pk, obj=threshold)
+    return threshold

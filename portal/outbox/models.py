@@ -42,6 +42,9 @@ class Notification(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Which claim owns a "sending" row: a worker marks only rows it still owns, so a
+    # stale claim taken over by another worker is never marked twice.
+    claim_token = models.UUIDField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -54,6 +57,12 @@ class Notification(models.Model):
                 fields=["next_attempt_at"],
                 name="outbox_due_pending",
                 condition=models.Q(status="pending"),
+            ),
+            # The delivery worker's reclaim of stale claims (a worker died while sending).
+            models.Index(
+                fields=["claimed_at"],
+                name="outbox_sending_claimed",
+                condition=models.Q(status="sending"),
             ),
             models.Index(fields=["source_type", "source_id"], name="outbox_source"),
         ]

@@ -1,0 +1,26 @@
+"""Home page panel: the patient's recent alerts, or the clinician's unresolved ones."""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+
+from alerts import selectors
+from alerts.models import AlertStatus
+
+
+def panels(request) -> list[str]:
+    user = request.user
+    if getattr(user, "role", None) not in ("patient", "clinician"):
+        return []
+    is_clinician = user.role == "clinician"
+    alerts = selectors.alert_list_for(user).select_related("patient__user")
+    if is_clinician:
+        alerts = alerts.exclude(status=AlertStatus.RESOLVED)
+    alerts = list(alerts[:5])
+    return [
+        render_to_string(
+            "alerts/_dashboard_panel.html",
+            {"alerts": alerts, "is_clinician": is_clinician},
+            request=request,
+        )
+    ]

@@ -1,0 +1,159 @@
+"""Alert rules as data, per-patient thresholds, alerts and the scan's high-water mark.
+
+Every clinical number lives in ``AlertRule.thresholds`` (seeded from CLINICAL.md by a
+data migration, editable in admin); a clinician may replace one of them per patient
+(``PatientThreshold``). Alerts are clinical rows: never deleted, PROTECT everywhere.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from patients.models import Patient, SymptomEntry
+
+
+class Severity(models.TextChoices):
+    INFO = "info", "Information"
+    CONTACT_PROVIDER = "contact_provider", "Contact your care team today"
+    URGENT = "urgent", "Urgent"
+
+
+# "Only the highest severity first": a larger rank sorts first.
+SEVERITY_RANK = {Severity.INFO: 0, Severity.CONTACT_PROVIDER: 1, Severity.URGENT: 2}
+
+
+class RuleKind(models.TextChoices):
+    INSTANT = "instant", "Evaluated on each entry"
+    PATTERN = "pattern", "Pattern (scheduled scan)"
+    MEDICATION = "medication", "Medication log"
+
+
+class AlertRule(models.Model):
+    """One rule of CLINICAL.md sections 2 and 3 (and the medication cap of section 5).
+
+    ``thresholds`` holds every number the rule compares with. ``adjustable_threshold``
+    names the one key a clinician may replace for a single patient, within
+    ``threshold_min``..``threshold_max``. A rule with a second form (for example
+    ``atypical_headache`` is urgent with vision change) describes it in ``variant_*``.
+    """
+
+    code = models.SlugField(max_length=64, unique=True)
+    kind = models.CharField(max_length=16, choices=RuleKind.choices)
+    order = models.PositiveSmallIntegerField(default=0, help_text="Listing order (the table order of CLINICAL.md).")
+    description = models.CharField(max_length=300, help_text="When the rule fires, in words.")
+    summary = models.CharField(
+        max_length=120,
+        help_text="The inbox line: what happened, without values (e.g. 'New neurological symptom reported').",
+    )
+    severity = models.CharField(max_length=16, choices=Severity.choices)
+    thresholds = models.JSONField(default=dict, blank=True)
+    adjustable_threshold = models.CharField(
+        max_length=64, blank=True, help_text="The key of `thresholds` a clinician may set per patient."
+    )
+    threshold_min = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    threshold_max = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    patient_message = models.TextField(help_text="Plain words for the patient; may use {temperature}.")
+    clinician_message = models.TextField()
+    variant_description = models.CharField(max_length=300, blank=True)
+    variant_severity = models.CharField(max_length=16, choices=Severity.choices, blank=True)
+    variant_patient_message = models.TextField(blank=True)
+    variant_clinician_message = models.TextField(blank=True)
+    citation_key = models.CharField(max_length=64)
+    enabled = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "order", "code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class PatientThreshold(models.Model):
+    """A clinician's custom value for one rule's adjustable threshold, for one patient."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="alert_thresholds")
+    rule = models.ForeignKey(AlertRule, on_delete=models.PROTECT, related_name="patient_thresholds")
+    value = models.DecimalField(max_digits=7, decimal_places=2)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    set_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["rule__order"]
+        constraints = [models.UniqueConstraint(fields=["patient", "rule"], name="one_threshold_per_patient_rule")]
+
+    def __str__(self) -> str:
+        return f"Threshold #{self.pk}"
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Alert(models.Model):
+    """A fired ``contact_provider`` or ``urgent`` rule: open -> acknowledged -> resolved.
+
+    ``dedup_key`` is unique per patient, rule and episode (the entry for instant rules,
+    the entry or procedure for pattern rules): the last line of defence against two
+    workers, two beats or a rescan creating the same alert twice.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="alerts")
+    rule = models.ForeignKey(AlertRule, on_delete=models.PROTECT, related_name="alerts")
+    severity = models.CharField(max_length=16, choices=Severity.choices)
+    status = models.CharField(max_length=16, choices=AlertStatus.choices, default=AlertStatus.OPEN)
+    entry = models.ForeignKey(SymptomEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="alerts")
+    message = models.TextField(help_text="What the patient was told.")
+    clinician_message = models.TextField(blank=True)
+    dedup_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(blank=True, max_length=2000, help_text="The acknowledging clinician's note.")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolution_note = models.TextField(blank=True, max_length=2000)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The patient's alert list and the chart panel: one patient, newest first.
+            models.Index(fields=["patient", "-created_at"], name="alert_patient_recent"),
+            # The escalation task's query: urgent alerts still open and not yet escalated.
+            models.Index(
+                fields=["created_at"],
+                name="alert_urgent_unacknowledged",
+                condition=Q(status="open", severity="urgent", escalated_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Alert #{self.pk}"
+
+
+class ScanState(models.Model):
+    """The scan's progress: every entry with ``id <= high_water_id`` has been scanned.
+
+    One row per scan ("symptom_scan", "full_rescan"). Workers claim the row with
+    ``select_for_update(skip_locked=True)``: a second worker or beat skips the run
+    instead of scanning the same rows at the same time.
+    """
+
+    name = models.CharField(max_length=32, unique=True)
+    high_water_id = models.BigIntegerField(default=0)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_run_entries = models.PositiveIntegerField(default=0)
+    last_run_alerts = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.name

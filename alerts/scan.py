@@ -1,0 +1,465 @@
+"""The scheduled scan: pattern rules of CLINICAL.md section 3 and missed check-ins.
+
+Two ways to compute the same thing, kept honest by the tests (the full rescan is the
+oracle of the incremental scan):
+
+* ``scan_symptom_logs`` (every minute): only entries past the stored high-water mark.
+  Each candidate's look-back (previous entry, previous temperatures, baseline of
+  days 0-1, latest procedure) is a correlated, indexed look-up, so the cost follows
+  the new rows, never the size of the history.
+* ``full_rescan`` (nightly, and ``scan_symptom_logs --full``): one window query over
+  every entry (``LAG``/``MAX ... OVER (PARTITION BY patient)``).
+
+Both ask SQL only for rows that could fire under the loosest threshold of any patient,
+then let the pure engine decide with each patient's own thresholds. Alerts are
+idempotent: their dedup key is unique per patient, rule and episode.
+
+The ORM trap: a plain ``.filter()`` on a window-annotated queryset goes into WHERE,
+which SQL applies *before* the window (the window would no longer see the rows it
+needs). Conditions on plain columns that must not hide rows from the window are
+therefore written against window annotations only, which Django applies after the
+window (in an outer query).
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+    Window,
+)
+from django.db.models.functions import Lag
+from django.utils import timezone
+
+from alerts import engine
+from alerts.models import Alert, RuleKind, ScanState
+from alerts.rules import RuleBook, all_overrides, rule_rows
+from alerts.services import patient_facts, raise_alert
+from patients.models import Patient, Procedure, SymptomEntry
+from patients.selectors import care_team_of
+from portal.outbox.services import queue_notification
+
+INCREMENTAL = "symptom_scan"
+FULL = "full_rescan"
+ALERT_CODES = ("rising_fever", "new_weakness", "not_improving_72h", "late_back_pain")
+FEATURES = (
+    "id",
+    "patient_id",
+    "recorded_at",
+    "back_pain",
+    "headache",
+    "temperature_c",
+    *engine.YES_NO_FIELDS,
+    "proc_at",
+    "prev_deficit",
+    "prev_temp_1",
+    "prev_temp_2",
+    "prev_temp_2_at",
+    "baseline_headache",
+    "baseline_back_pain",
+)
+
+
+@dataclass(frozen=True)
+class Detection:
+    patient_id: int
+    code: str
+    entry_id: int
+    severity: str
+    dedup_key: str
+    fired: engine.Fired = field(compare=False, hash=False)
+    reading: engine.Reading = field(compare=False, hash=False)
+
+
+@dataclass
+class ScanReport:
+    ran: bool = True  # False: another worker holds the scan
+    entries: int = 0  # candidate entries evaluated (past the prefilter)
+    detections: int = 0
+    alerts_created: int = 0
+    reminders: int = 0
+    high_water_id: int = 0
+
+
+def episode_key(*, code: str, patient_id: int, entry_id: int, procedure_at: datetime | None, severity: str) -> str:
+    """The dedup key of a pattern alert: one per patient, rule and episode.
+
+    An event rule (rising fever, new weakness) is an episode per entry; a state rule
+    (not improving, late back pain) is one episode per procedure (per severity)."""
+    if code in ("not_improving_72h", "late_back_pain") and procedure_at is not None:
+        since = procedure_at.astimezone(timezone.UTC).strftime("%Y%m%dT%H%M%S")
+        suffix = f":{severity}" if code == "late_back_pain" else ""
+        return f"p{patient_id}:{code}:since{since}{suffix}"
+    return f"p{patient_id}:{code}:e{entry_id}"
+
+
+# --- The features both paths compute ------------------------------------------------------
+
+
+def _deficit() -> ExpressionWrapper:
+    return ExpressionWrapper(Q(leg_weakness=True) | Q(numbness=True), output_field=BooleanField())
+
+
+def _latest_procedure_at() -> Subquery:
+    return Subquery(
+        Procedure.objects.filter(patient_id=OuterRef("patient_id")).order_by("-performed_at").values("performed_at")[:1]
+    )
+
+
+def _window(book: RuleBook) -> timedelta:
+    return timedelta(hours=float(book.defaults["rising_fever"]["window_hours"]))
+
+
+def _baseline_span(book: RuleBook) -> timedelta:
+    return timedelta(days=float(book.defaults["not_improving_72h"]["baseline_last_day"]) + 1)
+
+
+def _valid_entries() -> QuerySet[SymptomEntry]:
+    return SymptomEntry.objects.filter(entered_in_error_at__isnull=True)
+
+
+def with_lookups(entries: QuerySet[SymptomEntry], book: RuleBook) -> QuerySet[SymptomEntry]:
+    """The incremental path: each feature is an indexed look-up per candidate row
+    (index ``entry_patient_recorded``), independent of how long the history is."""
+    earlier = (
+        _valid_entries()
+        .filter(patient_id=OuterRef("patient_id"))
+        .filter(
+            Q(recorded_at__lt=OuterRef("recorded_at")) | Q(recorded_at=OuterRef("recorded_at"), id__lt=OuterRef("id"))
+        )
+    )
+    newest_first = ("-recorded_at", "-id")
+    temperatures = (
+        earlier.filter(temperature_c__isnull=False, recorded_at__gte=OuterRef("recorded_at") - _window(book))
+        .order_by(*newest_first)
+        .values("temperature_c")
+    )
+    temperature_times = (
+        earlier.filter(temperature_c__isnull=False, recorded_at__gte=OuterRef("recorded_at") - _window(book))
+        .order_by(*newest_first)
+        .values("recorded_at")
+    )
+    baseline = _valid_entries().filter(
+        patient_id=OuterRef("patient_id"),
+        recorded_at__gte=OuterRef("proc_at"),
+        recorded_at__lt=OuterRef("proc_at") + _baseline_span(book),
+    )
+
+    def baseline_max(name: str) -> Subquery:
+        return Subquery(baseline.values("patient_id").annotate(top=Max(name)).values("top")[:1])
+
+    return entries.annotate(
+        proc_at=_latest_procedure_at(),
+        has_deficit=_deficit(),
+        prev_deficit=Subquery(earlier.order_by(*newest_first).annotate(d=_deficit()).values("d")[:1]),
+        prev_temp_1=Subquery(temperatures[:1]),
+        prev_temp_2=Subquery(temperatures[1:2]),
+        prev_temp_2_at=Subquery(temperature_times[1:2]),
+        baseline_headache=baseline_max("headache"),
+        baseline_back_pain=baseline_max("back_pain"),
+    )
+
+
+def with_windows(entries: QuerySet[SymptomEntry], book: RuleBook) -> QuerySet[SymptomEntry]:
+    """The full rescan: the same features from window functions over the patient's
+    entries in time order (the previous temperature readings partition by
+    "has a temperature", so LAG skips entries without one)."""
+    by_patient = [F("patient_id")]
+    in_time = [F("recorded_at").asc(), F("id").asc()]
+    by_temperature = [
+        F("patient_id"),
+        ExpressionWrapper(Q(temperature_c__isnull=True), output_field=BooleanField()),
+    ]
+    in_baseline = Q(recorded_at__gte=F("proc_at"), recorded_at__lt=F("proc_at") + _baseline_span(book))
+
+    def baseline_max(name: str) -> Window:
+        return Window(Max(Case(When(in_baseline, then=F(name)))), partition_by=by_patient)
+
+    return entries.annotate(
+        proc_at=_latest_procedure_at(),
+        has_deficit=_deficit(),
+        prev_deficit=Window(Lag(_deficit()), partition_by=by_patient, order_by=in_time),
+        prev_temp_1=Window(Lag("temperature_c", 1), partition_by=by_temperature, order_by=in_time),
+        prev_temp_2=Window(Lag("temperature_c", 2), partition_by=by_temperature, order_by=in_time),
+        prev_temp_2_at=Window(Lag("recorded_at", 2), partition_by=by_temperature, order_by=in_time),
+        baseline_headache=baseline_max("headache"),
+        baseline_back_pain=baseline_max("back_pain"),
+    )
+
+
+def could_fire(book: RuleBook) -> Q:
+    """Rows that may fire a pattern rule under the loosest threshold of any patient.
+
+    Every condition names a feature annotation, so on the window path Django applies
+    it after the windows (in an outer query), never before them."""
+    enabled = {code for code in ALERT_CODES if code in book.defaults and book.defaults[code].enabled}
+    parts = []
+    if "rising_fever" in enabled:
+        parts.append(
+            Q(
+                prev_temp_2__isnull=False,
+                prev_temp_1__gt=F("prev_temp_2"),
+                prev_temp_1__lt=F("temperature_c"),
+                prev_temp_2_at__gte=F("recorded_at") - _window(book),
+                temperature_c__gte=book.loosest("rising_fever", "last_temperature_c"),
+            )
+        )
+    if "new_weakness" in enabled:
+        parts.append(Q(has_deficit=True, prev_deficit=False))
+    if "not_improving_72h" in enabled:
+        rule = book.defaults["not_improving_72h"]
+        pain = book.loosest("not_improving_72h", "pain_score")
+        parts.append(
+            Q(proc_at__lte=F("recorded_at") - timedelta(hours=float(rule["after_hours"])))
+            & (
+                (Q(headache__gte=pain) & Q(headache__gte=F("baseline_headache")))
+                | (Q(back_pain__gte=pain) & Q(back_pain__gte=F("baseline_back_pain")))
+            )
+        )
+    if "late_back_pain" in enabled:
+        rule = book.defaults["late_back_pain"]
+        parts.append(
+            Q(
+                proc_at__lte=F("recorded_at") - timedelta(days=float(rule["after_day"]) + 1),
+                back_pain__gte=book.loosest("late_back_pain", "back_pain"),
+            )
+        )
+    # Always a disjunction that names a window feature: Django then keeps the whole
+    # condition together after the windows. This disjunct is never true.
+    parts.append(Q(prev_deficit=True, prev_deficit__isnull=True))
+    return functools.reduce(operator.or_, parts)
+
+
+def _decide(row: dict, book: RuleBook) -> list[Detection]:
+    """The pure engine decides for one candidate row, with the patient's thresholds."""
+    reading = engine.Reading(
+        recorded_at=row["recorded_at"],
+        back_pain=row["back_pain"],
+        headache=row["headache"],
+        temperature_c=row["temperature_c"],
+        entry_id=row["id"],
+        **{name: row[name] for name in engine.YES_NO_FIELDS},
+    )
+    window = _window(book)
+    temperatures: tuple[Decimal, ...] = ()
+    if row["prev_temp_1"] is not None:
+        temperatures = (row["prev_temp_1"],)
+        if row["prev_temp_2"] is not None and row["prev_temp_2_at"] >= row["recorded_at"] - window:
+            temperatures += (row["prev_temp_2"],)
+    context = engine.PatternContext(
+        reading=reading,
+        previous_has_deficit=row["prev_deficit"],
+        previous_temperatures=temperatures,
+        baseline_headache=row["baseline_headache"],
+        baseline_back_pain=row["baseline_back_pain"],
+    )
+    facts = engine.PatientFacts(procedure_at=row["proc_at"])
+    detections = []
+    for fired in engine.evaluate_patterns(context, book.for_patient(row["patient_id"]), facts):
+        key = episode_key(
+            code=fired.code,
+            patient_id=row["patient_id"],
+            entry_id=row["id"],
+            procedure_at=row["proc_at"],
+            severity=fired.severity,
+        )
+        detections.append(Detection(row["patient_id"], fired.code, row["id"], fired.severity, key, fired, reading))
+    return detections
+
+
+def detect(rows: QuerySet[SymptomEntry], book: RuleBook) -> list[Detection]:
+    detections: list[Detection] = []
+    for row in rows.values(*FEATURES).order_by():
+        detections.extend(_decide(row, book))
+    # One alert per episode: the earliest entry of an episode carries it.
+    detections.sort(key=lambda d: (d.reading.recorded_at, d.entry_id))
+    unique: dict[str, Detection] = {}
+    for d in detections:
+        unique.setdefault(d.dedup_key, d)
+    return list(unique.values())
+
+
+def _book(*, overrides_for_all: bool = True) -> RuleBook:
+    rows = rule_rows([RuleKind.PATTERN])
+    return RuleBook(rows, all_overrides([row.code for row in rows]) if overrides_for_all else {})
+
+
+# --- Writing alerts ------------------------------------------------------------------------
+
+
+def create_alerts(detections: list[Detection], book: RuleBook) -> int:
+    """Alerts for new detections; existing dedup keys are skipped in one query, and the
+    unique constraint settles any race with another writer."""
+    if not detections:
+        return 0
+    existing = set(
+        Alert.objects.filter(dedup_key__in=[d.dedup_key for d in detections]).values_list("dedup_key", flat=True)
+    )
+    fresh = [d for d in detections if d.dedup_key not in existing]
+    if not fresh:
+        return 0
+    patients = Patient.objects.select_related("user").in_bulk({d.patient_id for d in fresh})
+    entries = SymptomEntry.objects.in_bulk({d.entry_id for d in fresh})
+    care_teams: dict[int, list] = {}
+    created = 0
+    for d in fresh:
+        patient = patients[d.patient_id]
+        if d.patient_id not in care_teams:
+            care_teams[d.patient_id] = list(care_team_of(patient))
+        _, was_created = raise_alert(
+            patient=patient,
+            rule=book.rows[d.code],
+            fired=d.fired,
+            reading=d.reading,
+            entry=entries.get(d.entry_id),
+            dedup_key=d.dedup_key,
+            care_team=care_teams[d.patient_id],
+        )
+        created += was_created
+    return created
+
+
+# --- Missed check-ins ----------------------------------------------------------------------
+
+
+def remind_missed_checkins(book: RuleBook, *, now: datetime | None = None) -> int:
+    """Reminders to patients in days 0..N with no entry for the gap (patient only, no
+    clinician item). One per gap: the dedup key names where the gap began."""
+    rule = book.defaults.get("missed_checkin")
+    if rule is None or not rule.enabled:
+        return 0
+    now = now or timezone.now()
+    shortest_gap = timedelta(hours=float(book.loosest("missed_checkin", "gap_hours")))
+    latest = Procedure.objects.filter(patient_id=OuterRef("patient_id")).order_by("-performed_at").values("id")[:1]
+    last_entry = (
+        _valid_entries().filter(patient_id=OuterRef("patient_id")).order_by("-recorded_at").values("recorded_at")[:1]
+    )
+    candidates = (
+        Procedure.objects.filter(
+            performed_at__gt=now - timedelta(days=float(rule["last_day"]) + 1),
+            performed_at__lte=now - shortest_gap,
+            id=Subquery(latest),
+        )
+        .annotate(last_entry_at=Subquery(last_entry))
+        .exclude(last_entry_at__gt=now - shortest_gap)
+        .select_related("patient__user")
+    )
+    sent = 0
+    for procedure in candidates:
+        patient = procedure.patient
+        rules = book.for_patient(patient.pk)
+        anchor = engine.missed_checkin_anchor(
+            last_entry_at=procedure.last_entry_at,
+            facts=patient_facts(patient, procedure.performed_at),
+            now=now,
+            rule=rules["missed_checkin"],
+        )
+        if anchor is None:
+            continue
+        since = anchor.astimezone(timezone.UTC).strftime("%Y%m%dT%H%M%S")
+        queued = queue_notification(
+            recipient=patient.user,
+            kind="reminder",
+            dedup_key=f"reminder:p{patient.pk}:missed_checkin:{since}",
+            link="/",
+        )
+        sent += queued is not None
+    return sent
+
+
+# --- The two scans -------------------------------------------------------------------------
+
+
+def _claim(name: str) -> ScanState | None:
+    """Lock this scan's state row, or None when another worker holds it (skip_locked)."""
+    ScanState.objects.get_or_create(name=name)
+    return ScanState.objects.select_for_update(skip_locked=True).filter(name=name).first()
+
+
+def scan_symptom_logs() -> ScanReport:
+    """One incremental scan.
+
+    1. Claim the scan-state row (``select_for_update(skip_locked=True)``): a second
+       worker or beat returns at once; the lock is held until the run commits.
+    2. Candidates: entries past the high-water mark. Entries that were recorded
+       before an already-scanned entry (backdated) also re-open that patient's later
+       entries, whose look-back just changed.
+    3. One query computes the candidates' look-back features and keeps only rows that
+       could fire; the pure engine decides per patient.
+    4. Create the alerts (dedup keys: re-reading a row never duplicates).
+    5. Missed check-ins: reminders to the patient.
+    6. Move the mark to the newest entry created more than the overlap ago: rows commit
+       out of id order, so recent ids are read again next time (harmless, idempotent).
+    """
+    with transaction.atomic():
+        state = _claim(INCREMENTAL)
+        if state is None:
+            return ScanReport(ran=False)
+        now = timezone.now()
+        mark = state.high_water_id
+        book = _book()
+        new = _valid_entries().filter(id__gt=mark)
+        later = _valid_entries().filter(patient_id=OuterRef("patient_id"), recorded_at__gt=OuterRef("recorded_at"))
+        backdated = list(new.filter(Exists(later)).values_list("patient_id", "recorded_at"))
+        scope = Q(id__gt=mark)
+        for patient_id, recorded_at in backdated:
+            scope |= Q(patient_id=patient_id, recorded_at__gt=recorded_at)
+        candidates = with_lookups(_valid_entries().filter(scope), book).filter(could_fire(book))
+        detections = detect(candidates, book)
+        created = create_alerts(detections, book)
+        reminders = remind_missed_checkins(book, now=now)
+        settled = SymptomEntry.objects.filter(
+            id__gt=mark, created_at__lte=now - timedelta(seconds=settings.AFTERCARE_SCAN_OVERLAP_SECONDS)
+        ).aggregate(top=Max("id"))["top"]
+        state.high_water_id = max(mark, settled or 0)
+        state.last_run_at = now
+        state.last_run_entries = len({d.entry_id for d in detections})
+        state.last_run_alerts = created
+        state.save()
+    return ScanReport(
+        entries=state.last_run_entries,
+        detections=len(detections),
+        alerts_created=created,
+        reminders=reminders,
+        high_water_id=state.high_water_id,
+    )
+
+
+def full_rescan_detections(book: RuleBook | None = None) -> list[Detection]:
+    """Every pattern detection over the whole diary: one window query (the oracle)."""
+    book = book or _book()
+    rows = with_windows(_valid_entries(), book).filter(could_fire(book))
+    return detect(rows, book)
+
+
+def full_rescan() -> ScanReport:
+    """The nightly safety net: create any pattern alert the incremental scan missed."""
+    with transaction.atomic():
+        state = _claim(FULL)
+        if state is None:
+            return ScanReport(ran=False)
+        book = _book()
+        detections = full_rescan_detections(book)
+        created = create_alerts(detections, book)
+        state.last_run_at = timezone.now()
+        state.last_run_entries = len({d.entry_id for d in detections})
+        state.last_run_alerts = created
+        state.save()
+    return ScanReport(entries=state.last_run_entries, detections=len(detections), alerts_created=created)

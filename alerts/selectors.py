@@ -1,0 +1,93 @@
+"""Reads of alerts, scoped to the caller: "missing" and "not yours" are the same 404."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import Http404
+
+from alerts.models import Alert, AlertRule, AlertStatus, PatientThreshold
+from alerts.rules import rule_book_for
+from patients.models import Patient
+from patients.selectors import patient_for, patients_visible_to
+
+
+def alerts_visible_to(user) -> QuerySet[Alert]:
+    """The patient's own alerts, or those of a clinician's active care team."""
+    return Alert.objects.filter(patient__in=patients_visible_to(user))
+
+
+def alert_list_for(user, *, patient_id=None, status=None) -> QuerySet[Alert]:
+    """``GET /api/v1/alerts/?patient=&status=``: a bad status is a 400 naming it; a
+    patient the caller may not see is a 404."""
+    if status not in (None, "") and status not in AlertStatus.values:
+        raise ValidationError({"status": [f"Use one of: {', '.join(AlertStatus.values)}."]})
+    alerts = alerts_visible_to(user)
+    if patient_id not in (None, ""):
+        alerts = alerts.filter(patient=patient_for(user, patient_id))
+    if status:
+        alerts = alerts.filter(status=status)
+    return alerts.select_related("rule", "acknowledged_by", "resolved_by").order_by("-created_at", "-id")
+
+
+def alert_for(user, alert_id) -> Alert:
+    try:
+        pk = int(alert_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    alert = (
+        alerts_visible_to(user)
+        .select_related("rule", "patient__user", "acknowledged_by", "resolved_by", "entry")
+        .filter(pk=pk)
+        .first()
+    )
+    if alert is None:
+        raise Http404
+    return alert
+
+
+def open_alerts_for(patient: Patient) -> QuerySet[Alert]:
+    return patient.alerts.exclude(status=AlertStatus.RESOLVED).select_related("rule")
+
+
+def thresholds_of(patient: Patient) -> list[dict]:
+    """Every adjustable threshold with its default and the patient's value."""
+    custom = {t.rule_id: t for t in PatientThreshold.objects.filter(patient=patient).select_related("set_by")}
+    rows = []
+    for rule in AlertRule.objects.exclude(adjustable_threshold="").order_by("kind", "order"):
+        default = Decimal(str((rule.thresholds or {}).get(rule.adjustable_threshold)))
+        mine = custom.get(rule.pk)
+        rows.append(
+            {
+                "rule": rule.code,
+                "description": rule.description,
+                "key": rule.adjustable_threshold,
+                "default": default,
+                "value": mine.value if mine else default,
+                "custom": mine is not None,
+                "min": rule.threshold_min,
+                "max": rule.threshold_max,
+                "set_by": mine.set_by.display_name if mine else None,
+                "set_at": mine.set_at if mine else None,
+                "enabled": rule.enabled,
+            }
+        )
+    return rows
+
+
+def chart_thresholds(patient: Patient) -> dict[str, Decimal]:
+    """The lines the diary chart draws, from the same rules the engine uses
+    (the patients app asks for this when it is there)."""
+    rules = rule_book_for([patient.pk]).for_patient(patient.pk)
+    result: dict[str, Decimal] = {}
+    if "fever" in rules:
+        result["temperature_c"] = rules["fever"]["temperature_c"]
+    if "severe_pain" in rules:
+        result["back_pain"] = result["headache"] = rules["severe_pain"]["pain_score"]
+    return result
+
+
+def visible_patient(user, patient_id) -> Patient:
+    return patient_for(user, patient_id)

@@ -1,0 +1,32 @@
+"""Celery tasks: thin wrappers that take no arguments (never health data) and call
+the scan, the escalation and the outbox delivery. Beat schedules: portal/celery.py."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from alerts import scan, services
+from portal.outbox.delivery import deliver_due_notifications
+
+
+@shared_task(name="alerts.tasks.scan_symptom_logs")
+def scan_symptom_logs() -> dict:
+    report = scan.scan_symptom_logs()
+    return {"ran": report.ran, "alerts": report.alerts_created, "reminders": report.reminders}
+
+
+@shared_task(name="alerts.tasks.full_rescan")
+def full_rescan() -> dict:
+    report = scan.full_rescan()
+    return {"ran": report.ran, "alerts": report.alerts_created}
+
+
+@shared_task(name="alerts.tasks.escalate_overdue_alerts")
+def escalate_overdue_alerts() -> int:
+    return services.escalate_overdue_alerts()
+
+
+@shared_task(name="alerts.tasks.deliver_notifications")
+def deliver_notifications() -> dict:
+    report = deliver_due_notifications()
+    return {"sent": report.sent, "retried": report.retried, "failed": report.failed}

@@ -1,0 +1,105 @@
+"""Alert pages: the patient's "my alerts", the clinician's open alerts, one alert with
+acknowledge/resolve (plain forms, enhanced by htmx), a patient's custom thresholds."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from alerts import selectors, services
+from alerts.models import AlertStatus
+from portal.audit.services import audit_read
+
+
+def _errors(exc: ValidationError) -> list[str]:
+    if hasattr(exc, "error_dict"):
+        return [str(m) for messages_ in exc.message_dict.values() for m in messages_]
+    return [str(m) for m in exc.messages]
+
+
+@login_required
+def alert_list(request):
+    status = request.GET.get("status") or ""
+    if status not in AlertStatus.values:
+        status = "" if request.user.role == "patient" else AlertStatus.OPEN
+    alerts = list(selectors.alert_list_for(request.user, status=status or None).select_related("patient__user")[:200])
+    for patient_id in sorted({a.patient_id for a in alerts}):
+        audit_read(user=request.user, patient_id=patient_id, request=request, action="alerts.read")
+    return render(
+        request,
+        "alerts/list.html",
+        {
+            "alerts": alerts,
+            "status": status,
+            "statuses": AlertStatus.choices,
+            "is_clinician": request.user.role == "clinician",
+        },
+    )
+
+
+@login_required
+def alert_detail(request, alert_id: int):
+    alert = selectors.alert_for(request.user, alert_id)
+    audit_read(user=request.user, patient_id=alert.patient_id, obj=alert, request=request, action="alert.read")
+    return render(request, "alerts/detail.html", {"alert": alert, "is_clinician": request.user.role == "clinician"})
+
+
+def _act(request, alert_id: int, action):
+    alert = selectors.alert_for(request.user, alert_id)
+    if request.user.role != "clinician":
+        raise Http404
+    error = None
+    try:
+        alert = action(alert=alert, by=request.user, note=request.POST.get("note", ""))
+    except ValidationError as exc:
+        error = " ".join(_errors(exc))
+    except PermissionDenied:
+        raise Http404 from None
+    alert = selectors.alert_for(request.user, alert.pk)
+    if request.htmx:
+        return render(request, "alerts/_actions.html", {"alert": alert, "error": error, "is_clinician": True})
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, f"Alert {alert.get_status_display().lower()}.")
+    return redirect("alerts:detail", alert_id=alert.pk)
+
+
+@login_required
+@require_POST
+def acknowledge(request, alert_id: int):
+    return _act(request, alert_id, services.acknowledge_alert)
+
+
+@login_required
+@require_POST
+def resolve(request, alert_id: int):
+    return _act(request, alert_id, services.resolve_alert)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def thresholds(request, patient_id: int):
+    if request.user.role != "clinician":
+        raise Http404
+    patient = selectors.visible_patient(request.user, patient_id)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        code = request.POST.get("rule", "")
+        raw = request.POST.get("value", "").strip()
+        try:
+            services.set_patient_threshold(patient=patient, rule_code=code, value=raw or None, set_by=request.user)
+        except ValidationError as exc:
+            errors = {code: _errors(exc)}
+        else:
+            messages.success(request, "Threshold saved." if raw else "Default threshold restored.")
+            return redirect("alerts:thresholds", patient_id=patient.pk)
+    audit_read(user=request.user, patient_id=patient.pk, request=request, action="alert_thresholds.read")
+    rows = selectors.thresholds_of(patient)
+    for row in rows:
+        row["errors"] = errors.get(row["rule"], [])
+    return render(request, "alerts/thresholds.html", {"patient": patient, "rows": rows})

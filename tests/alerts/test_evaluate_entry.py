@@ -1,0 +1,135 @@
+"""Instant evaluation: entry -> recommendations, alerts, inbox items, notifications,
+all in the entry's transaction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from alerts.models import Alert, AlertRule
+from alerts.services import evaluate_entry, medication_over_cap
+from messaging.models import InboxItem
+from portal.outbox.models import Notification
+from tests.factories import SymptomEntryFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_plain_entry_flags_nothing(patient, clinician):
+    result = evaluate_entry(SymptomEntryFactory(patient=patient, back_pain=2, headache=2))
+    assert result.recommendations == []
+    assert result.alert_ids == []
+    assert not Alert.objects.exists()
+
+
+def test_fever_creates_alert_inbox_item_and_notifications(patient, clinician):
+    entry = SymptomEntryFactory(patient=patient, temperature_c=Decimal("38.30"))
+    result = evaluate_entry(entry)
+    assert result.recommendations[0]["rule"] == "fever"
+    assert result.recommendations[0]["severity"] == "contact_provider"
+    assert "38.3 °C / 100.9 °F" in result.recommendations[0]["message"]
+    (alert,) = Alert.objects.all()
+    assert result.alert_ids == [alert.pk]
+    assert (alert.entry, alert.status, alert.severity) == (entry, "open", "contact_provider")
+    item = InboxItem.objects.get(kind="alert", source_id=str(alert.pk))
+    assert item.priority == "high"
+    assert "38" not in item.summary and item.summary == "Contact today: Fever reported"
+    assert item.link == f"/alerts/{alert.pk}/"
+    recipients = set(Notification.objects.values_list("recipient__email", "kind"))
+    assert recipients == {(clinician.email, "alert"), (patient.user.email, "alert")}
+
+
+def test_urgent_entry_is_listed_first_with_urgent_inbox_priority(patient, clinician):
+    entry = SymptomEntryFactory(patient=patient, numbness=True, positional_headache=True, headache=5)
+    result = evaluate_entry(entry)
+    assert [r["severity"] for r in result.recommendations] == ["urgent", "info"]
+    assert result.recommendations[0]["message"].endswith(
+        "Seek urgent care now (call your emergency number if you cannot reach us). Your care team has been alerted."
+    )
+    alert = Alert.objects.get()
+    assert InboxItem.objects.get(source_id=str(alert.pk)).summary == "Urgent: New neurological symptom reported"
+    assert InboxItem.objects.get(source_id=str(alert.pk)).priority == "urgent"
+    assert set(Notification.objects.values_list("kind", flat=True)) == {"alert_urgent"}
+
+
+def test_several_alerts_from_one_entry_send_one_email_each(patient, clinician):
+    entry = SymptomEntryFactory(patient=patient, temperature_c=Decimal("38.5"), neck_stiffness=True)
+    result = evaluate_entry(entry)
+    assert len(result.alert_ids) == 2  # fever_red_flag and fever
+    assert Notification.objects.count() == 2  # clinician + patient, once
+    assert InboxItem.objects.filter(kind="alert").count() == 2
+
+
+def test_evaluating_again_creates_nothing_new(patient, clinician):
+    entry = SymptomEntryFactory(patient=patient, leg_weakness=True)
+    first = evaluate_entry(entry)
+    second = evaluate_entry(entry)
+    assert first.alert_ids == second.alert_ids
+    assert Alert.objects.count() == 1 and Notification.objects.count() == 2
+
+
+def test_score_rise_uses_the_patients_recent_entries(patient, clinician):
+    now = timezone.now()
+    SymptomEntryFactory(patient=patient, recorded_at=now - timedelta(hours=5), headache=2)
+    entry = SymptomEntryFactory(patient=patient, recorded_at=now, headache=4)
+    assert "score_rise" in {r["rule"] for r in evaluate_entry(entry).recommendations}
+
+
+def test_history_is_one_query(patient, clinician, django_assert_max_num_queries):
+    entry = SymptomEntryFactory(patient=patient, headache=2)
+    with django_assert_max_num_queries(6):  # savepoint x2, rules, thresholds, procedure, history
+        evaluate_entry(entry)
+
+
+def test_entered_in_error_is_not_evaluated(patient):
+    entry = SymptomEntryFactory(patient=patient, confusion=True, entered_in_error_at=timezone.now())
+    assert evaluate_entry(entry).recommendations == []
+
+
+def test_day_counts_from_the_latest_procedure(patient):
+    patient.procedures.update(performed_at=timezone.now() - timedelta(days=30))
+    patient.procedures.create(performed_at=timezone.now() - timedelta(days=1), needle_type="atraumatic", needle_gauge=22)
+    entry = SymptomEntryFactory(patient=patient, temperature_c=Decimal("38.0"))
+    assert "fever" in {r["rule"] for r in evaluate_entry(entry).recommendations}
+
+
+def test_anticoagulant_comes_from_the_patient_record(patient):
+    patient.anticoagulant = True
+    patient.save()
+    entry = SymptomEntryFactory(patient=patient, back_pain=7)
+    assert "anticoagulated_back_pain" in {r["rule"] for r in evaluate_entry(entry).recommendations}
+
+
+def test_a_disabled_rule_does_not_fire(patient):
+    AlertRule.objects.filter(code="vomiting").update(enabled=False)
+    assert evaluate_entry(SymptomEntryFactory(patient=patient, vomiting=True)).recommendations == []
+
+
+def test_an_admin_edited_threshold_is_used(patient):
+    rule = AlertRule.objects.get(code="fever")
+    rule.thresholds = {**rule.thresholds, "temperature_c": 38.5}
+    rule.save()
+    assert evaluate_entry(SymptomEntryFactory(patient=patient, temperature_c=Decimal("38.2"))).alert_ids == []
+
+
+def test_everything_rolls_back_with_the_entry(patient, clinician):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        evaluate_entry(SymptomEntryFactory(patient=patient, confusion=True))
+        raise RuntimeError("the symptom endpoint failed after evaluating")
+    assert not Alert.objects.exists() and not InboxItem.objects.exists() and not Notification.objects.exists()
+
+
+def test_medication_over_cap_raises_a_contact_provider_alert(patient, clinician):
+    class Dose:
+        pk = 41
+
+    dose = Dose()
+    dose.patient = patient
+    alert = medication_over_cap(dose=dose)
+    assert alert.rule.code == "medication_over_cap" and alert.severity == "contact_provider"
+    assert medication_over_cap(dose=dose).pk == alert.pk
+    assert InboxItem.objects.filter(source_id=str(alert.pk), priority="high").exists()
