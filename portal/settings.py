@@ -50,6 +50,20 @@ AFTERCARE_ENCRYPTION_KEYS = env.str("AFTERCARE_ENCRYPTION_KEYS", default="") or 
     _development_encryption_keys() if DEBUG else _required_outside_debug("AFTERCARE_ENCRYPTION_KEYS", "")
 )
 
+
+def _check_key_ring(text: str) -> None:
+    # A malformed ring is found at start-up, not at the first lab upload. The message
+    # names key ids at most, never key material.
+    from portal.crypto import KeyRing, KeyRingError
+
+    try:
+        KeyRing.parse(text)
+    except KeyRingError as exc:
+        sys.exit(f"Aftercare cannot start: AFTERCARE_ENCRYPTION_KEYS is malformed: {exc}.")
+
+
+_check_key_ring(AFTERCARE_ENCRYPTION_KEYS)
+
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 AFTERCARE_SITE_URL = env.str("AFTERCARE_SITE_URL", default="http://localhost:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = [AFTERCARE_SITE_URL]
@@ -308,6 +322,8 @@ X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    # The container health check calls /healthz over plain HTTP from inside.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

@@ -6,6 +6,7 @@ from importlib import import_module
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
@@ -39,6 +40,12 @@ def healthz(request):
 
 
 def admin_login_redirect(request, extra_context=None):
-    """The admin site signs in through allauth (rate limits, MFA) like everyone else."""
+    """The admin site signs in through allauth (rate limits, MFA) like everyone else.
+
+    A signed-in user who is not staff gets 403: sending them to the sign-in page would
+    bounce straight back here.
+    """
+    if request.user.is_authenticated:
+        raise PermissionDenied
     target = request.GET.get("next") or reverse("admin:index")
     return HttpResponseRedirect(f"{reverse('account_login')}?{urlencode({'next': target})}")

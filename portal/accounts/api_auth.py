@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from allauth.headless.contrib.rest_framework.authentication import XSessionTokenAuthentication
 from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 
 from portal.accounts.sessions import session_is_fresh
@@ -31,3 +32,19 @@ class SessionTokenAuthentication(XSessionTokenAuthentication):
 
     def authenticate_header(self, request) -> str:
         return 'X-Session-Token realm="api"'
+
+
+class SessionTokenScheme(OpenApiAuthenticationExtension):
+    """Describes ``X-Session-Token`` in the OpenAPI schema (drf-spectacular finds this
+    class by its target when the schema is generated)."""
+
+    target_class = "portal.accounts.api_auth.SessionTokenAuthentication"
+    name = "sessionToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Session-Token",
+            "description": "The app session token from POST /_allauth/app/v1/auth/login (meta.session_token).",
+        }

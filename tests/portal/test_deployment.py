@@ -1,0 +1,243 @@
+"""Deployment: docker-compose.yml, `check --deploy`, and start-up refusing to run
+without its secrets. These start Django in a subprocess with a production-like
+environment, so nothing from the test settings leaks in."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker-compose.yml"
+
+# Every variable the settings need in production (API.md "Configuration").
+REQUIRED = [
+    "DJANGO_SECRET_KEY",
+    "AFTERCARE_ENCRYPTION_KEYS",
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "EMAIL_URL",
+    "DJANGO_ALLOWED_HOSTS",
+    "AFTERCARE_SITE_URL",
+    "DJANGO_DEBUG",
+]
+
+
+def encryption_keys() -> str:
+    return (
+        "k2:"
+        + base64.urlsafe_b64encode(os.urandom(32)).decode()
+        + ",k1:"
+        + base64.urlsafe_b64encode(os.urandom(32)).decode()
+    )
+
+
+def production_env(tmp_path: Path, **overrides: str | None) -> dict[str, str]:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/root"),
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "AFTERCARE_ENCRYPTION_KEYS": encryption_keys(),
+        "DJANGO_ALLOWED_HOSTS": "aftercare.example.org",
+        "AFTERCARE_SITE_URL": "https://aftercare.example.org",
+        "DATABASE_URL": "postgres://aftercare:secret@db.invalid:5432/aftercare",
+        "CELERY_BROKER_URL": "redis://redis.invalid:6379/0",
+        "EMAIL_URL": "smtp+tls://user:password@smtp.invalid:587",
+        "AFTERCARE_VAR_DIR": str(tmp_path / "var"),
+    }
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def python(env: dict[str, str], code: str) -> subprocess.CompletedProcess:
+    env = {**env, "DJANGO_SETTINGS_MODULE": "portal.settings", "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+
+# --- check --deploy ----------------------------------------------------------------------------
+
+
+def test_check_deploy_prints_no_warnings(tmp_path):
+    result = manage(production_env(tmp_path), "check", "--deploy", "--fail-level", "WARNING")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "System check identified no issues" in output, output
+
+
+@pytest.mark.parametrize("variable", ["DJANGO_SECRET_KEY", "AFTERCARE_ENCRYPTION_KEYS"])
+def test_debug_off_without_a_secret_stops_with_one_line_naming_it(tmp_path, variable):
+    result = manage(production_env(tmp_path, **{variable: None}), "check")
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert variable in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("variable", ["DJANGO_SECRET_KEY", "AFTERCARE_ENCRYPTION_KEYS"])
+def test_an_empty_secret_counts_as_missing(tmp_path, variable):
+    result = manage(production_env(tmp_path, **{variable: ""}), "check")
+    assert result.returncode != 0
+    assert variable in result.stderr
+
+
+def test_a_malformed_key_ring_stops_start_up(tmp_path):
+    result = manage(production_env(tmp_path, AFTERCARE_ENCRYPTION_KEYS="k1:not-a-key"), "check")
+    assert result.returncode != 0
+    assert "AFTERCARE_ENCRYPTION_KEYS" in result.stderr
+    assert "not-a-key" not in result.stderr  # key material is never echoed
+
+
+def test_production_settings(tmp_path):
+    result = python(
+        production_env(tmp_path),
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DEBUG, s.CACHES['default']['BACKEND'], s.DATABASES['default']['ENGINE'], "
+        "s.EMAIL_BACKEND, s.SESSION_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.ALLOWED_HOSTS)",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "False",
+        "django.core.cache.backends.redis.RedisCache",
+        "django.db.backends.postgresql",
+        "django.core.mail.backends.smtp.EmailBackend",
+        "True",
+        "True",
+        "['aftercare.example.org']",
+    ]
+
+
+def test_embedded_default_needs_no_server(tmp_path):
+    """What `make run` gets: SQLite with WAL in var/, the filesystem broker, a file
+    cache for the rate limits, console email, and a generated development key."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/root"),
+        "DJANGO_DEBUG": "true",
+        "AFTERCARE_VAR_DIR": str(tmp_path / "var"),
+    }
+    result = python(
+        env,
+        "import django; django.setup(); from django.conf import settings as s; from django.db import connection; "
+        "connection.ensure_connection(); c = connection.cursor(); c.execute('PRAGMA journal_mode'); "
+        "print(s.CELERY_BROKER_URL, s.CACHES['default']['BACKEND'], s.EMAIL_BACKEND, "
+        "s.DATABASES['default']['OPTIONS']['transaction_mode'], c.fetchone()[0]); "
+        "from portal.crypto import current_key_ring; print(current_key_ring().newest_id)",
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    # The first start says that it made a development key.
+    assert any("generated a development encryption key" in line for line in lines), result.stdout
+    settings_line, key_id = lines[-2], lines[-1]
+    assert settings_line.split() == [
+        "filesystem://localhost//",
+        "django.core.cache.backends.filebased.FileBasedCache",
+        "django.core.mail.backends.console.EmailBackend",
+        "IMMEDIATE",
+        "wal",
+    ]
+    assert (tmp_path / "var" / "development-encryption-key").exists()
+    assert (tmp_path / "var" / "broker" / "out").is_dir()
+    # A second start reuses the same development key, quietly.
+    again = python(
+        env,
+        "import django; django.setup(); from portal.crypto import current_key_ring; print(current_key_ring().newest_id)",
+    )
+    assert again.stdout.strip() == key_id
+
+
+# --- docker-compose.yml ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+def interpolate(value: str) -> str:
+    """Compose's ${VAR:-default} and ${VAR:?error}, as if the operator set the secrets."""
+
+    def replace(match: re.Match) -> str:
+        name, op, rest = match.group(1), match.group(2), match.group(3)
+        if op == ":-":
+            return rest
+        return {"DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "AFTERCARE_ENCRYPTION_KEYS": encryption_keys()}.get(
+            name, "set"
+        )
+
+    return re.sub(r"\$\{([A-Z_]+)(:[-?])?([^}]*)\}", replace, value)
+
+
+def test_compose_has_every_service(compose):
+    assert {"web", "worker", "beat", "postgres", "redis", "mailpit"} <= set(compose["services"])
+    for name, service in compose["services"].items():
+        assert "healthcheck" in service, name
+        assert service.get("restart") == "unless-stopped", name
+
+
+def test_compose_commands(compose):
+    services = compose["services"]
+    web = services["web"]["command"]
+    assert "migrate --noinput" in web
+    assert "collectstatic --noinput" in web
+    assert "gunicorn portal.wsgi:application" in web
+    assert web.index("migrate") < web.index("gunicorn")
+    assert services["worker"]["command"].startswith("celery -A portal worker")
+    assert "-B" not in services["worker"]["command"].split()  # beat runs once, as its own service
+    assert services["beat"]["command"].startswith("celery -A portal beat")
+    for name in ("web", "worker", "beat"):
+        assert services[name]["build"] == "."
+    assert (ROOT / "Dockerfile").exists()
+    assert services["redis"]["image"].startswith("redis:")
+    assert services["postgres"]["image"].startswith("postgres:")
+    assert "mailpit" in services["mailpit"]["image"]
+
+
+def test_compose_app_services_wait_for_healthy_dependencies(compose):
+    services = compose["services"]
+    assert services["web"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert services["web"]["depends_on"]["redis"]["condition"] == "service_healthy"
+    for name in ("worker", "beat"):
+        assert services[name]["depends_on"]["web"]["condition"] == "service_healthy"
+
+
+@pytest.mark.parametrize("service", ["web", "worker", "beat"])
+def test_compose_sets_every_required_variable(compose, service):
+    environment = compose["services"][service]["environment"]
+    for name in REQUIRED:
+        assert name in environment, f"{service} lacks {name}"
+        assert str(environment[name]).strip(), f"{service}: {name} is empty"
+    assert str(environment["DJANGO_DEBUG"]).lower() == "false"
+    # Secrets are never written into the file: compose refuses to start without them.
+    assert environment["DJANGO_SECRET_KEY"].startswith("${DJANGO_SECRET_KEY:?")
+    assert environment["AFTERCARE_ENCRYPTION_KEYS"].startswith("${AFTERCARE_ENCRYPTION_KEYS:?")
+    assert "@postgres:5432/" in environment["DATABASE_URL"]
+    assert environment["CELERY_BROKER_URL"].startswith("redis://redis:6379/")
+    assert "mailpit:1025" in environment["EMAIL_URL"]
+
+
+def test_compose_environment_passes_check_deploy(compose, tmp_path):
+    environment = {key: interpolate(str(value)) for key, value in compose["services"]["web"]["environment"].items()}
+    environment["AFTERCARE_VAR_DIR"] = str(tmp_path / "var")
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/root"), **environment}
+    result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
