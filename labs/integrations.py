@@ -1,0 +1,100 @@
+""" "Request labs" from an alert: what the new lab request is pre-filled with.
+
+The alerts app is built alongside this one and sits beside labs (neither imports
+the other's models at import time). The alert is looked up lazily, through the
+alerts app's selector when it offers one (``alerts.selectors.alert_for(user, id)``),
+else through its ``Alert`` model scoped to the caller's patients. When neither
+exists, ``?patient=<id>&reason=...`` pre-fills the form all the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import import_module
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+
+from labs.models import LabTest
+from patients.models import Patient
+from patients.selectors import patient_for, patients_visible_to
+
+MAX_REASON = 1000
+
+
+@dataclass(frozen=True)
+class Prefill:
+    patient: Patient
+    tests: list[str] = field(default_factory=list)
+    reason: str = ""
+    alert_id: int | None = None
+
+
+def _find_alert(user, alert_id: int):
+    try:
+        selectors = import_module("alerts.selectors")
+    except ImportError:
+        selectors = None
+    if selectors is not None and hasattr(selectors, "alert_for"):
+        return selectors.alert_for(user, alert_id)  # raises Http404 itself
+    try:
+        models = import_module("alerts.models")
+    except ImportError:
+        return None
+    alert_model = getattr(models, "Alert", None)
+    if alert_model is None:
+        return None
+    alert = alert_model.objects.filter(pk=alert_id, patient__in=patients_visible_to(user).values("pk")).first()
+    if alert is None:
+        raise Http404
+    return alert
+
+
+def _alert_words(alert) -> str:
+    """ "Follow-up of alert #12 (Fever reported)": the rule's inbox line, no values."""
+    rule = getattr(alert, "rule", None)
+    label = getattr(rule, "summary", "") or getattr(rule, "code", "") or (str(rule) if rule else "")
+    return f"Follow-up of alert #{alert.pk}" + (f" ({label})" if label else "")
+
+
+def alert_prefill(user, params) -> Prefill:
+    """Pre-fill from ``alert`` (an alert of a care-team patient) or ``patient``;
+    ``reason`` and ``tests`` (repeatable) may be given by the linking page."""
+    alert = None
+    raw_alert = params.get("alert")
+    if raw_alert not in (None, ""):
+        try:
+            alert_id = int(raw_alert)
+        except (TypeError, ValueError):
+            raise Http404 from None
+        alert = _find_alert(user, alert_id)
+    if alert is not None:
+        patient = patient_for(user, alert.patient_id)
+    elif params.get("patient") not in (None, ""):
+        patient = patient_for(user, params.get("patient"))
+    else:
+        raise ValidationError({"patient": ["Give patient or alert."]})
+    tests = params.getlist("tests") if hasattr(params, "getlist") else list(params.get("tests") or [])
+    reason = (params.get("reason") or "").strip()[:MAX_REASON]
+    if alert is not None and not reason:
+        reason = _alert_words(alert)
+    return Prefill(
+        patient=patient,
+        tests=[test for test in LabTest.values if test in tests],
+        reason=reason,
+        alert_id=alert.pk if alert is not None else None,
+    )
+
+
+def verified_alert_id(user, patient: Patient, alert_id: int | None) -> int | None:
+    """The alert a new request follows up, checked: one of this patient's alerts
+    that the user may see. 400 naming ``alert`` otherwise."""
+    if alert_id is None:
+        return None
+    try:
+        alert = _find_alert(user, alert_id)
+    except Http404:
+        alert = None
+    if alert is None or alert.patient_id != patient.pk:
+        raise ValidationError({"alert": ["Unknown alert for this patient."]})
+    return alert.pk

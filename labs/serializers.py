@@ -1,0 +1,201 @@
+"""API shapes of the labs app (API.md "Labs"). Thin: validation of content lives in
+the services; these describe fields for the schema and turn rows into JSON."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from labs.models import LabReport, LabReportKind, LabRequest, LabRequestStatus, LabTest
+from labs.presenters import as_api
+from portal.accounts.models import Role
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    role = serializers.CharField()
+
+
+def person(user) -> dict | None:
+    if user is None:
+        return None
+    return {"id": user.pk, "name": user.get_full_name() or user.email, "role": user.role}
+
+
+@extend_schema_field(OpenApiTypes.ANY)
+class JSONTextOrListField(serializers.Field):
+    """``values`` arrives as JSON text in a multipart form, or as a list in a JSON body.
+    Its content is checked by the service (labs.values)."""
+
+    def to_internal_value(self, data):
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+class LabReportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(required=False, help_text="PDF or plain text (UTF-8), at most 10 MB.")
+    patient = serializers.IntegerField(min_value=1)
+    kind = serializers.ChoiceField(choices=LabReportKind.choices)
+    collected_at = serializers.DateTimeField()
+    values = JSONTextOrListField(
+        required=False,
+        help_text='JSON list of {"analyte": code, "value": number}; optional "unit" (the analyte\'s unit or '
+        'its SI unit), "low"/"high" (the lab\'s own range, which wins), "fasting" (serum_glucose).',
+    )
+    answers_request = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, help_text="An approved lab request this report answers."
+    )
+
+
+class LabValueSerializer(serializers.Serializer):
+    analyte = serializers.CharField()
+    name = serializers.CharField()
+    value = serializers.FloatField()
+    unit = serializers.CharField()
+    low = serializers.FloatField(allow_null=True, help_text="Lower limit of the range used (the lab's when given).")
+    high = serializers.FloatField(allow_null=True, help_text="Upper limit of the range used (the lab's when given).")
+    flag = serializers.ChoiceField(choices=["low", "normal", "high"], allow_null=True, help_text="null: no range.")
+    band = serializers.ChoiceField(choices=["borderline"], allow_null=True)
+    explanation = serializers.CharField()
+    range_text = serializers.CharField()
+    range_source = serializers.ChoiceField(choices=["default", "lab", "age_sex"], allow_null=True)
+    computed = serializers.BooleanField()
+    si = serializers.DictField(allow_null=True)
+
+
+class LabReportFileSerializer(serializers.Serializer):
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    url = serializers.CharField()
+
+
+class LabReportSerializer(serializers.ModelSerializer):
+    uploaded_by = serializers.SerializerMethodField()
+    released_by = serializers.SerializerMethodField()
+    released = serializers.BooleanField(source="is_released")
+    entered_in_error = serializers.BooleanField(source="is_entered_in_error")
+    file = serializers.SerializerMethodField()
+    values = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LabReport
+        fields = [
+            "id",
+            "patient",
+            "kind",
+            "collected_at",
+            "uploaded_at",
+            "uploaded_by",
+            "released",
+            "released_at",
+            "released_by",
+            "entered_in_error",
+            "entered_in_error_at",
+            "entered_in_error_reason",
+            "answers_request",
+            "file",
+            "values",
+        ]
+
+    def _for_clinician(self) -> bool:
+        request = self.context.get("request")
+        return bool(request and request.user.role == Role.CLINICIAN)
+
+    @extend_schema_field(PersonSerializer)
+    def get_uploaded_by(self, report) -> dict | None:
+        return person(report.uploaded_by)
+
+    @extend_schema_field(PersonSerializer(allow_null=True))
+    def get_released_by(self, report) -> dict | None:
+        return person(report.released_by)
+
+    @extend_schema_field(LabReportFileSerializer)
+    def get_file(self, report) -> dict:
+        return {
+            "content_type": report.content_type,
+            "size": report.size,
+            "url": f"/api/v1/lab-reports/{report.pk}/file/",
+        }
+
+    @extend_schema_field(LabValueSerializer(many=True))
+    def get_values(self, report) -> list[dict]:
+        for_clinician = self._for_clinician()
+        return [as_api(value, for_clinician=for_clinician) for value in report.values.all()]
+
+
+class EnteredInErrorSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200)
+
+
+class LabRequestCreateSerializer(serializers.Serializer):
+    patient = serializers.IntegerField(
+        required=False, min_value=1, help_text="Required for clinicians; a patient may omit it (themselves)."
+    )
+    tests = serializers.ListField(child=serializers.CharField(), help_text=f"Any of {', '.join(LabTest.values)}.")
+    reason = serializers.CharField(max_length=1000, allow_blank=True)
+    alert = serializers.IntegerField(required=False, allow_null=True, help_text="The alert this request follows up.")
+
+
+class LabRequestReviewSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["approve", "decline"])
+    note = serializers.CharField(
+        max_length=1000, required=False, allow_blank=True, help_text="Required to decline; the patient reads it."
+    )
+
+
+class LabRequestSerializer(serializers.ModelSerializer):
+    requested_by = serializers.SerializerMethodField()
+    reviewed_by = serializers.SerializerMethodField()
+    test_labels = serializers.ListField(child=serializers.CharField())
+    status = serializers.ChoiceField(choices=LabRequestStatus.choices)
+    reports = serializers.SerializerMethodField()
+    source_alert = serializers.IntegerField(source="source_alert_id", allow_null=True)
+
+    class Meta:
+        model = LabRequest
+        fields = [
+            "id",
+            "patient",
+            "tests",
+            "test_labels",
+            "reason",
+            "requested_by",
+            "requested_at",
+            "due_at",
+            "status",
+            "review_note",
+            "reviewed_by",
+            "reviewed_at",
+            "reports",
+            "source_alert",
+        ]
+
+    @extend_schema_field(PersonSerializer)
+    def get_requested_by(self, lab_request) -> dict | None:
+        return person(lab_request.requested_by)
+
+    @extend_schema_field(PersonSerializer(allow_null=True))
+    def get_reviewed_by(self, lab_request) -> dict | None:
+        return person(lab_request.reviewed_by)
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_reports(self, lab_request) -> list[int]:
+        """Reports that answer this request, as far as the reader may see them."""
+        request = self.context.get("request")
+        patient_view = request is not None and request.user.role == Role.PATIENT
+        return [
+            report.pk
+            for report in lab_request.reports.all()
+            if not patient_view or (report.is_released and not report.is_entered_in_error)
+        ]
+
+
+class LabRequestPrefillSerializer(serializers.Serializer):
+    patient = serializers.IntegerField()
+    tests = serializers.ListField(child=serializers.CharField())
+    reason = serializers.CharField(allow_blank=True)
+    alert = serializers.IntegerField(allow_null=True)

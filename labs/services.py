@@ -1,0 +1,466 @@
+"""Every write of the labs app: uploading, releasing and correcting reports,
+opening a report's file (an audited act), and follow-up lab requests.
+
+Each service validates everything before its first write and runs in one
+transaction, so bad input leaves nothing behind. The report file is sealed with
+``portal.crypto`` inside that transaction, under the report's id, before it
+reaches the database; its plaintext never touches disk.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from labs.models import (
+    Analyte,
+    Flag,
+    LabReport,
+    LabReportFile,
+    LabReportKind,
+    LabRequest,
+    LabRequestStatus,
+    LabTest,
+    LabValue,
+    ReviewTrigger,
+    file_context,
+    file_name_context,
+)
+from labs.uploads import check_report_file
+from labs.values import PreparedValue, prepare_values
+from messaging.models import InboxKind, InboxPriority
+from messaging.services import post_inbox_item
+from patients.models import Patient
+from patients.selectors import is_on_care_team
+from portal.accounts.models import Role
+from portal.audit.services import record_audit
+from portal.crypto import SealedDataError, open_sealed, seal
+from portal.outbox.services import queue_notification
+
+logger = logging.getLogger(__name__)
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+MAX_REASON = 1000
+INTEGRITY_MESSAGE = (
+    "This file failed its integrity check, so it is not shown. Nothing is wrong with your account; "
+    "please ask your care team to upload the report again."
+)
+
+
+class ReportFileDamaged(Exception):
+    """The stored file did not pass its integrity check. Carries no content."""
+
+
+def review_hours() -> float:
+    return float(getattr(settings, "AFTERCARE_LAB_REQUEST_REVIEW_HOURS", 4))
+
+
+def _require_care_team(user, patient: Patient, *, field: str = "patient") -> None:
+    if getattr(user, "role", None) != Role.CLINICIAN or not user.is_active:
+        raise PermissionDenied
+    if not is_on_care_team(clinician=user, patient=patient):
+        # Same words for "missing" and "not yours": existence is not revealed.
+        raise ValidationError({field: ["Unknown patient."]})
+
+
+# --- Lab reports -------------------------------------------------------------------
+
+
+def _check_collected_at(collected_at: datetime | None, patient: Patient) -> None:
+    if collected_at is None:
+        raise ValidationError({"collected_at": ["This field is required."]})
+    if timezone.is_naive(collected_at):
+        raise ValidationError({"collected_at": ["Give a time zone (for example 2026-11-23T08:00:00Z)."]})
+    if collected_at > timezone.now() + FUTURE_TOLERANCE:
+        raise ValidationError({"collected_at": ["The collection time cannot be in the future."]})
+    if collected_at.date() < patient.date_of_birth:
+        raise ValidationError({"collected_at": ["The collection time is before the patient's date of birth."]})
+
+
+def _answerable_request(patient: Patient, answers_request_id: int | None) -> LabRequest | None:
+    if answers_request_id is None:
+        return None
+    lab_request = LabRequest.objects.filter(pk=answers_request_id, patient=patient).first()
+    if lab_request is None:
+        raise ValidationError({"answers_request": ["Unknown lab request for this patient."]})
+    if lab_request.status != LabRequestStatus.APPROVED:
+        raise ValidationError({"answers_request": ["Only an approved lab request can be answered by a report."]})
+    return lab_request
+
+
+@transaction.atomic
+def upload_lab_report(
+    *,
+    uploaded_by,
+    patient: Patient,
+    kind: str,
+    collected_at: datetime | None,
+    values,
+    file_content: bytes | None,
+    file_name: str = "",
+    file_oversized: bool = False,
+    answers_request_id: int | None = None,
+    request=None,
+) -> LabReport:
+    """Store a clinician's lab report: the sealed file, the flagged values, the
+    clinician review item and an audit event.
+
+    1. Check the clinician, then every field, collecting all errors (nothing written yet).
+    2. Create the report row (its id is the sealing context), seal file and name, save.
+    3. Save the values with their flags and the range they were flagged against.
+    4. Post the review item to the care team's inbox (high priority when CLINICAL.md 4 says so).
+    """
+    _require_care_team(uploaded_by, patient)
+    errors: dict[str, list[str]] = {}
+    checked = prepared = lab_request = None
+    if kind not in LabReportKind.values:
+        errors["kind"] = ["Choose csf or blood."]
+    for check in (
+        lambda: _check_collected_at(collected_at, patient),
+        lambda: _answerable_request(patient, answers_request_id),
+    ):
+        try:
+            result = check()
+            if isinstance(result, LabRequest):
+                lab_request = result
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    try:
+        checked = check_report_file(file_content, original_name=file_name, oversized=file_oversized)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        # With a bad kind or time the values are still checked, to report every problem at once.
+        prepared = prepare_values(
+            raw=values,
+            kind=LabReportKind.CSF if "kind" in errors else kind,
+            sex=patient.sex,
+            date_of_birth=patient.date_of_birth,
+            collected_at=timezone.now() if "collected_at" in errors else collected_at,
+        )
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    assert checked is not None and prepared is not None
+
+    report = LabReport.objects.create(
+        patient=patient,
+        kind=kind,
+        collected_at=collected_at,
+        uploaded_by=uploaded_by,
+        content_type=checked.content_type,
+        size=len(checked.content),
+        answers_request=lab_request,
+    )
+    LabReportFile.objects.create(
+        report=report,
+        sealed=seal(checked.content, context=file_context(report.pk)),
+        name_sealed=seal(checked.name.encode(), context=file_name_context(report.pk)),
+    )
+    LabValue.objects.bulk_create(
+        [
+            LabValue(
+                report=report,
+                analyte=item.analyte,
+                value=item.value,
+                unit=item.analyte.unit,
+                entered_unit=item.entered_unit,
+                lab_low=item.lab_low,
+                lab_high=item.lab_high,
+                ref_low=item.reference.low,
+                ref_high=item.reference.high,
+                ref_low_inclusive=item.reference.low_inclusive,
+                ref_high_inclusive=item.reference.high_inclusive,
+                ref_borderline_low=item.reference.borderline_low,
+                range_source=item.reference.source,
+                flag=item.flag,
+                fasting=item.fasting,
+                computed=item.computed,
+            )
+            for item in prepared
+        ]
+    )
+    _post_review_item(report, prepared)
+    record_audit(actor=uploaded_by, action="lab_report.upload", patient_id=patient.pk, obj=report, request=request)
+    return report
+
+
+@dataclass(frozen=True)
+class ReviewFinding:
+    analyte: Analyte
+    words: str
+
+
+def reports_back_pain(patient: Patient, *, min_score: int, within_days: int, now: datetime | None = None) -> bool:
+    """Does the patient currently report back pain?
+
+    The latest diary entry (not entered in error) from the last ``within_days``
+    days has ``back_pain >= min_score``. The latest entry, not any entry: pain
+    that has since settled does not count.
+    """
+    now = now or timezone.now()
+    latest = (
+        patient.symptom_entries.filter(
+            entered_in_error_at__isnull=True,
+            recorded_at__gte=now - timedelta(days=within_days),
+            recorded_at__lte=now,
+        )
+        .order_by("-recorded_at", "-id")
+        .only("back_pain")
+        .first()
+    )
+    return latest is not None and latest.back_pain >= min_score
+
+
+def review_findings(patient: Patient, prepared: list[PreparedValue]) -> list[ReviewFinding]:
+    """The values that make a new report a contact_provider (high priority) item,
+    by each analyte's ``review_when`` (CLINICAL.md section 4)."""
+    findings = []
+    for item in prepared:
+        trigger = item.analyte.review_when
+        if trigger == ReviewTrigger.HIGH and item.flag == Flag.HIGH:
+            findings.append(ReviewFinding(item.analyte, "above range"))
+        elif trigger == ReviewTrigger.LOW and item.flag == Flag.LOW:
+            borderline = item.reference.borderline_low is not None and item.value >= item.reference.borderline_low
+            findings.append(ReviewFinding(item.analyte, "borderline low" if borderline else "low"))
+        elif (
+            trigger == ReviewTrigger.HIGH_WITH_BACK_PAIN
+            and item.flag == Flag.HIGH
+            and reports_back_pain(
+                patient,
+                min_score=item.analyte.back_pain_min_score if item.analyte.back_pain_min_score is not None else 1,
+                within_days=item.analyte.back_pain_within_days or 7,
+            )
+        ):
+            findings.append(ReviewFinding(item.analyte, "above range with back pain"))
+    return findings
+
+
+def _post_review_item(report: LabReport, prepared: list[PreparedValue]) -> None:
+    findings = review_findings(report.patient, prepared)
+    label = report.get_kind_display()
+    if findings:
+        summary = f"{label} report needs review today: " + ", ".join(
+            f"{finding.analyte.short_name} {finding.words}" for finding in findings
+        )
+        priority = InboxPriority.HIGH
+    else:
+        summary = f"New {label} report to review"
+        priority = InboxPriority.NORMAL
+    post_inbox_item(
+        kind=InboxKind.LAB_RESULT,
+        patient=report.patient,
+        priority=priority,
+        summary=summary,
+        source=report,
+        link=reverse("labs:report", args=[report.pk]),
+    )
+
+
+@transaction.atomic
+def release_lab_report(*, report: LabReport, released_by, request=None) -> LabReport:
+    """Make the report visible to the patient and tell them (no health data in the email)."""
+    _require_care_team(released_by, report.patient)
+    if report.is_entered_in_error:
+        raise ValidationError("A report entered in error cannot be released.")
+    now = timezone.now()
+    updated = LabReport.objects.filter(pk=report.pk, released_at__isnull=True, entered_in_error_at__isnull=True).update(
+        released_at=now, released_by=released_by
+    )
+    if updated != 1:
+        raise ValidationError("This report was already released.")
+    report.released_at, report.released_by = now, released_by
+    queue_notification(
+        recipient=report.patient.user,
+        kind="lab_released",
+        dedup_key=f"lab_report:{report.pk}:released",
+        link=reverse("labs:report", args=[report.pk]),
+        source=report,
+    )
+    record_audit(
+        actor=released_by, action="lab_report.release", patient_id=report.patient_id, obj=report, request=request
+    )
+    return report
+
+
+@transaction.atomic
+def mark_report_entered_in_error(*, report: LabReport, marked_by, reason: str, request=None) -> LabReport:
+    """Withdraw a report uploaded by mistake: it stays, hidden from the patient."""
+    _require_care_team(marked_by, report.patient)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say briefly why the report is withdrawn."]})
+    if len(reason) > 200:
+        raise ValidationError({"reason": ["At most 200 characters."]})
+    now = timezone.now()
+    updated = LabReport.objects.filter(pk=report.pk, entered_in_error_at__isnull=True).update(
+        entered_in_error_at=now, entered_in_error_by=marked_by, entered_in_error_reason=reason
+    )
+    if updated != 1:
+        raise ValidationError("This report is already marked as entered in error.")
+    report.entered_in_error_at, report.entered_in_error_by, report.entered_in_error_reason = now, marked_by, reason
+    record_audit(
+        actor=marked_by, action="lab_report.entered_in_error", patient_id=report.patient_id, obj=report, request=request
+    )
+    return report
+
+
+@dataclass(frozen=True)
+class OpenedFile:
+    content: bytes
+    content_type: str
+    name: str
+
+
+def open_report_file(*, report: LabReport, user, request=None) -> OpenedFile:
+    """Decrypt the report's file for an allowed reader (checked by ``lab_report_for``).
+
+    Every download is audited, the patient's own included. A blob that fails its
+    integrity check is never returned: the failure is audited (as its own event,
+    outside any transaction, so it stays) and ``ReportFileDamaged`` is raised.
+    """
+    stored = LabReportFile.objects.filter(report_id=report.pk).first()
+    try:
+        if stored is None:
+            raise SealedDataError("missing")
+        content = open_sealed(bytes(stored.sealed), context=file_context(report.pk))
+        name = open_sealed(bytes(stored.name_sealed), context=file_name_context(report.pk)).decode("utf-8")
+    except (SealedDataError, UnicodeDecodeError):
+        logger.warning("lab report %s: stored file failed its integrity check", report.pk)
+        record_audit(
+            actor=user, action="lab_report.integrity_failure", patient_id=report.patient_id, obj=report, request=request
+        )
+        raise ReportFileDamaged from None
+    record_audit(actor=user, action="lab_report.download", patient_id=report.patient_id, obj=report, request=request)
+    return OpenedFile(content=content, content_type=report.content_type, name=name)
+
+
+# --- Lab requests ------------------------------------------------------------------
+
+
+def _clean_tests(tests) -> list[str]:
+    if not isinstance(tests, list | tuple) or not tests:
+        raise ValidationError({"tests": [f"Choose at least one of: {', '.join(LabTest.values)}."]})
+    if any(not isinstance(test, str) or test not in LabTest.values for test in tests):
+        raise ValidationError({"tests": [f"Each test is one of: {', '.join(LabTest.values)}."]})
+    if len(set(tests)) != len(tests):
+        raise ValidationError({"tests": ["Each test at most once."]})
+    return [test for test in LabTest.values if test in tests]  # a stable, readable order
+
+
+def _clean_text(value, *, field: str, required: bool, limit: int = MAX_REASON) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError({field: ["Must be text."]})
+    value = value.strip()
+    if required and not value:
+        raise ValidationError({field: ["This field is required."]})
+    if len(value) > limit:
+        raise ValidationError({field: [f"At most {limit} characters."]})
+    return value
+
+
+@transaction.atomic
+def request_labs(
+    *,
+    requested_by,
+    patient: Patient,
+    tests,
+    reason,
+    source_alert_id: int | None = None,
+    request=None,
+) -> LabRequest:
+    """A follow-up lab request: by the patient for themselves, or by a care-team
+    clinician. It becomes a lab_request inbox item due for review in
+    ``AFTERCARE_LAB_REQUEST_REVIEW_HOURS`` (4 h by default)."""
+    role = getattr(requested_by, "role", None)
+    if role == Role.PATIENT:
+        if patient.user_id != requested_by.pk:
+            raise ValidationError({"patient": ["Unknown patient."]})
+    else:
+        _require_care_team(requested_by, patient)
+    errors: dict[str, list[str]] = {}
+    cleaned_tests: list[str] = []
+    cleaned_reason = ""
+    try:
+        cleaned_tests = _clean_tests(tests)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        cleaned_reason = _clean_text(reason, field="reason", required=True)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    due_at = now + timedelta(hours=review_hours())
+    lab_request = LabRequest.objects.create(
+        patient=patient,
+        tests=cleaned_tests,
+        reason=cleaned_reason,
+        requested_by=requested_by,
+        requested_at=now,
+        due_at=due_at,
+        source_alert_id=source_alert_id,
+    )
+    who = "patient" if role == Role.PATIENT else "clinician"
+    post_inbox_item(
+        kind=InboxKind.LAB_REQUEST,
+        patient=patient,
+        priority=InboxPriority.NORMAL,
+        summary=f"Lab request by the {who} to review: {', '.join(test.upper() for test in cleaned_tests)}",
+        source=lab_request,
+        link=reverse("labs:request", args=[lab_request.pk]),
+        due_at=due_at,
+    )
+    record_audit(
+        actor=requested_by, action="lab_request.create", patient_id=patient.pk, obj=lab_request, request=request
+    )
+    return lab_request
+
+
+@transaction.atomic
+def review_lab_request(*, lab_request: LabRequest, reviewer, decision, note, request=None) -> LabRequest:
+    """Approve or decline a pending request, once. A decline needs a note: the
+    patient reads it. A patient who asked is told by email that there is an answer."""
+    _require_care_team(reviewer, lab_request.patient)
+    errors: dict[str, list[str]] = {}
+    if decision not in ("approve", "decline"):
+        errors["decision"] = ["Choose approve or decline."]
+    try:
+        note = _clean_text(note, field="note", required=decision == "decline")
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    status = LabRequestStatus.APPROVED if decision == "approve" else LabRequestStatus.DECLINED
+    now = timezone.now()
+    # Conditional update: two clinicians reviewing at once cannot both win.
+    updated = LabRequest.objects.filter(pk=lab_request.pk, status=LabRequestStatus.PENDING).update(
+        status=status, review_note=note, reviewed_by=reviewer, reviewed_at=now
+    )
+    if updated != 1:
+        raise ValidationError("This request was already reviewed.")
+    lab_request.refresh_from_db()
+    if lab_request.requested_by_id == lab_request.patient.user_id:
+        # The patient asked and is waiting: tell them there is an answer (no details by email).
+        queue_notification(
+            recipient=lab_request.patient.user,
+            kind="lab_request_reviewed",
+            dedup_key=f"lab_request:{lab_request.pk}:reviewed",
+            link=reverse("labs:request", args=[lab_request.pk]),
+            source=lab_request,
+        )
+    record_audit(
+        actor=reviewer, action="lab_request.review", patient_id=lab_request.patient_id, obj=lab_request, request=request
+    )
+    return lab_request
