@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import operator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -104,7 +104,7 @@ def episode_key(*, code: str, patient_id: int, entry_id: int, procedure_at: date
     An event rule (rising fever, new weakness) is an episode per entry; a state rule
     (not improving, late back pain) is one episode per procedure (per severity)."""
     if code in ("not_improving_72h", "late_back_pain") and procedure_at is not None:
-        since = procedure_at.astimezone(timezone.UTC).strftime("%Y%m%dT%H%M%S")
+        since = procedure_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
         suffix = f":{severity}" if code == "late_back_pain" else ""
         return f"p{patient_id}:{code}:since{since}{suffix}"
     return f"p{patient_id}:{code}:e{entry_id}"
@@ -296,9 +296,11 @@ def detect(rows: QuerySet[SymptomEntry], book: RuleBook) -> list[Detection]:
     return list(unique.values())
 
 
-def _book(*, overrides_for_all: bool = True) -> RuleBook:
-    rows = rule_rows([RuleKind.PATTERN])
-    return RuleBook(rows, all_overrides([row.code for row in rows]) if overrides_for_all else {})
+def _book() -> RuleBook:
+    """The pattern rules plus the instant ones they refer to ("with fever" uses the
+    patient's fever threshold), with every patient's custom values."""
+    rows = rule_rows([RuleKind.PATTERN, RuleKind.INSTANT])
+    return RuleBook(rows, all_overrides([row.code for row in rows]))
 
 
 # --- Writing alerts ------------------------------------------------------------------------
@@ -358,7 +360,7 @@ def remind_missed_checkins(book: RuleBook, *, now: datetime | None = None) -> in
             id=Subquery(latest),
         )
         .annotate(last_entry_at=Subquery(last_entry))
-        .exclude(last_entry_at__gt=now - shortest_gap)
+        .filter(Q(last_entry_at__isnull=True) | Q(last_entry_at__lte=now - shortest_gap))
         .select_related("patient__user")
     )
     sent = 0
@@ -373,7 +375,7 @@ def remind_missed_checkins(book: RuleBook, *, now: datetime | None = None) -> in
         )
         if anchor is None:
             continue
-        since = anchor.astimezone(timezone.UTC).strftime("%Y%m%dT%H%M%S")
+        since = anchor.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
         queued = queue_notification(
             recipient=patient.user,
             kind="reminder",

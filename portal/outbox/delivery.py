@@ -102,6 +102,8 @@ def _message(notification: Notification, connection) -> EmailMessage:
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.recipient.email],
         connection=connection,
+        # The outbox row, for tracing and de-duplication at the receiving end (no health data).
+        headers={"X-Aftercare-Notification": str(notification.pk)},
     )
 
 

@@ -92,7 +92,9 @@ def test_entered_in_error_is_not_evaluated(patient):
 
 def test_day_counts_from_the_latest_procedure(patient):
     patient.procedures.update(performed_at=timezone.now() - timedelta(days=30))
-    patient.procedures.create(performed_at=timezone.now() - timedelta(days=1), needle_type="atraumatic", needle_gauge=22)
+    patient.procedures.create(
+        performed_at=timezone.now() - timedelta(days=1), needle_type="atraumatic", needle_gauge=22
+    )
     entry = SymptomEntryFactory(patient=patient, temperature_c=Decimal("38.0"))
     assert "fever" in {r["rule"] for r in evaluate_entry(entry).recommendations}
 
