@@ -97,10 +97,14 @@ def day_since_procedure(procedure: Procedure | None, at: datetime | None = None)
     """Day N of CLINICAL.md: whole 24-hour periods since the procedure (day 0 is
     the first 24 h). Counted in elapsed time, not calendar dates, so a patient and
     a clinician in other time zones see the same day and the rules agree with it."""
-    if procedure is None:
+    return day_since_procedure_at(procedure.performed_at if procedure is not None else None, at)
+
+
+def day_since_procedure_at(performed_at: datetime | None, at: datetime | None = None) -> int | None:
+    if performed_at is None:
         return None
     at = at or timezone.now()
-    return max((at - procedure.performed_at) // timedelta(days=1), 0)
+    return max((at - performed_at) // timedelta(days=1), 0)
 
 
 # --- Diary -----------------------------------------------------------------------

@@ -499,15 +499,20 @@ def record_medication_dose(*, patient: Patient, data: Any, entered_by: User) -> 
     dose = MedicationDose.objects.create(
         patient=patient, medication_class=medication_class, dose_mg=dose_mg, taken_at=taken_at, entered_by=entered_by
     )
+    return dose_totals(dose)
+
+
+def dose_totals(dose: MedicationDose) -> MedicationLogResult:
+    """The highest 24-hour total of the dose's class around it, against the cap."""
     nearby = list(
         MedicationDose.objects.filter(
-            patient=patient,
-            medication_class=medication_class,
+            patient_id=dose.patient_id,
+            medication_class=dose.medication_class,
             entered_in_error_at__isnull=True,
-            taken_at__gt=taken_at - timedelta(hours=24),
-            taken_at__lt=taken_at + timedelta(hours=24),
+            taken_at__gt=dose.taken_at - timedelta(hours=24),
+            taken_at__lt=dose.taken_at + timedelta(hours=24),
         ).values_list("taken_at", "dose_mg")
     )
-    total = highest_24h_total(nearby, taken_at)
-    cap = daily_cap_for(MedicationPolicy.objects.get(medication_class=medication_class), patient)
+    total = highest_24h_total(nearby, dose.taken_at)
+    cap = daily_cap_for(MedicationPolicy.objects.get(medication_class=dose.medication_class), dose.patient)
     return MedicationLogResult(dose=dose, total_24h_mg=total, cap_mg=cap, over_cap=total >= cap)

@@ -44,6 +44,7 @@ class Trend:
     series: dict[str, list[tuple[datetime, float]]] = field(default_factory=dict)
     spikes: list[Spike] = field(default_factory=list)
     thresholds: dict[str, float] = field(default_factory=dict)
+    rise_points: float = 0.0
 
     @property
     def is_empty(self) -> bool:
@@ -76,7 +77,13 @@ def symptom_trend(patient: Patient, *, days: int = DEFAULT_DAYS, now: datetime |
         .order_by("recorded_at", "id")
         .values_list("recorded_at", "back_pain", "headache", "temperature_c")
     )
-    trend = Trend(days=days, start=start, end=now, thresholds=chart_thresholds(patient, values))
+    trend = Trend(
+        days=days,
+        start=start,
+        end=now,
+        thresholds=chart_thresholds(patient, values),
+        rise_points=float(values[SCORE_RISE_POINTS]),
+    )
     scores = {"back_pain": [(r[0], r[1]) for r in rows], "headache": [(r[0], r[2]) for r in rows]}
     for name in SPIKE_FIELDS:
         trend.series[name] = [(t, v) for t, v in scores[name] if t >= start]

@@ -1,0 +1,345 @@
+"""Patient and clinician pages of the patients app. Thin: parse, call a service or
+selector, render. Clinician reads of a patient's data write an audit event."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import wraps
+from importlib import import_module
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from patients import selectors, services
+from patients.access_log import access_log_lines
+from patients.clinical import chart_thresholds
+from patients.diary import log_medication_dose, submit_symptom_entry
+from patients.forms import AddClinicianForm, EnrolPatientForm, HealthForm, MedicationForm, SymptomForm
+from patients.models import MedicationPolicy
+from patients.pain_plan import daily_cap_for, pain_plan_for
+from patients.presenters import (
+    MEDICATION_WORDS,
+    day_context,
+    entry_rows,
+    local,
+    recommendation_cards,
+    temperature_text,
+    trend_context,
+)
+from patients.serializers import health_of
+from patients.trend import DEFAULT_DAYS, parse_days
+from patients.units import in_units, unit_symbol
+from portal.accounts.models import Role
+from portal.audit.services import audit_read
+
+HISTORY_PAGE_SIZE = 50
+CHART_APPS = ["messaging", "alerts", "labs"]
+DIARY_TOKENS_KEY = "patients_diary_tokens"
+
+
+def patient_page(view):
+    """A page of the signed-in patient's own record."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.user.role != Role.PATIENT:
+            raise PermissionDenied
+        return view(request, selectors.own_patient(request.user), *args, **kwargs)
+
+    return wrapper
+
+
+def clinician_page(view):
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.user.role != Role.CLINICIAN:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _days(request) -> int:
+    try:
+        return parse_days(request.GET.get("days"))
+    except ValueError:
+        return DEFAULT_DAYS
+
+
+def _attach_errors(form, exc: ValidationError, mapping: dict | None = None) -> None:
+    mapping = mapping or {}
+    for field, errors in exc.message_dict.items():
+        target = mapping.get(field, field)
+        for error in errors:
+            form.add_error(target if target in form.fields else None, error)
+
+
+# --- The diary ---------------------------------------------------------------------------
+
+
+@patient_page
+def diary(request, patient):
+    """The symptom form. After saving, the same response shows the recommendations
+    (highest severity first): they exist only at this moment, so they are not
+    carried through a redirect (no health data in cookies or URLs)."""
+    units = request.user.display_units
+    form = SymptomForm(request.POST or None, units=units)
+    if request.method == "POST" and form.is_valid():
+        token = form.cleaned_data.get("form_token") or ""
+        used = request.session.get(DIARY_TOKENS_KEY, [])
+        if token and token in used:
+            messages.info(request, "This entry was already saved.")
+            return redirect("patients:history")
+        try:
+            submission = submit_symptom_entry(patient=patient, data=form.service_data(), entered_by=request.user)
+        except ValidationError as exc:
+            _attach_errors(form, exc, SymptomForm.FIELD_OF_SERVICE_ERROR)
+        else:
+            if token:
+                request.session[DIARY_TOKENS_KEY] = [*used, token][-20:]
+            rows = entry_rows([submission.entry], request.user)
+            return render(
+                request,
+                "patients/diary_saved.html",
+                {"row": rows[0], "cards": recommendation_cards(submission.recommendations), **day_context(patient)},
+            )
+    fever_c = chart_thresholds(patient)["temperature_c"]
+    fever_text = f"{in_units(Decimal(str(fever_c)), units):.1f} {unit_symbol(units)} or higher"
+    return render(request, "patients/diary_form.html", {"form": form, "fever_text": fever_text, **day_context(patient)})
+
+
+@patient_page
+def history(request, patient):
+    page = Paginator(selectors.symptom_entries(patient), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "rows": entry_rows(page.object_list, request.user),
+        **trend_context(patient, request.user, _days(request)),
+        **day_context(patient),
+    }
+    return render(request, "patients/history.html", context)
+
+
+@login_required
+@require_POST
+def entry_entered_in_error(request, entry_id: int):
+    entry = selectors.entry_for(request.user, entry_id)
+    services.mark_entry_entered_in_error(
+        entry=entry, marked_by=request.user, reason=request.POST.get("reason", "")[:200]
+    )
+    messages.success(request, "The entry is marked as entered in error. It stays in the record but not in the chart.")
+    target = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("patients:history")
+    return redirect(target)
+
+
+# --- Care team and access history ----------------------------------------------------------
+
+
+@patient_page
+def care_team(request, patient):
+    form = AddClinicianForm(request.POST or None, queryset=selectors.clinicians_to_add(patient))
+    if request.method == "POST" and form.is_valid():
+        try:
+            grant = services.grant_care_team(
+                patient=patient, clinician=form.cleaned_data["clinician"], granted_by=request.user
+            )
+        except ValidationError as exc:
+            _attach_errors(form, exc)
+        else:
+            messages.success(request, f"{grant.clinician.display_name} can now see your record.")
+            return redirect("patients:care_team")
+    grants = selectors.care_team_grants(patient)
+    return render(request, "patients/care_team.html", {"form": form, "grants": grants, **day_context(patient)})
+
+
+@patient_page
+@require_POST
+def care_team_revoke(request, patient, grant_id: int):
+    grant = selectors.grant_for_patient(patient, grant_id)
+    services.revoke_care_team(grant=grant, revoked_by=request.user)
+    messages.success(request, f"{grant.clinician.display_name} no longer has access to your record.")
+    return redirect("patients:care_team")
+
+
+@patient_page
+def access_log_page(request, patient):
+    lines = access_log_lines(patient, limit=200)
+    for line in lines:
+        line.at = local(line.at, request.user)
+    return render(request, "patients/access_log.html", {"lines": lines, **day_context(patient)})
+
+
+# --- Pain plan, health factors, medication log ------------------------------------------------
+
+
+@patient_page
+def pain_plan(request, patient):
+    return render(
+        request,
+        "patients/pain_plan.html",
+        {"plan": pain_plan_for(patient), "patient": patient, **day_context(patient)},
+    )
+
+
+def _health_form(request, patient, *, updated_by, done_url: str, template_context: dict):
+    form = HealthForm(request.POST or None, initial=health_of(patient))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_health(patient=patient, health=form.service_data(), updated_by=updated_by)
+        except ValidationError as exc:
+            _attach_errors(form, exc)
+        else:
+            messages.success(request, "Health details saved.")
+            return redirect(done_url)
+    return render(request, "patients/health_form.html", {"form": form, "patient": patient, **template_context})
+
+
+@patient_page
+def health_edit(request, patient):
+    return _health_form(
+        request,
+        patient,
+        updated_by=request.user,
+        done_url=reverse("patients:pain_plan"),
+        template_context={"cancel_url": reverse("patients:pain_plan"), **day_context(patient)},
+    )
+
+
+@patient_page
+def medications(request, patient):
+    form = MedicationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = log_medication_dose(patient=patient, data=form.service_data(), entered_by=request.user)
+        except ValidationError as exc:
+            _attach_errors(form, exc)
+        else:
+            # Redirect with the dose's id only; the page recomputes its total from the log.
+            return redirect(f"{reverse('patients:medications')}?logged={result.dose.pk}")
+    logged = None
+    logged_id = request.GET.get("logged", "")
+    if logged_id.isdigit():
+        dose = selectors.medication_doses(patient).filter(pk=int(logged_id)).first()
+        if dose is not None:
+            result = services.dose_totals(dose)
+            logged = {"dose": dose, "result": result, "at": local(dose.taken_at, request.user)}
+    totals = selectors.medication_totals_24h(patient)
+    policies = MedicationPolicy.objects.order_by("order")
+    summary = [
+        {
+            "label": policy.label,
+            "total": totals.get(policy.medication_class, 0),
+            "cap": daily_cap_for(policy, patient),
+        }
+        for policy in policies
+    ]
+    for row in summary:
+        row["reached"] = row["total"] >= row["cap"]
+    doses = [
+        {"dose": d, "at": local(d.taken_at, request.user), "label": MEDICATION_WORDS[d.medication_class]}
+        for d in selectors.medication_doses(patient)[:20]
+    ]
+    context = {"form": form, "logged": logged, "summary": summary, "doses": doses, **day_context(patient)}
+    return render(request, "patients/medications.html", context)
+
+
+# --- Clinician pages ------------------------------------------------------------------------
+
+
+@clinician_page
+def patient_list(request):
+    search = request.GET.get("q", "")[:100]
+    page = Paginator(selectors.patient_list(request.user, search=search), HISTORY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    patients = list(page.object_list)
+    latest = selectors.entries_by_id([p.latest_entry_id for p in patients])
+    services.record_list_read(user=request.user, patient_ids=[p.pk for p in patients], request=request)
+    rows = []
+    for patient in patients:
+        entry = latest.get(patient.latest_entry_id)
+        rows.append(
+            {
+                "patient": patient,
+                "day": selectors.day_since_procedure_at(patient.procedure_at),
+                "entry": entry,
+                "entry_at": local(entry.recorded_at, request.user) if entry else None,
+                "temperature": temperature_text(entry.temperature_c, request.user) if entry else "",
+                "urgency": URGENCY_WORDS.get(patient.urgency_rank, ""),
+            }
+        )
+    return render(request, "patients/patient_list.html", {"page": page, "rows": rows, "search": search})
+
+
+URGENCY_WORDS = {0: "Urgent", 1: "High", 2: "Normal"}
+
+
+@clinician_page
+def enrol(request):
+    form = EnrolPatientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = services.enrol_patient(enrolled_by=request.user, **form.service_kwargs())
+        except ValidationError as exc:
+            _attach_errors(form, exc, {"procedure": None})
+        else:
+            messages.success(request, f"{patient.name} is enrolled and has been emailed an invitation.")
+            return redirect("patients:chart", patient_id=patient.pk)
+    return render(request, "patients/enrol.html", {"form": form})
+
+
+def _chart_panels(request, patient) -> list[str]:
+    """Each app may offer ``chart.panels(request, patient) -> list[str]``."""
+    panels = []
+    for app in CHART_APPS:
+        try:
+            module = import_module(f"{app}.chart")
+        except ModuleNotFoundError:
+            continue
+        panels.extend(module.panels(request, patient))
+    return panels
+
+
+@clinician_page
+def chart(request, patient_id: int):
+    patient = selectors.patient_for(request.user, patient_id)
+    audit_read(user=request.user, patient_id=patient.pk, obj=patient, request=request, action="patient.chart.read")
+    entries = selectors.symptom_entries(patient)[:20]
+    context = {
+        "patient": patient,
+        "rows": entry_rows(entries, request.user),
+        "plan": pain_plan_for(patient),
+        "panels": _chart_panels(request, patient),
+        "doses": [
+            {"dose": d, "at": local(d.taken_at, request.user), "label": MEDICATION_WORDS[d.medication_class]}
+            for d in selectors.medication_doses(patient)[:10]
+        ],
+        **trend_context(patient, request.user, _days(request), chart_id=f"chart-{patient.pk}"),
+        **day_context(patient),
+    }
+    return render(request, "patients/chart.html", context)
+
+
+@clinician_page
+def chart_health(request, patient_id: int):
+    patient = selectors.patient_for(request.user, patient_id)
+    if request.method == "GET":
+        audit_read(user=request.user, patient_id=patient.pk, obj=patient, request=request, action="patient.read")
+    chart_url = reverse("patients:chart", args=[patient.pk])
+    return _health_form(
+        request,
+        patient,
+        updated_by=request.user,
+        done_url=chart_url,
+        template_context={"cancel_url": chart_url, "for_clinician": True, **day_context(patient)},
+    )
