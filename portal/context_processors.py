@@ -7,6 +7,8 @@ from importlib import import_module
 
 from django.urls import NoReverseMatch, reverse
 
+from portal.permissions import needs_mfa
+
 NAV_APPS = ["portal", "patients", "messaging", "alerts", "labs"]
 
 
@@ -22,6 +24,9 @@ def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
+    if needs_mfa(user):
+        # Every other page sends them to TOTP set-up: offer nothing that bounces.
+        return {"nav_items": [], "mfa_setup_pending": True}
     items = []
     for app in NAV_APPS:
         for item in _app_nav(app, user):

@@ -243,6 +243,9 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": "20/m/ip,5/5m/key",
 }
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# No "remember me": a session ends with the browser (shared phones), and in any case
+# after 30 minutes idle (15 for patients) or 12 hours.
+ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Aftercare] "
 # Open self-signup is off: a clinic enrols its patients and invites its clinicians.
 AFTERCARE_OPEN_SIGNUP = env.bool("AFTERCARE_OPEN_SIGNUP", default=False)

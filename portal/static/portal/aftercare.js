@@ -11,6 +11,15 @@
       update();
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { bindRangeOutputs(document); });
+  // One-time codes (TOTP, recovery codes) are digits: bring up the number pad on phones.
+  function numericCodeInputs(root) {
+    root.querySelectorAll('input[autocomplete="one-time-code"]').forEach(function (input) {
+      input.setAttribute("inputmode", "numeric");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    bindRangeOutputs(document);
+    numericCodeInputs(document);
+  });
   document.addEventListener("htmx:afterSwap", function (event) { bindRangeOutputs(event.target); });
 })();
