@@ -58,7 +58,9 @@ def invite_user(
         last_name=last_name.strip(),
         role=role,
         specialty=specialty if role == Role.CLINICIAN else "",
+        # Admins run the clinic in Django admin; its pages never decrypt health data.
         is_staff=role == Role.ADMIN,
+        is_superuser=role == Role.ADMIN,
     )
     user.set_unusable_password()
     user.full_clean(exclude=["password"])

@@ -279,3 +279,16 @@ def test_headless_signup_is_refused(anon_client):
         format="json",
     )
     assert response.status_code == 403
+
+
+def test_create_admin_command_invites_a_staff_user(django_capture_on_commit_callbacks, mailoutbox, client):
+    from portal.accounts.models import User
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("create_admin", "--email", "boss@example.test", "--first-name", "Ada", "--last-name", "Min")
+    user = User.objects.get(email="boss@example.test")
+    assert user.role == Role.ADMIN and user.is_staff and user.is_superuser
+    assert not user.has_usable_password()
+    token = link_token(mailoutbox[0].body)
+    services.accept_invitation(token=token, password=GOOD_PASSWORD)
+    assert EmailAddress.objects.get(user=user).verified
