@@ -387,8 +387,10 @@ class InboxListView(APIView):
         filters = selectors.inbox_filters_from(request.query_params)
         now = timezone.now()
         paginator = Pagination()
-        page = paginator.paginate_queryset(selectors.filtered_inbox(request.user, filters, now=now), request, view=self)
-        return paginator.get_paginated_response(InboxItemSerializer(page, many=True, context={"now": now}).data)
+        items = selectors.filtered_inbox(request.user, filters, now=now)
+        page_ids = paginator.paginate_queryset(items.values_list("pk", flat=True), request, view=self)
+        rows = selectors.inbox_rows(list(page_ids))
+        return paginator.get_paginated_response(InboxItemSerializer(rows, many=True, context={"now": now}).data)
 
 
 class InboxItemView(APIView):

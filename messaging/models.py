@@ -74,6 +74,15 @@ class InboxItem(models.Model):
                 fields=["priority_rank", "due_at", "id"], condition=~Q(status="done"), name="inbox_open_queue"
             ),
             models.Index(fields=["patient", "status"], name="inbox_patient_status"),
+            # A clinician's queue over their care team: per patient, open items in
+            # queue order, carrying every column the filters and counts read, so
+            # the page's ids and its counts come from index-only scans; the 50
+            # full rows are fetched afterwards by id (bench/inbox.py).
+            models.Index(
+                fields=["patient", "priority_rank", "due_at", "id", "kind", "assignee", "addressed_to"],
+                condition=~Q(status="done"),
+                name="inbox_open_by_patient",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -15,7 +15,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from messaging import selectors, services
@@ -79,6 +81,20 @@ BULK_ACTIONS = [
 ]
 
 
+def _options(choices, selected: str) -> str:
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((value, mark_safe(" selected") if value == selected else "", label) for value, label in choices),
+    )
+
+
+# Each row's <select> options, rendered once per possible value instead of
+# looping in the template for each of 50 rows (a third of the page's time).
+STATUS_OPTIONS = {value: _options(InboxStatus.choices, value) for value in InboxStatus.values}
+PRIORITY_OPTIONS = {value: _options(InboxPriority.choices, value) for value in InboxPriority.values}
+
+
 def _quick_view_of(filters: selectors.InboxFilters) -> str:
     for key, _label, params in QUICK_VIEWS:
         if filters == selectors.inbox_filters_from(params):
@@ -99,8 +115,18 @@ def inbox(request: HttpRequest) -> HttpResponse:
         filter_error = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in exc.message_dict.items())
     now = timezone.now()
     items = selectors.filtered_inbox(request.user, filters, now=now)
-    page = Paginator(items, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
     counts = selectors.inbox_counts(request.user, now=now)
+    current_view = _quick_view_of(filters)
+    paginator = Paginator(items.values_list("pk", flat=True), INBOX_PAGE_SIZE)
+    if current_view:
+        # Each quick view's total is one of the counts already taken (same
+        # ``now``): no second pass over the queue for the pager.
+        paginator.count = counts[current_view]
+    page = paginator.get_page(request.GET.get("page"))
+    rows = selectors.inbox_rows(list(page.object_list))
+    for item in rows:
+        item.status_options = STATUS_OPTIONS[item.status]
+        item.priority_options = PRIORITY_OPTIONS[item.priority]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -108,7 +134,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "messaging/inbox.html",
         {
             "page": page,
-            "items": list(page.object_list),
+            "items": rows,
+            "me": request.user.pk,  # a plain int: ``user`` is a lazy object, slow in a 50-row loop
             "now": now,
             "filters": filters,
             "filter_error": filter_error,
@@ -117,7 +144,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
                 {"key": key, "label": label, "href": f"?{urlencode(params)}" if params else "?", "count": counts[key]}
                 for key, label, params in QUICK_VIEWS
             ],
-            "current_view": _quick_view_of(filters),
+            "current_view": current_view,
             "kinds": InboxKind.choices,
             "statuses": [("open", "Open"), *InboxStatus.choices, ("all", "All")],
             "priorities": InboxPriority.choices,
