@@ -69,6 +69,7 @@ def drop_database() -> None:
 
 def seed() -> dict:
     """Bulk inserts only: users, patients, grants, then 100,000 items."""
+    from django.contrib.auth.hashers import make_password
     from django.db import connection
     from django.utils import timezone
 
@@ -79,6 +80,7 @@ def seed() -> dict:
 
     rng = random.Random(SEED)
     now = timezone.now()
+    unusable = make_password(None)  # nobody signs in to the bench: the client is forced in
     clinicians = User.objects.bulk_create(
         [
             User(
@@ -87,19 +89,25 @@ def seed() -> dict:
                 last_name=f"Ician{n:02d}",
                 role=Role.CLINICIAN,
                 specialty="neurology",
-                password="!",
+                password=unusable,
             )
             for n in range(CLINICIANS)
         ]
     )
     whole_clinic = User.objects.create(
-        email="whole.clinic@bench.test", first_name="Whole", last_name="Clinic", role=Role.CLINICIAN, password="!"
+        email="whole.clinic@bench.test", first_name="Whole", last_name="Clinic", role=Role.CLINICIAN, password=unusable
     )
     for user in [*clinicians, whole_clinic]:
         enable_totp(user)
     patient_users = User.objects.bulk_create(
         [
-            User(email=f"patient{n}@bench.test", first_name="Pat", last_name=f"Ient{n:04d}", role=Role.PATIENT, password="!")
+            User(
+                email=f"patient{n}@bench.test",
+                first_name="Pat",
+                last_name=f"Ient{n:04d}",
+                role=Role.PATIENT,
+                password=unusable,
+            )
             for n in range(PATIENTS)
         ],
         batch_size=1000,
@@ -170,7 +178,7 @@ def timed(fn, iterations: int) -> list[float]:
 
 def p95(samples: list[float]) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def main() -> int:
@@ -211,7 +219,17 @@ def main() -> int:
             client = Client()
             client.force_login(user)
             visible = selectors.inbox_items_for(user).exclude(status=InboxStatus.DONE).count()
-            fields = ["id", "kind", "patient_id", "priority", "status", "assignee_id", "due_at", "created_at", "summary"]
+            fields = [
+                "id",
+                "kind",
+                "patient_id",
+                "priority",
+                "status",
+                "assignee_id",
+                "due_at",
+                "created_at",
+                "summary",
+            ]
 
             def baseline(query, user=user, fields=fields):
                 items = selectors.filtered_inbox(user, selectors.inbox_filters_from(query))
@@ -219,7 +237,11 @@ def main() -> int:
 
             cases = [
                 ("first page  GET /api/v1/inbox/", "/api/v1/inbox/", {}),
-                ("filtered    ?assignee=me&kind=alert", "/api/v1/inbox/?assignee=me&kind=alert", {"assignee": "me", "kind": "alert"}),
+                (
+                    "filtered    ?assignee=me&kind=alert",
+                    "/api/v1/inbox/?assignee=me&kind=alert",
+                    {"assignee": "me", "kind": "alert"},
+                ),
                 ("filtered    ?overdue=1", "/api/v1/inbox/?overdue=1", {"overdue": "1"}),
                 ("HTML page   GET /inbox/", "/inbox/", {}),
             ]
