@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from labs import selectors, services
 from labs.integrations import alert_prefill, verified_alert_id
 from labs.serializers import (
-    EnteredInErrorSerializer,
+    LabReportEnteredInErrorSerializer,
     LabReportSerializer,
     LabReportUploadSerializer,
     LabRequestCreateSerializer,
@@ -179,10 +179,10 @@ class LabReportEnteredInErrorView(GenericAPIView):
     permission_classes = CLINICIAN_ONLY
     serializer_class = LabReportSerializer
 
-    @extend_schema(request=EnteredInErrorSerializer, responses=LabReportSerializer)
+    @extend_schema(request=LabReportEnteredInErrorSerializer, responses=LabReportSerializer)
     def post(self, request, pk: int):
         report = selectors.lab_report_for(request.user, pk)
-        form = EnteredInErrorSerializer(data=request.data)
+        form = LabReportEnteredInErrorSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         services.mark_report_entered_in_error(
             report=report, marked_by=request.user, reason=form.validated_data["reason"], request=request

@@ -127,7 +127,7 @@ class LabReportSerializer(serializers.ModelSerializer):
         return [as_api(value, for_clinician=for_clinician) for value in report.values.all()]
 
 
-class EnteredInErrorSerializer(serializers.Serializer):
+class LabReportEnteredInErrorSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200)
 
 
