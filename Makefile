@@ -54,3 +54,9 @@ fmt: $(VENV)/.installed-dev
 
 clean:
 	rm -rf var/ staticfiles/ .pytest_cache/
+
+# Phone-width (390x844) screenshots of the patients pages with Debian's headless
+# Chromium (apt-get install -y chromium), into tests/e2e/screenshots/ for review.
+.PHONY: screenshots
+screenshots: $(VENV)/.installed-dev
+	$(BIN)/python tests/e2e/screenshot_patients.py

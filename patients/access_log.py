@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from django.apps import apps
 
-from patients.models import Patient
+from patients.models import CareTeamGrant, Patient
 from patients.selectors import access_log
 from portal.audit.models import AuditEvent
 
@@ -46,13 +46,29 @@ def _object_name(object_type: str) -> str:
         return object_type.rsplit(".", 1)[-1].replace("_", " ")
 
 
-def describe(event: AuditEvent) -> AccessLogLine:
+GRANT_WORDS = {
+    "care_team.granted": "added {clinician} to your care team",
+    "care_team.revoked": "removed {clinician} from your care team",
+}
+
+
+def describe(event: AuditEvent, grants: dict[str, CareTeamGrant] | None = None) -> AccessLogLine:
     actor = event.actor.display_name if event.actor_id else "The system"
     words = ACTION_WORDS.get(event.action) or event.action.replace("_", " ").replace(".", ": ")
+    grant = (grants or {}).get(event.object_id) if event.action in GRANT_WORDS else None
+    if grant is not None:
+        words = GRANT_WORDS[event.action].format(clinician=grant.clinician.display_name)
     obj = f"{_object_name(event.object_type)} #{event.object_id}" if event.object_type else ""
     return AccessLogLine(at=event.at, actor=actor, role=event.role, action=event.action, description=words, object=obj)
 
 
 def access_log_lines(patient: Patient, *, limit: int = 500) -> list[AccessLogLine]:
-    """One query: the events with their actors."""
-    return [describe(event) for event in access_log(patient, limit=limit)]
+    """Two queries: the events with their actors, and the care-team grants they
+    name (so a line says who was added or removed)."""
+    events = list(access_log(patient, limit=limit))
+    grant_ids = {e.object_id for e in events if e.action in GRANT_WORDS and e.object_id.isdigit()}
+    grants = {
+        str(g.pk): g
+        for g in CareTeamGrant.objects.filter(patient=patient, pk__in=grant_ids).select_related("clinician")
+    }
+    return [describe(event, grants) for event in events]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from patients import selectors
-from patients.presenters import day_context, entry_rows, trend_context
+from patients.presenters import day_context, entry_rows, trend_context, tz_of
 from patients.trend import DEFAULT_DAYS, parse_days
 from portal.accounts.models import Role
 
@@ -24,7 +25,8 @@ def panels(request) -> list[str]:
             **trend_context(patient, user, days, chart_id="home"),
             **day_context(patient),
         }
-        return [render_to_string("patients/_dashboard_patient.html", context, request=request)]
+        with timezone.override(tz_of(user)):
+            return [render_to_string("patients/_dashboard_patient.html", context, request=request)]
     if user.role == Role.CLINICIAN:
         # Counts only: no patient's data is shown here, so nothing to audit.
         patients = selectors.patient_list(user)

@@ -18,7 +18,7 @@ QUESTIONS = [
     (
         "positional_headache",
         "Is your headache worse when you sit or stand, and better when you lie flat?",
-        "Answer yes only if lying down eases it within about 15 to 30 minutes.",
+        "It eases when you lie down and comes back when you get up.",
     ),
     (
         "radiating_leg_pain",

@@ -17,6 +17,7 @@ from django.utils import timezone
 from patients.clinical import SCORE_RISE_POINTS, SCORE_RISE_WINDOW_HOURS, chart_thresholds, diary_thresholds
 from patients.models import Patient
 from patients.selectors import symptom_entries
+from patients.services import BEFORE_PROCEDURE_ALLOWANCE
 
 TREND_FIELDS = ("back_pain", "headache", "temperature_c")
 SPIKE_FIELDS = ("back_pain", "headache")  # score_rise applies to the 0-10 scores
@@ -45,6 +46,9 @@ class Trend:
     spikes: list[Spike] = field(default_factory=list)
     thresholds: dict[str, float] = field(default_factory=dict)
     rise_points: float = 0.0
+    # Where a chart's time axis starts: the window's start, or the earliest moment a
+    # diary entry can have (a day before the first procedure) when that is later.
+    chart_start: datetime | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -65,7 +69,8 @@ def find_spikes(
 
 
 def symptom_trend(patient: Patient, *, days: int = DEFAULT_DAYS, now: datetime | None = None) -> Trend:
-    """The trend of the last ``days`` days, in two queries (thresholds, entries)."""
+    """The trend of the last ``days`` days, in three queries (thresholds, entries,
+    first procedure) plus the alerts app's thresholds when it offers them."""
     now = now or timezone.now()
     values = diary_thresholds()
     window = timedelta(hours=float(values[SCORE_RISE_WINDOW_HOURS]))
@@ -83,7 +88,11 @@ def symptom_trend(patient: Patient, *, days: int = DEFAULT_DAYS, now: datetime |
         end=now,
         thresholds=chart_thresholds(patient, values),
         rise_points=float(values[SCORE_RISE_POINTS]),
+        chart_start=start,
     )
+    first_procedure = patient.procedures.order_by("performed_at").values_list("performed_at", flat=True).first()
+    if first_procedure is not None:
+        trend.chart_start = min(max(start, first_procedure - BEFORE_PROCEDURE_ALLOWANCE), now - timedelta(hours=6))
     scores = {"back_pain": [(r[0], r[1]) for r in rows], "headache": [(r[0], r[2]) for r in rows]}
     for name in SPIKE_FIELDS:
         trend.series[name] = [(t, v) for t, v in scores[name] if t >= start]

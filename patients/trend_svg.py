@@ -17,8 +17,9 @@ from django.utils.safestring import SafeString, mark_safe
 from patients.trend import Trend
 from patients.units import in_units, unit_symbol
 
-WIDTH = 360
-LEFT, RIGHT, TOP, BOTTOM = 34, 12, 26, 30
+# A narrow drawing (in SVG units) so that on a 390 px phone the text renders near full size.
+WIDTH = 330
+LEFT, RIGHT, TOP, BOTTOM = 30, 10, 30, 30
 PAIN_HEIGHT = 210
 TEMPERATURE_HEIGHT = 180
 SERIES_STYLE = {
@@ -66,10 +67,13 @@ def _text(
     size: int = 11,
     weight: str = "normal",
     fill: str = AXIS_COLOUR,
+    halo: bool = False,
 ) -> str:
+    # A white halo keeps a label readable where it crosses a line or a marker.
+    halo_attrs = ' stroke="#fff" stroke-width="3" paint-order="stroke" stroke-linejoin="round"' if halo else ""
     return (
         f'<text x="{x}" y="{y}" font-size="{size}" text-anchor="{anchor}" font-weight="{weight}" '
-        f'fill="{fill}">{escape(content)}</text>'
+        f'fill="{fill}"{halo_attrs}>{escape(content)}</text>'
     )
 
 
@@ -85,16 +89,28 @@ def _marker(shape: str, x: float, y: float, colour: str, *, filled: bool = True)
     return f'<circle cx="{x}" cy="{y}" r="3.8" fill="{fill}" stroke="{colour}" stroke-width="1.5"/>'
 
 
-def _spike_marker(x: float, y: float) -> str:
-    """An upward triangle above the point, with the word "rise": shape and text, not colour."""
-    top = y - 9
-    return f'<path d="M{x} {top - 8} L{x + 6} {top} L{x - 6} {top} Z" fill="{THRESHOLD_COLOUR}"/>' + _text(
-        x + 7, top - 1, "rise", size=10, weight="bold", fill=THRESHOLD_COLOUR
-    )
+def _spike_markers(frame: Frame, spikes) -> list[str]:
+    """An upward triangle above each spike and the word "rise" beside it: a shape
+    and a text, not a colour. Where spikes crowd, one word serves the neighbours
+    (the legend names the triangle too), so the labels never overprint."""
+    parts, placed = [], []
+    for spike in spikes:
+        x, y = frame.x(spike.t), frame.y(spike.to)
+        top = max(y - 8, TOP - 4)
+        parts.append(
+            f'<path d="M{x} {top - 9} L{x + 5.5} {top} L{x - 5.5} {top} Z" fill="{THRESHOLD_COLOUR}" '
+            f'stroke="#fff" stroke-width="1"/>'
+        )
+        label_x, label_y = x + 7, top - 1
+        if all(abs(label_x - px) > 34 or abs(label_y - py) > 12 for px, py in placed):
+            placed.append((label_x, label_y))
+            parts.append(_text(label_x, label_y, "rise", size=11, weight="bold", fill=THRESHOLD_COLOUR, halo=True))
+    return parts
 
 
-def _day_ticks(frame: Frame, tz: ZoneInfo, days: int) -> list[str]:
-    step = 1 if days <= 7 else 2 if days <= 14 else 5
+def _day_ticks(frame: Frame, tz: ZoneInfo) -> list[str]:
+    shown_days = (frame.end - frame.start) / timedelta(days=1)
+    step = 1 if shown_days <= 6 else 2 if shown_days <= 12 else 4 if shown_days <= 24 else 7
     parts = []
     local_start = frame.start.astimezone(tz)
     midnight = local_start.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
@@ -106,7 +122,7 @@ def _day_ticks(frame: Frame, tz: ZoneInfo, days: int) -> list[str]:
         )
         if index % step == 0:
             parts.append(
-                _text(x, frame.height - BOTTOM + 15, f"{midnight.day} {midnight:%b}", anchor="middle", size=10)
+                _text(x, frame.height - BOTTOM + 16, f"{midnight.day} {midnight:%b}", anchor="middle", size=11)
             )
         index += 1
         midnight = (midnight + timedelta(days=1, hours=2)).replace(hour=0)  # safe across DST changes
@@ -126,7 +142,7 @@ def _threshold_line(frame: Frame, value: float, label: str) -> str:
     return (
         f'<line x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}" stroke="{THRESHOLD_COLOUR}" '
         f'stroke-width="1.5" stroke-dasharray="2 3"/>'
-        + _text(WIDTH - RIGHT - 2, y - 4, label, anchor="end", size=10, weight="bold", fill=THRESHOLD_COLOUR)
+        + _text(LEFT + 4, y - 5, label, size=11, weight="bold", fill=THRESHOLD_COLOUR, halo=True)
     )
 
 
@@ -150,15 +166,15 @@ def _svg(height: int, title_id: str, title: str, description: str, body: list[st
 
 
 def pain_chart(trend: Trend, *, tz: ZoneInfo, chart_id: str = "pain") -> SafeString:
-    frame = Frame(start=trend.start, end=trend.end, low=0, high=10, height=PAIN_HEIGHT)
+    frame = Frame(start=trend.chart_start or trend.start, end=trend.end, low=0, high=10, height=PAIN_HEIGHT)
     body = [_frame_box(frame)]
     for value in (0, 5, 10):
         y = frame.y(value)
         body.append(
             f'<line x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}" stroke="{GRID_COLOUR}" stroke-width="1"/>'
         )
-        body.append(_text(LEFT - 6, y + 4, str(value), anchor="end", size=10))
-    body.extend(_day_ticks(frame, tz, trend.days))
+        body.append(_text(LEFT - 6, y + 4, str(value), anchor="end", size=11))
+    body.extend(_day_ticks(frame, tz))
     severe = trend.thresholds.get("headache", trend.thresholds.get("back_pain"))
     if severe is not None:
         body.append(_threshold_line(frame, severe, f"Severe pain {severe:g}"))
@@ -171,17 +187,16 @@ def pain_chart(trend: Trend, *, tz: ZoneInfo, chart_id: str = "pain") -> SafeStr
             f'<line x1="{legend_x}" y1="12" x2="{legend_x + 22}" y2="12" stroke="{colour}" stroke-width="2"{dash_attr}/>'
         )
         body.append(_marker(shape, legend_x + 11, 12, colour))
-        body.append(_text(legend_x + 28, 16, label, size=11, fill="#1b2a2f"))
-        legend_x += 110
+        body.append(_text(legend_x + 28, 16, label, size=12, fill="#1b2a2f"))
+        legend_x += 112
     body.append(f'<path d="M{legend_x + 5} 5 L{legend_x + 11} 13 L{legend_x - 1} 13 Z" fill="{THRESHOLD_COLOUR}"/>')
-    body.append(_text(legend_x + 15, 16, "rise", size=11, fill="#1b2a2f"))
+    body.append(_text(legend_x + 15, 16, "rise", size=12, fill="#1b2a2f"))
     for name in ("back_pain", "headache"):
         _, colour, dash, shape = SERIES_STYLE[name]
         points = [(frame.x(t), frame.y(v)) for t, v in trend.series.get(name, [])]
         body.append(_polyline(points, colour, dash))
         body.extend(_marker(shape, x, y, colour) for x, y in points)
-    for spike in trend.spikes:
-        body.append(_spike_marker(frame.x(spike.t), frame.y(spike.to)))
+    body.extend(_spike_markers(frame, trend.spikes))
     title = f"Back pain and headache, last {trend.days} days"
     return mark_safe(_svg(PAIN_HEIGHT, chart_id, title, describe_pain(trend), body))  # numbers and fixed words, escaped
 
@@ -194,7 +209,7 @@ def temperature_chart(trend: Trend, *, tz: ZoneInfo, units: str, chart_id: str =
     base_low, base_high = (96.0, 103.0) if units == "F" else (35.5, 39.5)
     low = min([base_low, *[v - 0.5 for v in values]])
     high = max([base_high, *[v + 0.5 for v in values]])
-    frame = Frame(start=trend.start, end=trend.end, low=low, high=high, height=TEMPERATURE_HEIGHT)
+    frame = Frame(start=trend.chart_start or trend.start, end=trend.end, low=low, high=high, height=TEMPERATURE_HEIGHT)
     body = [_frame_box(frame)]
     step = 1.0
     tick = float(int(low)) + (1 if int(low) < low else 0)
@@ -203,16 +218,17 @@ def temperature_chart(trend: Trend, *, tz: ZoneInfo, units: str, chart_id: str =
         body.append(
             f'<line x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}" stroke="{GRID_COLOUR}" stroke-width="1"/>'
         )
-        body.append(_text(LEFT - 6, y + 4, f"{tick:g}", anchor="end", size=10))
+        body.append(_text(LEFT - 6, y + 4, f"{tick:g}", anchor="end", size=11))
         tick += step if units == "C" else 2.0
-    body.extend(_day_ticks(frame, tz, trend.days))
+    body.extend(_day_ticks(frame, tz))
     symbol = unit_symbol(units)
     if fever is not None:
         body.append(_threshold_line(frame, fever, f"Fever {fever:.1f} {symbol}"))
     _, colour, _, _ = SERIES_STYLE["temperature_c"]
-    body.append(_text(LEFT, 16, f"Temperature ({symbol})", size=11, fill="#1b2a2f"))
-    body.append(_marker("diamond", LEFT + 150, 12, THRESHOLD_COLOUR))
-    body.append(_text(LEFT + 160, 16, "at or above fever line", size=11, fill="#1b2a2f"))
+    body.append(_marker("circle", LEFT, 12, colour))
+    body.append(_text(LEFT + 8, 16, f"Temperature ({symbol})", size=12, fill="#1b2a2f"))
+    body.append(_marker("diamond", LEFT + 140, 12, THRESHOLD_COLOUR))
+    body.append(_text(LEFT + 150, 16, "fever or above", size=12, fill="#1b2a2f"))
     points = [(frame.x(t), frame.y(v)) for (t, _), v in zip(trend.series.get("temperature_c", []), values, strict=True)]
     body.append(_polyline(points, colour, ""))
     for (x, y), value in zip(points, values, strict=True):

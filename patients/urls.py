@@ -7,7 +7,7 @@ from patients import views
 app_name = "patients"
 urlpatterns = [
     path("diary/", views.diary, name="diary"),
-    path("diary/history/", views.history, name="history"),
+    path("history/", views.history, name="history"),
     path("diary/<int:entry_id>/entered-in-error/", views.entry_entered_in_error, name="entered_in_error"),
     path("care-team/", views.care_team, name="care_team"),
     path("care-team/<int:grant_id>/revoke/", views.care_team_revoke, name="care_team_revoke"),

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -31,6 +32,7 @@ from patients.presenters import (
     recommendation_cards,
     temperature_text,
     trend_context,
+    tz_of,
 )
 from patients.serializers import health_of
 from patients.trend import DEFAULT_DAYS, parse_days
@@ -65,6 +67,12 @@ def clinician_page(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def _render(request, template: str, context: dict, **kwargs):
+    """Render in the reader's time zone: every date on the page is theirs."""
+    with timezone.override(tz_of(request.user)):
+        return render(request, template, context, **kwargs)
 
 
 def _days(request) -> int:
@@ -106,14 +114,16 @@ def diary(request, patient):
             if token:
                 request.session[DIARY_TOKENS_KEY] = [*used, token][-20:]
             rows = entry_rows([submission.entry], request.user)
-            return render(
+            return _render(
                 request,
                 "patients/diary_saved.html",
                 {"row": rows[0], "cards": recommendation_cards(submission.recommendations), **day_context(patient)},
             )
     fever_c = chart_thresholds(patient)["temperature_c"]
     fever_text = f"{in_units(Decimal(str(fever_c)), units):.1f} {unit_symbol(units)} or higher"
-    return render(request, "patients/diary_form.html", {"form": form, "fever_text": fever_text, **day_context(patient)})
+    return _render(
+        request, "patients/diary_form.html", {"form": form, "fever_text": fever_text, **day_context(patient)}
+    )
 
 
 @patient_page
@@ -125,7 +135,7 @@ def history(request, patient):
         **trend_context(patient, request.user, _days(request)),
         **day_context(patient),
     }
-    return render(request, "patients/history.html", context)
+    return _render(request, "patients/history.html", context)
 
 
 @login_required
@@ -159,7 +169,7 @@ def care_team(request, patient):
             messages.success(request, f"{grant.clinician.display_name} can now see your record.")
             return redirect("patients:care_team")
     grants = selectors.care_team_grants(patient)
-    return render(request, "patients/care_team.html", {"form": form, "grants": grants, **day_context(patient)})
+    return _render(request, "patients/care_team.html", {"form": form, "grants": grants, **day_context(patient)})
 
 
 @patient_page
@@ -176,7 +186,7 @@ def access_log_page(request, patient):
     lines = access_log_lines(patient, limit=200)
     for line in lines:
         line.at = local(line.at, request.user)
-    return render(request, "patients/access_log.html", {"lines": lines, **day_context(patient)})
+    return _render(request, "patients/access_log.html", {"lines": lines, **day_context(patient)})
 
 
 # --- Pain plan, health factors, medication log ------------------------------------------------
@@ -184,7 +194,7 @@ def access_log_page(request, patient):
 
 @patient_page
 def pain_plan(request, patient):
-    return render(
+    return _render(
         request,
         "patients/pain_plan.html",
         {"plan": pain_plan_for(patient), "patient": patient, **day_context(patient)},
@@ -201,7 +211,7 @@ def _health_form(request, patient, *, updated_by, done_url: str, template_contex
         else:
             messages.success(request, "Health details saved.")
             return redirect(done_url)
-    return render(request, "patients/health_form.html", {"form": form, "patient": patient, **template_context})
+    return _render(request, "patients/health_form.html", {"form": form, "patient": patient, **template_context})
 
 
 @patient_page
@@ -250,7 +260,7 @@ def medications(request, patient):
         for d in selectors.medication_doses(patient)[:20]
     ]
     context = {"form": form, "logged": logged, "summary": summary, "doses": doses, **day_context(patient)}
-    return render(request, "patients/medications.html", context)
+    return _render(request, "patients/medications.html", context)
 
 
 # --- Clinician pages ------------------------------------------------------------------------
@@ -278,7 +288,7 @@ def patient_list(request):
                 "urgency": URGENCY_WORDS.get(patient.urgency_rank, ""),
             }
         )
-    return render(request, "patients/patient_list.html", {"page": page, "rows": rows, "search": search})
+    return _render(request, "patients/patient_list.html", {"page": page, "rows": rows, "search": search})
 
 
 URGENCY_WORDS = {0: "Urgent", 1: "High", 2: "Normal"}
@@ -295,7 +305,7 @@ def enrol(request):
         else:
             messages.success(request, f"{patient.name} is enrolled and has been emailed an invitation.")
             return redirect("patients:chart", patient_id=patient.pk)
-    return render(request, "patients/enrol.html", {"form": form})
+    return _render(request, "patients/enrol.html", {"form": form})
 
 
 def _chart_panels(request, patient) -> list[str]:
@@ -327,7 +337,7 @@ def chart(request, patient_id: int):
         **trend_context(patient, request.user, _days(request), chart_id=f"chart-{patient.pk}"),
         **day_context(patient),
     }
-    return render(request, "patients/chart.html", context)
+    return _render(request, "patients/chart.html", context)
 
 
 @clinician_page

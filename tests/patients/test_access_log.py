@@ -40,3 +40,14 @@ def test_grants_and_revocations_are_listed(patient, patient_api, clinician):
 
 def test_clinicians_have_no_access_log(clinician_api):
     assert clinician_api.get(URL).status_code == 403
+
+
+def test_grant_lines_name_the_clinician(patient, patient_api, clinician):
+    from patients.services import grant_care_team
+    from tests.factories import ClinicianFactory
+
+    newcomer = ClinicianFactory(first_name="Nia", last_name="Nurse", specialty="nursing")
+    grant_care_team(patient=patient, clinician=newcomer, granted_by=clinician)
+    row = patient_api.get(URL).json()[0]
+    assert row["description"] == "added Nia Nurse (Nursing) to your care team"
+    assert row["actor"] == clinician.display_name

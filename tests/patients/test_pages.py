@@ -36,7 +36,7 @@ def diary_post(**changes):
 
 PATIENT_PAGES = [
     "/diary/",
-    "/diary/history/",
+    "/history/",
     "/care-team/",
     "/access-log/",
     "/pain-plan/",
@@ -122,7 +122,7 @@ def test_history_lists_entries_and_the_chart(patient, web):
     SymptomEntryFactory(
         patient=patient, recorded_at=now - timedelta(hours=2), headache=6, temperature_c=Decimal("38.3")
     )
-    html = web.get("/diary/history/?days=7").content.decode()
+    html = web.get("/history/?days=7").content.decode()
     assert "<svg" in html and "Severe pain 7" in html and "Fever 38.0 °C" in html
     assert ">rise<" in html  # the spike has a word, not only a colour
     assert 'aria-current="true">7 days' in html
@@ -130,11 +130,11 @@ def test_history_lists_entries_and_the_chart(patient, web):
 
 def test_history_marks_an_entry_entered_in_error(patient, web):
     entry = SymptomEntryFactory(patient=patient)
-    response = web.post(f"/diary/{entry.pk}/entered-in-error/", {"reason": "typo", "next": "/diary/history/"})
+    response = web.post(f"/diary/{entry.pk}/entered-in-error/", {"reason": "typo", "next": "/history/"})
     assert response.status_code == 302
     entry.refresh_from_db()
     assert entry.entered_in_error_at is not None
-    assert "Entered in error" in web.get("/diary/history/").content.decode()
+    assert "Entered in error" in web.get("/history/").content.decode()
 
 
 def test_entered_in_error_of_another_patients_entry_is_404(other_patient, web):

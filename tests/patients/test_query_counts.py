@@ -53,7 +53,7 @@ def test_history_page(patient, client_for, django_assert_max_num_queries, n):
     add_entries(patient, n)
     client = client_for(patient.user)
     with django_assert_max_num_queries(HISTORY_PAGE_QUERIES):
-        assert client.get("/diary/history/").status_code == 200
+        assert client.get("/history/").status_code == 200
 
 
 @pytest.mark.parametrize("n", [10, 200])
