@@ -299,6 +299,8 @@ SPECTACULAR_SETTINGS = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
 AFTERCARE_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# A follow-up lab request is due for a clinician's review this many hours after it is made.
+AFTERCARE_LAB_REQUEST_REVIEW_HOURS = env.float("AFTERCARE_LAB_REQUEST_REVIEW_HOURS", default=4)
 MEDIA_ROOT = Path(env.str("AFTERCARE_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
 LANGUAGE_CODE = "en-us"
