@@ -35,8 +35,9 @@ from labs.models import (
 )
 from labs.uploads import check_report_file
 from labs.values import PreparedValue, prepare_values
-from messaging.models import InboxKind, InboxPriority
-from messaging.services import post_inbox_item
+from messaging.models import InboxKind, InboxPriority, InboxStatus
+from messaging.selectors import inbox_items_for
+from messaging.services import post_inbox_item, update_inbox_item
 from patients.models import Patient
 from patients.selectors import is_on_care_team
 from portal.accounts.models import Role
@@ -428,6 +429,18 @@ def request_labs(
     return lab_request
 
 
+def _close_request_item(lab_request: LabRequest, reviewer) -> None:
+    """The review is the work the lab_request inbox item asked for: mark it done."""
+    item = (
+        inbox_items_for(reviewer)
+        .filter(kind=InboxKind.LAB_REQUEST, source_type=lab_request._meta.label_lower, source_id=str(lab_request.pk))
+        .exclude(status=InboxStatus.DONE)
+        .first()
+    )
+    if item is not None:
+        update_inbox_item(item=item, by=reviewer, status=InboxStatus.DONE)
+
+
 @transaction.atomic
 def review_lab_request(*, lab_request: LabRequest, reviewer, decision, note, request=None) -> LabRequest:
     """Approve or decline a pending request, once. A decline needs a note: the
@@ -451,6 +464,7 @@ def review_lab_request(*, lab_request: LabRequest, reviewer, decision, note, req
     if updated != 1:
         raise ValidationError("This request was already reviewed.")
     lab_request.refresh_from_db()
+    _close_request_item(lab_request, reviewer)
     if lab_request.requested_by_id == lab_request.patient.user_id:
         # The patient asked and is waiting: tell them there is an answer (no details by email).
         queue_notification(

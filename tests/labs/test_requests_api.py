@@ -164,6 +164,8 @@ def test_clinician_approves_once_and_the_patient_sees_it(client_for, clinician, 
     seen = client_for(patient.user).get(f"/api/v1/lab-requests/{lab_request.pk}/").json()
     assert (seen["status"], seen["reviewed_by"]["id"]) == ("approved", clinician.pk)
     assert Notification.objects.filter(recipient=patient.user, kind="lab_request_reviewed").count() == 1
+    item = InboxItem.objects.get(kind="lab_request", source_id=str(lab_request.pk))
+    assert (item.status, item.done_at is not None) == ("done", True)
     assert AuditEvent.objects.filter(action="lab_request.review", actor=clinician).exists()
 
 
