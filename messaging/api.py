@@ -169,6 +169,13 @@ class InboxItemSerializer(serializers.Serializer):
         return item.status != "done" and item.due_at < self.context["now"]
 
 
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer"}, {"type": "string", "enum": ["me"]}],
+        "nullable": True,
+        "description": "a clinician id, 'me', or null to unassign",
+    }
+)
 class AssigneeField(serializers.Field):
     """A clinician id, ``"me"`` or null (unassign)."""
 

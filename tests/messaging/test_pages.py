@@ -41,7 +41,7 @@ def test_inbox_page_lists_highlights_and_counts_overdue(client_for, clinician, p
     InboxItem.objects.filter(kind="message").update(due_at=timezone.now() - timedelta(hours=1))
     page = client_for(clinician).get("/inbox/").content.decode()
     assert "New message from patient" in page
-    assert "is-overdue" in page and "⏰ Overdue" in page
+    assert "is-overdue" in page and ">Overdue</strong>" in page
     assert "1 overdue" in page
     assert f'href="/messages/{thread.pk}/"' in page
     assert 'name="ids"' in page and "Claim" in page
