@@ -30,22 +30,25 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     Case,
+    DateTimeField,
     Exists,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     Max,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Value,
     When,
     Window,
 )
-from django.db.models.functions import Lag
+from django.db.models.functions import Cast, Lag, RowNumber
 from django.utils import timezone
 
 from alerts import engine
@@ -118,9 +121,22 @@ def _deficit() -> ExpressionWrapper:
 
 
 def _latest_procedure_at() -> Subquery:
+    """Per row: one index look-up (``procedure_patient_latest``). For a few rows."""
     return Subquery(
         Procedure.objects.filter(patient_id=OuterRef("patient_id")).order_by("-performed_at").values("performed_at")[:1]
     )
+
+
+def _latest_procedures() -> FilteredRelation:
+    """For every row: a join to each patient's latest procedure. The set of latest
+    procedures is one uncorrelated subquery (computed once, hashed), so the window
+    expressions below read ``proc_at`` as a plain column instead of repeating a
+    look-up per row and per expression."""
+    later = Procedure.objects.filter(patient_id=OuterRef("patient_id")).filter(
+        Q(performed_at__gt=OuterRef("performed_at")) | Q(performed_at=OuterRef("performed_at"), id__gt=OuterRef("id"))
+    )
+    latest = Procedure.objects.filter(~Exists(later)).values("id")
+    return FilteredRelation("patient__procedures", condition=Q(patient__procedures__in=Subquery(latest)))
 
 
 def _window(book: RuleBook) -> timedelta:
@@ -138,23 +154,19 @@ def _valid_entries() -> QuerySet[SymptomEntry]:
 def with_lookups(entries: QuerySet[SymptomEntry], book: RuleBook) -> QuerySet[SymptomEntry]:
     """The incremental path: each feature is an indexed look-up per candidate row
     (index ``entry_patient_recorded``), independent of how long the history is."""
+    # Earlier in (recorded_at, id) order, written as "recorded_at <= t, but not a tie
+    # with a higher id": the index walks back from t (no OR of two index scans).
     earlier = (
         _valid_entries()
-        .filter(patient_id=OuterRef("patient_id"))
-        .filter(
-            Q(recorded_at__lt=OuterRef("recorded_at")) | Q(recorded_at=OuterRef("recorded_at"), id__lt=OuterRef("id"))
-        )
+        .filter(patient_id=OuterRef("patient_id"), recorded_at__lte=OuterRef("recorded_at"))
+        .exclude(recorded_at=OuterRef("recorded_at"), id__gte=OuterRef("id"))
     )
     newest_first = ("-recorded_at", "-id")
+    # Only readings inside the rising-fever window: a second one found is in the window.
     temperatures = (
         earlier.filter(temperature_c__isnull=False, recorded_at__gte=OuterRef("recorded_at") - _window(book))
         .order_by(*newest_first)
         .values("temperature_c")
-    )
-    temperature_times = (
-        earlier.filter(temperature_c__isnull=False, recorded_at__gte=OuterRef("recorded_at") - _window(book))
-        .order_by(*newest_first)
-        .values("recorded_at")
     )
     baseline = _valid_entries().filter(
         patient_id=OuterRef("patient_id"),
@@ -166,12 +178,15 @@ def with_lookups(entries: QuerySet[SymptomEntry], book: RuleBook) -> QuerySet[Sy
         return Subquery(baseline.values("patient_id").annotate(top=Max(name)).values("top")[:1])
 
     return entries.annotate(
+        # A window over the candidates makes Django put ``could_fire`` in an outer query
+        # that reads these columns, so each look-up runs once per row, not again in WHERE.
+        scan_order=Window(RowNumber()),
         proc_at=_latest_procedure_at(),
         has_deficit=_deficit(),
         prev_deficit=Subquery(earlier.order_by(*newest_first).annotate(d=_deficit()).values("d")[:1]),
         prev_temp_1=Subquery(temperatures[:1]),
         prev_temp_2=Subquery(temperatures[1:2]),
-        prev_temp_2_at=Subquery(temperature_times[1:2]),
+        prev_temp_2_at=Cast(Value(None), DateTimeField()),  # None: within the window by construction
         baseline_headache=baseline_max("headache"),
         baseline_back_pain=baseline_max("back_pain"),
     )
@@ -192,8 +207,9 @@ def with_windows(entries: QuerySet[SymptomEntry], book: RuleBook) -> QuerySet[Sy
     def baseline_max(name: str) -> Window:
         return Window(Max(Case(When(in_baseline, then=F(name)))), partition_by=by_patient)
 
-    return entries.annotate(
-        proc_at=_latest_procedure_at(),
+    return entries.annotate(latest_procedure=_latest_procedures()).annotate(
+        scan_order=Window(RowNumber()),
+        proc_at=F("latest_procedure__performed_at"),
         has_deficit=_deficit(),
         prev_deficit=Window(Lag(_deficit()), partition_by=by_patient, order_by=in_time),
         prev_temp_1=Window(Lag("temperature_c", 1), partition_by=by_temperature, order_by=in_time),
@@ -217,9 +233,10 @@ def could_fire(book: RuleBook) -> Q:
                 prev_temp_2__isnull=False,
                 prev_temp_1__gt=F("prev_temp_2"),
                 prev_temp_1__lt=F("temperature_c"),
-                prev_temp_2_at__gte=F("recorded_at") - _window(book),
                 temperature_c__gte=book.loosest("rising_fever", "last_temperature_c"),
             )
+            # The look-up path finds only readings inside the window (no time to compare).
+            & (Q(prev_temp_2_at__isnull=True) | Q(prev_temp_2_at__gte=F("recorded_at") - _window(book)))
         )
     if "new_weakness" in enabled:
         parts.append(Q(has_deficit=True, prev_deficit=False))
@@ -241,9 +258,9 @@ def could_fire(book: RuleBook) -> Q:
                 back_pain__gte=book.loosest("late_back_pain", "back_pain"),
             )
         )
-    # Always a disjunction that names a window feature: Django then keeps the whole
-    # condition together after the windows. This disjunct is never true.
-    parts.append(Q(prev_deficit=True, prev_deficit__isnull=True))
+    # Always a disjunction that names a window (row numbers start at 1, so this part is
+    # never true): Django then applies the whole condition after the windows, together.
+    parts.append(Q(scan_order__lt=1))
     return functools.reduce(operator.or_, parts)
 
 
@@ -261,7 +278,8 @@ def _decide(row: dict, book: RuleBook) -> list[Detection]:
     temperatures: tuple[Decimal, ...] = ()
     if row["prev_temp_1"] is not None:
         temperatures = (row["prev_temp_1"],)
-        if row["prev_temp_2"] is not None and row["prev_temp_2_at"] >= row["recorded_at"] - window:
+        second_at = row["prev_temp_2_at"]
+        if row["prev_temp_2"] is not None and (second_at is None or second_at >= row["recorded_at"] - window):
             temperatures += (row["prev_temp_2"],)
     context = engine.PatternContext(
         reading=reading,
@@ -333,6 +351,7 @@ def create_alerts(detections: list[Detection], book: RuleBook) -> int:
             entry=entries.get(d.entry_id),
             dedup_key=d.dedup_key,
             care_team=care_teams[d.patient_id],
+            check_existing=False,  # checked for the whole batch above; the unique key settles races
         )
         created += was_created
     return created
@@ -389,6 +408,14 @@ def remind_missed_checkins(book: RuleBook, *, now: datetime | None = None) -> in
 # --- The two scans -------------------------------------------------------------------------
 
 
+def _without_jit() -> None:
+    """PostgreSQL's JIT compiles these queries for longer than they run (their cost
+    estimate is high because of the per-row look-ups): off for this transaction only."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+
+
 def _claim(name: str) -> ScanState | None:
     """Lock this scan's state row, or None when another worker holds it (skip_locked)."""
     ScanState.objects.get_or_create(name=name)
@@ -414,15 +441,24 @@ def scan_symptom_logs() -> ScanReport:
         state = _claim(INCREMENTAL)
         if state is None:
             return ScanReport(ran=False)
+        _without_jit()
         now = timezone.now()
         mark = state.high_water_id
         book = _book()
         new = _valid_entries().filter(id__gt=mark)
-        later = _valid_entries().filter(patient_id=OuterRef("patient_id"), recorded_at__gt=OuterRef("recorded_at"))
-        backdated = list(new.filter(Exists(later)).values_list("patient_id", "recorded_at"))
+        # Backdated: recorded before an entry that an earlier scan already read.
+        scanned_later = _valid_entries().filter(
+            patient_id=OuterRef("patient_id"), recorded_at__gt=OuterRef("recorded_at"), id__lte=mark
+        )
+        backdated = list(new.filter(Exists(scanned_later)).values_list("patient_id", "recorded_at"))
         scope = Q(id__gt=mark)
-        for patient_id, recorded_at in backdated:
-            scope |= Q(patient_id=patient_id, recorded_at__gt=recorded_at)
+        if backdated:
+            # A superset (those patients' entries since the earliest backdated one) keeps
+            # this one indexed condition; re-reading a row is harmless (dedup keys).
+            scope |= Q(
+                patient_id__in={patient_id for patient_id, _ in backdated},
+                recorded_at__gt=min(recorded_at for _, recorded_at in backdated),
+            )
         candidates = with_lookups(_valid_entries().filter(scope), book).filter(could_fire(book))
         detections = detect(candidates, book)
         created = create_alerts(detections, book)
@@ -457,6 +493,7 @@ def full_rescan() -> ScanReport:
         state = _claim(FULL)
         if state is None:
             return ScanReport(ran=False)
+        _without_jit()
         book = _book()
         detections = full_rescan_detections(book)
         created = create_alerts(detections, book)

@@ -97,6 +97,7 @@ def evaluate_entry(entry: SymptomEntry) -> EntryEvaluation:
                 entry=entry,
                 dedup_key=instant_dedup_key(patient_id=patient.pk, code=f.code, entry_id=entry.pk),
                 notify=not alerts,  # the first (highest) alert of the entry emails; one email per entry
+                check_existing=False,  # a new entry has none; a repeat is settled by the unique key
             )
             alerts.append(alert)
         evaluation.alert_ids = [a.pk for a in alerts]
@@ -113,14 +114,16 @@ def raise_alert(
     dedup_key: str,
     notify: bool = True,
     care_team: list | None = None,
+    check_existing: bool = True,
 ) -> tuple[Alert, bool]:
     """Create one alert with its inbox item and notifications, once per ``dedup_key``.
 
     Returns (alert, created). A concurrent creator of the same key wins quietly: the
     unique constraint decides, inside a savepoint, and the loser returns its row."""
-    existing = Alert.objects.filter(dedup_key=dedup_key).first()
-    if existing is not None:
-        return existing, False
+    if check_existing:
+        existing = Alert.objects.filter(dedup_key=dedup_key).first()
+        if existing is not None:
+            return existing, False
     try:
         with transaction.atomic():
             alert = Alert.objects.create(
@@ -304,6 +307,11 @@ def escalate_overdue_alerts() -> int:
 # --- Per-patient thresholds -------------------------------------------------------------
 
 
+def plain_number(value: Decimal | None) -> str:
+    """38.50 -> "38.5", 40.00 -> "40" (never "4E+1")."""
+    return "" if value is None else format(Decimal(value).normalize(), "f")
+
+
 def check_threshold(*, rule_code, value) -> tuple[AlertRule, Decimal | None]:
     """Validate a clinician's custom threshold; errors name the field."""
     if not isinstance(rule_code, str) or not rule_code:
@@ -330,7 +338,7 @@ def check_threshold(*, rule_code, value) -> tuple[AlertRule, Decimal | None]:
         raise ValidationError({"value": ["Use at most two decimal places."]})
     low, high = rule.threshold_min, rule.threshold_max
     if (low is not None and number < low) or (high is not None and number > high):
-        raise ValidationError({"value": [f"Give a value between {low.normalize()} and {high.normalize()}."]})
+        raise ValidationError({"value": [f"Give a value between {plain_number(low)} and {plain_number(high)}."]})
     return rule, number
 
 

@@ -102,4 +102,6 @@ def thresholds(request, patient_id: int):
     rows = selectors.thresholds_of(patient)
     for row in rows:
         row["errors"] = errors.get(row["rule"], [])
+        for key in ("default", "value", "min", "max"):
+            row[f"{key}_text"] = services.plain_number(row[key])
     return render(request, "alerts/thresholds.html", {"patient": patient, "rows": rows})

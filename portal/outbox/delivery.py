@@ -113,15 +113,15 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}{f' {code}' if code else ''}"[:500]
 
 
-def _mark_sent(notification: Notification, token: uuid.UUID) -> bool:
-    return bool(
-        Notification.objects.filter(id=notification.id, claim_token=token, status=NotificationStatus.SENDING).update(
-            status=NotificationStatus.SENT,
-            sent_at=timezone.now(),
-            attempts=F("attempts") + 1,
-            last_error="",
-            claim_token=None,
-        )
+def _mark_sent(ids: list[int], token: uuid.UUID) -> int:
+    if not ids:
+        return 0
+    return Notification.objects.filter(id__in=ids, claim_token=token, status=NotificationStatus.SENDING).update(
+        status=NotificationStatus.SENT,
+        sent_at=timezone.now(),
+        attempts=F("attempts") + 1,
+        last_error="",
+        claim_token=None,
     )
 
 
@@ -147,6 +147,7 @@ def send_claimed(token: uuid.UUID, rows: list[Notification]) -> DeliveryReport:
         return report
     connection = get_connection(fail_silently=False)
     open_error: str | None = None
+    accepted_ids: list[int] = []
     try:
         connection.open()
     except (smtplib.SMTPException, OSError) as exc:
@@ -167,13 +168,17 @@ def send_claimed(token: uuid.UUID, rows: list[Notification]) -> DeliveryReport:
                     except (smtplib.SMTPException, OSError) as reopen_exc:
                         open_error = _error_text(reopen_exc)
             if error is None:
-                _mark_sent(notification, token)
+                accepted_ids.append(notification.id)
                 report.sent += 1
             elif _mark_failed(notification, token, error) == NotificationStatus.FAILED:
                 report.failed += 1
             else:
                 report.retried += 1
     finally:
+        # Marked after the server accepted each one; one UPDATE for the batch. (A crash
+        # before this line leaves them "sending": reclaimed and sent again after the
+        # claim timeout, at least once rather than never.)
+        _mark_sent(accepted_ids, token)
         with contextlib.suppress(smtplib.SMTPException, OSError):
             connection.close()
     if report.retried or report.failed:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 
 from portal.outbox.models import Channel, Notification
 
@@ -25,21 +25,26 @@ def queue_notification(
     """
     if not getattr(recipient, "is_active", False) or not getattr(recipient, "email", ""):
         return None
-    with transaction.atomic():
-        notification, created = Notification.objects.get_or_create(
-            dedup_key=f"{dedup_key}:user:{recipient.pk}:{channel}",
-            defaults={
-                "recipient": recipient,
-                "channel": channel,
-                "kind": kind,
-                "link": link,
-                "source_type": source._meta.label_lower if source is not None else "",
-                "source_id": str(source.pk) if source is not None else "",
-            },
-        )
-    if created:
-        _deliver_on_commit()
-    return notification if created else None
+    key = f"{dedup_key}:user:{recipient.pk}:{channel}"
+    try:
+        # Insert first: the common case is a new key, and the unique constraint (in a
+        # savepoint) settles a repeat or a concurrent writer of the same key.
+        with transaction.atomic():
+            notification = Notification.objects.create(
+                dedup_key=key,
+                recipient=recipient,
+                channel=channel,
+                kind=kind,
+                link=link,
+                source_type=source._meta.label_lower if source is not None else "",
+                source_id=str(source.pk) if source is not None else "",
+            )
+    except IntegrityError:
+        if Notification.objects.filter(dedup_key=key).exists():
+            return None  # queued before: never twice
+        raise
+    _deliver_on_commit()
+    return notification
 
 
 def _deliver_on_commit() -> None:
