@@ -308,7 +308,10 @@ class PlanOptionSerializer(serializers.Serializer):
     medication_class = serializers.ChoiceField(choices=MedicationClass.choices)
     label = serializers.CharField()
     suitable = serializers.BooleanField()
-    status = serializers.ChoiceField(choices=["suitable", "approval_first", "excluded"])
+    # A plain string in the schema: "status" enums of other apps would collide by name.
+    status = serializers.CharField(
+        help_text='"suitable", "approval_first" (only with the clinician\'s approval) or "excluded"'
+    )
     reasons = serializers.ListField(child=serializers.CharField())
     daily_cap_mg = serializers.IntegerField()
     cap_text = serializers.CharField()

@@ -166,3 +166,11 @@ def test_a_json_list_is_400(patient_api):
     response = patient_api.post(URL, [1, 2], format="json")
     assert response.status_code == 400
     assert "non_field_errors" in response.json()
+
+
+def test_with_the_real_rule_engine_a_fever_comes_back_with_its_alert(patient_api, clinician, real_rule_engine):
+    """The wiring end to end: the alerts app's engine runs on the saved entry."""
+    body = patient_api.post(URL, {"back_pain": 2, "headache": 3, "temperature_f": 100.9}, format="json").json()
+    assert "fever" in [r["rule"] for r in body["recommendations"]]
+    assert body["recommendations"][0]["severity"] in ("urgent", "contact_provider")
+    assert body["alerts"], "a contact_provider result raises an alert"
