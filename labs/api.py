@@ -15,7 +15,7 @@ from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.generics import GenericAPIView
+from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -60,7 +60,7 @@ def _audit_list(request, rows, action: str) -> None:
         audit_read(user=request.user, patient_id=patient_id, request=request, action=action)
 
 
-class LabReportListView(GenericAPIView):
+class LabReportListView(ListAPIView):
     """``GET``: lab reports, newest collected first. ``POST`` (clinician): upload one."""
 
     serializer_class = LabReportSerializer
@@ -76,15 +76,18 @@ class LabReportListView(GenericAPIView):
             request._request.upload_handlers = [self.upload_handler]
         super().initial(request, *args, **kwargs)
 
-    @extend_schema(parameters=[PATIENT_PARAM], responses=LabReportSerializer(many=True))
-    def get(self, request):
-        reports = selectors.with_values(selectors.lab_reports_visible_to(request.user))
-        if request.query_params.get("patient") not in (None, ""):
-            reports = reports.filter(patient=patient_for(request.user, request.query_params["patient"]))
-        page = self.paginate_queryset(reports)
+    def get_queryset(self):
+        reports = selectors.with_values(selectors.lab_reports_visible_to(self.request.user))
+        if self.request.query_params.get("patient") not in (None, ""):
+            reports = reports.filter(patient=patient_for(self.request.user, self.request.query_params["patient"]))
+        return reports
+
+    @extend_schema(parameters=[PATIENT_PARAM])
+    def get(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
         if request.user.role == Role.CLINICIAN:
             _audit_list(request, page, "lab_report.list")
-        return self.get_paginated_response(LabReportSerializer(page, many=True, context={"request": request}).data)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
         request={"multipart/form-data": LabReportUploadSerializer},
@@ -191,30 +194,33 @@ class LabReportEnteredInErrorView(GenericAPIView):
         return Response(LabReportSerializer(report, context={"request": request}).data)
 
 
-class LabRequestListView(GenericAPIView):
+class LabRequestListView(ListAPIView):
     """``GET``: lab requests, newest first (``?status=pending``). ``POST``: a new request,
     by a patient for themselves or by a clinician for a care-team patient."""
 
     permission_classes = READ
     serializer_class = LabRequestSerializer
 
-    @extend_schema(
-        parameters=[PATIENT_PARAM, OpenApiParameter("status", str, enum=["pending", "approved", "declined"])],
-        responses=LabRequestSerializer(many=True),
-    )
-    def get(self, request):
-        lab_requests = selectors.lab_requests_visible_to(request.user).prefetch_related("reports")
-        if request.query_params.get("patient") not in (None, ""):
-            lab_requests = lab_requests.filter(patient=patient_for(request.user, request.query_params["patient"]))
-        wanted = request.query_params.get("status")
+    def get_queryset(self):
+        params = self.request.query_params
+        lab_requests = selectors.lab_requests_visible_to(self.request.user).prefetch_related("reports")
+        if params.get("patient") not in (None, ""):
+            lab_requests = lab_requests.filter(patient=patient_for(self.request.user, params["patient"]))
+        wanted = params.get("status")
         if wanted:
             if wanted not in ("pending", "approved", "declined"):
                 raise serializers.ValidationError({"status": ["Choose pending, approved or declined."]})
             lab_requests = lab_requests.filter(status=wanted)
-        page = self.paginate_queryset(lab_requests)
+        return lab_requests
+
+    @extend_schema(
+        parameters=[PATIENT_PARAM, OpenApiParameter("status", str, enum=["pending", "approved", "declined"])],
+    )
+    def get(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
         if request.user.role == Role.CLINICIAN:
             _audit_list(request, page, "lab_request.list")
-        return self.get_paginated_response(LabRequestSerializer(page, many=True, context={"request": request}).data)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(request=LabRequestCreateSerializer, responses={201: LabRequestSerializer})
     def post(self, request):

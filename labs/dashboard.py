@@ -18,7 +18,7 @@ def panels(request) -> list[str]:
             return []
         context = {
             "reports": list(selectors.lab_reports_of(user, patient)[:3]),
-            "lab_requests": list(selectors.lab_requests_of(user, patient).exclude(status="declined")[:3]),
+            "lab_requests": list(selectors.lab_requests_of(user, patient)[:3]),
         }
         return [render_to_string("labs/panel_patient.html", context, request=request)]
     if user.role == Role.CLINICIAN and not needs_mfa(user):

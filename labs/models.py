@@ -156,6 +156,11 @@ class LabReport(models.Model):
         return f"lab_report:{self.pk}"
 
     @property
+    def flagged_values(self) -> list[LabValue]:
+        """Values outside their range (uses the prefetched values)."""
+        return [value for value in self.values.all() if value.flag in (Flag.LOW, Flag.HIGH)]
+
+    @property
     def extension(self) -> str:
         return ".pdf" if self.content_type == "application/pdf" else ".txt"
 

@@ -188,7 +188,11 @@ def request_new(request):
     if user.role == Role.PATIENT:
         patient, initial = own_patient(user), {}
     else:
-        prefill = alert_prefill(user, request.POST if request.method == "POST" else request.GET)
+        try:
+            prefill = alert_prefill(user, request.POST if request.method == "POST" else request.GET)
+        except ValidationError:
+            messages.error(request, "Choose a patient first: open their chart or an alert, then request labs.")
+            return redirect("labs:index")
         patient = prefill.patient
         initial = {"tests": prefill.tests, "reason": prefill.reason, "alert": prefill.alert_id}
     form = LabRequestForm(request.POST or None, initial=initial)

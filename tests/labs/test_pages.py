@@ -250,7 +250,7 @@ def test_chart_panel_renders_for_the_care_team(rf, clinician, patient, make_repo
     request.user = clinician
     (html,) = panels(request, patient)
     assert "Upload a lab report" in html
-    assert "Not yet" in html
+    assert "not yet released" in html
     assert AuditEvent.objects.filter(action="lab_report.list", actor=clinician, patient_id=patient.pk).exists()
 
 
@@ -259,3 +259,22 @@ def test_admin_edits_analytes_but_sees_no_reports(page_client, admin):
     assert client.get("/admin/labs/analyte/").status_code == 200
     assert client.get("/admin/labs/labreport/").status_code == 404
     assert client.get("/labs/").status_code == 403
+
+
+def test_clinician_request_form_without_a_patient_goes_back_to_labs(page_client, clinician):
+    response = page_client(clinician).get("/labs/requests/new/")
+    assert response.status_code == 302
+    assert response["Location"] == "/labs/"
+
+
+def test_clinician_request_form_for_someone_else_is_404(page_client, outsider_clinician, patient):
+    assert page_client(outsider_clinician).get(f"/labs/requests/new/?patient={patient.pk}").status_code == 404
+
+
+def test_clinician_requests_labs_through_the_form(page_client, clinician, patient):
+    response = page_client(clinician).post(
+        "/labs/requests/new/", {"patient": patient.pk, "tests": ["crp", "esr"], "reason": "Fever on day 3"}
+    )
+    assert response.status_code == 302
+    lab_request = LabRequest.objects.get()
+    assert (lab_request.patient, lab_request.requested_by, lab_request.tests) == (patient, clinician, ["crp", "esr"])
