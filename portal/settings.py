@@ -295,6 +295,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several serializers have a "status" field with different choices: name each set.
+    "ENUM_NAME_OVERRIDES": {"InboxItemStatusEnum": "messaging.models.InboxStatus"},
 }
 
 # --- Uploads: 10 MB files plus form overhead; larger bodies get 413/400, never 500.
