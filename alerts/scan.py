@@ -450,7 +450,10 @@ def scan_symptom_logs() -> ScanReport:
         scanned_later = _valid_entries().filter(
             patient_id=OuterRef("patient_id"), recorded_at__gt=OuterRef("recorded_at"), id__lte=mark
         )
-        backdated = list(new.filter(Exists(scanned_later)).values_list("patient_id", "recorded_at"))
+        # Scanned entries were created (so recorded) before the previous run: an entry
+        # recorded after that run cannot precede one, and needs no look-up.
+        maybe_backdated = new if state.last_run_at is None else new.filter(recorded_at__lt=state.last_run_at)
+        backdated = list(maybe_backdated.filter(Exists(scanned_later)).values_list("patient_id", "recorded_at"))
         scope = Q(id__gt=mark)
         if backdated:
             # A superset (those patients' entries since the earliest backdated one) keeps

@@ -3,11 +3,14 @@ acknowledge/resolve (plain forms, enhanced by htmx), a patient's custom threshol
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from alerts import selectors, services
@@ -45,7 +48,15 @@ def alert_list(request):
 def alert_detail(request, alert_id: int):
     alert = selectors.alert_for(request.user, alert_id)
     audit_read(user=request.user, patient_id=alert.patient_id, obj=alert, request=request, action="alert.read")
-    return render(request, "alerts/detail.html", {"alert": alert, "is_clinician": request.user.role == "clinician"})
+    try:  # the labs app's "request labs", pre-filled from this alert, when it is installed
+        request_labs = f"{reverse('labs:request_new')}?{urlencode({'alert': alert.pk})}"
+    except NoReverseMatch:
+        request_labs = ""
+    return render(
+        request,
+        "alerts/detail.html",
+        {"alert": alert, "is_clinician": request.user.role == "clinician", "request_labs": request_labs},
+    )
 
 
 def _act(request, alert_id: int, action):
