@@ -184,7 +184,7 @@ class ThreadForward(models.Model):
     thread = models.ForeignKey(Thread, on_delete=models.PROTECT, related_name="forwards")
     forwarded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    note_sealed = models.BinaryField(blank=True)  # context "thread_forward:<pk>"; clinicians only
+    note_sealed = models.BinaryField()  # context "thread_forward:<pk>" (sealed even when empty); clinicians only
     priority = models.CharField(max_length=8, choices=InboxPriority.choices, default=InboxPriority.NORMAL)
     created_at = models.DateTimeField(default=timezone.now)
 

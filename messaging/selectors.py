@@ -54,8 +54,6 @@ def content_of(attachment: Attachment) -> bytes:
 
 
 def note_of(forward: ThreadForward) -> str:
-    if not forward.note_sealed:
-        return ""
     return open_sealed_text(forward.note_sealed, context=forward.seal_context)
 
 

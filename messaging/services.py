@@ -474,9 +474,9 @@ def forward_thread(*, thread: Thread, by, to_id: int, note: str | None = "", pri
     forward = ThreadForward.objects.create(
         thread=thread, forwarded_by=by, to=receiver, note_sealed=b"", priority=priority, created_at=now
     )
-    if note:
-        forward.note_sealed = seal_text(note, context=forward.seal_context)
-        forward.save(update_fields=["note_sealed"])
+    # Sealed even when empty: every blob in a registered column opens (key rotation walks them all).
+    forward.note_sealed = seal_text(note, context=forward.seal_context)
+    forward.save(update_fields=["note_sealed"])
     item = post_inbox_item(
         kind=InboxKind.REFERRAL,
         patient=thread.patient,

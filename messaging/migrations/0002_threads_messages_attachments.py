@@ -65,7 +65,7 @@ class Migration(migrations.Migration):
             name='ThreadForward',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('note_sealed', models.BinaryField(blank=True)),
+                ('note_sealed', models.BinaryField()),
                 ('priority', models.CharField(choices=[('urgent', 'Urgent'), ('high', 'High'), ('normal', 'Normal')], default='normal', max_length=8)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('forwarded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),

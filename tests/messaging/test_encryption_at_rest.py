@@ -124,3 +124,28 @@ def test_every_sealed_column_is_registered_for_key_rotation():
     assert contexts[("messaging.Attachment", "content_sealed")](Attachment(pk=6)) == "attachment:6"
     assert contexts[("messaging.Thread", "subject_sealed")](Thread(pk=7)) == "thread:7"
     assert contexts[("messaging.ThreadForward", "note_sealed")](ThreadForward(pk=8)) == "thread_forward:8"
+
+
+def test_every_messaging_blob_opens_with_its_registered_context(
+    client_for, patient, clinician, anesthesiologist, attachment
+):
+    """What key rotation does: walk the registry, open every blob with its row's context."""
+    from django.apps import apps
+
+    from portal.crypto import needs_rewrap, rewrap
+    from portal.sealed import sealed_fields
+
+    thread = attachment.message.thread
+    client_for(clinician).post(f"/api/v1/threads/{thread.pk}/forward/", {"to": anesthesiologist.pk}, format="json")
+    opened = 0
+    for field in sealed_fields():
+        if not field.model.startswith("messaging."):
+            continue
+        for row in apps.get_model(field.model).objects.all():
+            blob = bytes(getattr(row, field.field))
+            context = field.context(row)
+            needs_rewrap(blob)
+            assert open_sealed(rewrap(blob, context=context), context=context) == open_sealed(blob, context=context)
+            opened += 1
+    # subject, 2 bodies, attachment content and name, the (empty) forward note
+    assert opened == 6
