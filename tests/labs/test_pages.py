@@ -278,3 +278,19 @@ def test_clinician_requests_labs_through_the_form(page_client, clinician, patien
     assert response.status_code == 302
     lab_request = LabRequest.objects.get()
     assert (lab_request.patient, lab_request.requested_by, lab_request.tests) == (patient, clinician, ["crp", "esr"])
+
+
+def test_request_labs_from_an_alert_page(page_client, clinician, patient):
+    from tests.labs.test_requests_api import make_alert
+
+    alert = make_alert(patient)
+    client = page_client(clinician)
+    html = client.get(f"/labs/requests/new/?alert={alert.pk}").content.decode()
+    assert f"Follow-up of alert #{alert.pk}" in html
+    assert f'name="alert" value="{alert.pk}"' in html
+    response = client.post(
+        "/labs/requests/new/", {"alert": alert.pk, "tests": ["crp", "blood_culture"], "reason": "Fever on day 3"}
+    )
+    assert response.status_code == 302
+    lab_request = LabRequest.objects.get()
+    assert (lab_request.patient, lab_request.source_alert_id) == (patient, alert.pk)
