@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
                 ('range_rule', models.CharField(choices=[('fixed', 'Fixed range (default low/high)'), ('age_sex', 'Upper limit from age and sex')], default='fixed', max_length=16)),
                 ('age_divisor', models.DecimalField(blank=True, decimal_places=2, max_digits=6, null=True)),
                 ('female_age_offset', models.DecimalField(blank=True, decimal_places=2, max_digits=6, null=True)),
-                ('range_text', models.CharField(blank=True, help_text="How the normal range reads, e.g. '0–5'.", max_length=120)),
+                ('range_text', models.CharField(blank=True, help_text="How the normal range reads, e.g. '0-5'.", max_length=120)),
                 ('explanation', models.TextField(help_text='Plain language for patients: what it measures and what values mean.')),
                 ('clinician_note', models.TextField(blank=True, help_text='Shown to clinicians only.')),
                 ('computed', models.BooleanField(default=False, help_text='Computed by the portal, not entered.')),
