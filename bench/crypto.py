@@ -268,6 +268,8 @@ def main() -> None:
     from django.core.management import call_command
 
     try:
+        load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+        print(f"Load average before the run: {load} ({os.cpu_count()} CPUs); other work on the machine adds noise.")
         print("Sealing throughput against raw AES-256-GCM on the same bytes (best run; runs interleaved):")
         print(f"  {'case':<12} {'sealed MB/s':>12} {'raw MB/s':>10} {'ratio':>7} {'median ratio':>13}  (target >= 0.8)")
         for name, ours, raw, ratio, median_ratio in throughput():
