@@ -31,6 +31,23 @@ def upload_payload(patient, *, values=None, file=None, kind="csf", collected_at=
     return payload
 
 
+@pytest.fixture(autouse=True)
+def analytes(request):
+    """The analyte rows come from a data migration. A transactional test elsewhere in
+    the suite flushes them; seed them again (the migration's own function) if so."""
+    if "db" not in request.fixturenames and not request.node.get_closest_marker("django_db"):
+        return
+    request.getfixturevalue("db")
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from labs.models import Analyte
+
+    if not Analyte.objects.exists():
+        import_module("labs.migrations.0002_seed_analytes").seed(apps, None)
+
+
 @pytest.fixture
 def upload(client_for):
     """``upload(user, patient, **payload)`` -> the API response of a multipart upload."""
