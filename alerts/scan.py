@@ -35,10 +35,12 @@ from django.db.models import (
     BooleanField,
     Case,
     DateTimeField,
+    DecimalField,
     Exists,
     ExpressionWrapper,
     F,
     FilteredRelation,
+    IntegerField,
     Max,
     OuterRef,
     Q,
@@ -177,19 +179,56 @@ def with_lookups(entries: QuerySet[SymptomEntry], book: RuleBook) -> QuerySet[Sy
     def baseline_max(name: str) -> Subquery:
         return Subquery(baseline.values("patient_id").annotate(top=Max(name)).values("top")[:1])
 
+    # Each look-up runs only for rows that could use it (PostgreSQL evaluates a CASE
+    # branch lazily): an entry without a deficit needs no previous entry, a normal
+    # temperature no earlier readings, low pain no baseline. Cost follows new work.
+    gates = _gates(book)
+
+    def only_if(gate: Q | None, value, output_field) -> Case:
+        # A rule that is off gets a gate that is never true (ids are positive): the
+        # look-up never runs, and the column stays a distinct expression for Django.
+        return Case(When(gate or Q(id__lt=0), then=value), default=None, output_field=output_field)
+
+    temperature = DecimalField(max_digits=5, decimal_places=2)
     return entries.annotate(
         # A window over the candidates makes Django put ``could_fire`` in an outer query
         # that reads these columns, so each look-up runs once per row, not again in WHERE.
         scan_order=Window(RowNumber()),
-        proc_at=_latest_procedure_at(),
+        proc_at=only_if(gates["procedure"], _latest_procedure_at(), DateTimeField()),
         has_deficit=_deficit(),
-        prev_deficit=Subquery(earlier.order_by(*newest_first).annotate(d=_deficit()).values("d")[:1]),
-        prev_temp_1=Subquery(temperatures[:1]),
-        prev_temp_2=Subquery(temperatures[1:2]),
+        prev_deficit=only_if(
+            gates["deficit"],
+            Subquery(earlier.order_by(*newest_first).annotate(d=_deficit()).values("d")[:1]),
+            BooleanField(),
+        ),
+        prev_temp_1=only_if(gates["temperature"], Subquery(temperatures[:1]), temperature),
+        prev_temp_2=only_if(gates["temperature"], Subquery(temperatures[1:2]), temperature),
         prev_temp_2_at=Cast(Value(None), DateTimeField()),  # None: within the window by construction
-        baseline_headache=baseline_max("headache"),
-        baseline_back_pain=baseline_max("back_pain"),
+        baseline_headache=only_if(gates["pain"], baseline_max("headache"), IntegerField()),
+        baseline_back_pain=only_if(gates["pain"], baseline_max("back_pain"), IntegerField()),
     )
+
+
+def _gates(book: RuleBook) -> dict[str, Q | None]:
+    """What an entry itself must show (loosest thresholds) for each look-up to matter."""
+
+    def enabled(code: str) -> bool:
+        return code in book.defaults and book.defaults[code].enabled
+
+    gates: dict[str, Q | None] = {"deficit": None, "temperature": None, "pain": None, "procedure": None}
+    if enabled("new_weakness"):
+        gates["deficit"] = Q(leg_weakness=True) | Q(numbness=True)
+    if enabled("rising_fever"):
+        gates["temperature"] = Q(temperature_c__gte=book.loosest("rising_fever", "last_temperature_c"))
+    if enabled("not_improving_72h"):
+        pain = book.loosest("not_improving_72h", "pain_score")
+        gates["pain"] = Q(headache__gte=pain) | Q(back_pain__gte=pain)
+    procedure = [g for g in (gates["pain"],) if g is not None]
+    if enabled("late_back_pain"):
+        procedure.append(Q(back_pain__gte=book.loosest("late_back_pain", "back_pain")))
+    if procedure:
+        gates["procedure"] = functools.reduce(operator.or_, procedure)
+    return gates
 
 
 def with_windows(entries: QuerySet[SymptomEntry], book: RuleBook) -> QuerySet[SymptomEntry]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
-from portal.outbox.models import Channel, Notification
+from portal.outbox.models import Channel, Notification, NotificationStatus
 
 
 def queue_notification(
@@ -45,6 +46,18 @@ def queue_notification(
         raise
     _deliver_on_commit()
     return notification
+
+
+@transaction.atomic
+def retry_notifications(*, ids) -> int:
+    """An admin's "send again": failed rows go back to pending, due now, with a fresh
+    set of attempts. Sent rows are never sent again."""
+    count = Notification.objects.filter(id__in=list(ids), status=NotificationStatus.FAILED).update(
+        status=NotificationStatus.PENDING, attempts=0, next_attempt_at=timezone.now(), claim_token=None
+    )
+    if count:
+        _deliver_on_commit()
+    return count
 
 
 def _deliver_on_commit() -> None:

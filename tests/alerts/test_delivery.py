@@ -172,3 +172,13 @@ def test_delivery_is_triggered_on_commit(patient, django_capture_on_commit_callb
         queue_notification(recipient=patient.user, kind="alert", dedup_key="x:1")
     assert sent == ["alerts.tasks.deliver_notifications"]
     assert mail.outbox == []
+
+
+def test_admin_can_send_failed_notifications_again(patient, mailoutbox):
+    from portal.outbox.services import retry_notifications
+
+    queue_notification(recipient=patient.user, kind="alert", dedup_key="x:1")
+    Notification.objects.update(status="failed", attempts=8, last_error="SMTPServerDisconnected")
+    assert retry_notifications(ids=Notification.objects.values_list("id", flat=True)) == 1
+    assert deliver_due_notifications().sent == 1
+    assert retry_notifications(ids=Notification.objects.values_list("id", flat=True)) == 0  # sent stays sent

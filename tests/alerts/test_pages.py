@@ -108,3 +108,14 @@ def test_demo_seed_is_safe_on_empty_data_and_idempotent(db):
     accounts = seed_accounts()
     demo.seed(accounts)
     demo.seed(accounts)
+
+
+def test_admin_edits_rules_and_sees_failed_notifications(client_for, admin):
+    from alerts.models import AlertRule
+
+    client = client_for(admin)
+    assert client.get("/admin/alerts/alertrule/").status_code == 200
+    rule = AlertRule.objects.get(code="fever")
+    assert client.get(f"/admin/alerts/alertrule/{rule.pk}/change/").status_code == 200
+    assert client.get("/admin/outbox/notification/?status__exact=failed").status_code == 200
+    assert client.get("/admin/alerts/alert/").status_code == 200
