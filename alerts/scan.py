@@ -447,6 +447,11 @@ def remind_missed_checkins(book: RuleBook, *, now: datetime | None = None) -> in
 # --- The two scans -------------------------------------------------------------------------
 
 
+def _batch() -> int:
+    """New entries read per incremental run (``AFTERCARE_SCAN_BATCH``, default 50,000)."""
+    return max(1, int(getattr(settings, "AFTERCARE_SCAN_BATCH", 50_000)))
+
+
 def _without_jit() -> None:
     """PostgreSQL's JIT compiles these queries for longer than they run (their cost
     estimate is high because of the per-row look-ups): off for this transaction only."""
@@ -466,7 +471,7 @@ def scan_symptom_logs() -> ScanReport:
 
     1. Claim the scan-state row (``select_for_update(skip_locked=True)``): a second
        worker or beat returns at once; the lock is held until the run commits.
-    2. Candidates: entries past the high-water mark. Entries that were recorded
+    2. Candidates: entries past the high-water mark (one batch). Entries that were recorded
        before an already-scanned entry (backdated) also re-open that patient's later
        entries, whose look-back just changed.
     3. One query computes the candidates' look-back features and keeps only rows that
@@ -484,7 +489,16 @@ def scan_symptom_logs() -> ScanReport:
         now = timezone.now()
         mark = state.high_water_id
         book = _book()
-        new = _valid_entries().filter(id__gt=mark)
+        # At most one batch of new ids per run (a backlog, say after downtime, is worked
+        # off over the next runs instead of in one long transaction).
+        upper = (
+            SymptomEntry.objects.filter(id__gt=mark)
+            .order_by("id")
+            .values_list("id", flat=True)[_batch() - 1 : _batch()]
+        )
+        upper_id = next(iter(upper), None)
+        in_batch = Q(id__gt=mark) if upper_id is None else Q(id__gt=mark, id__lte=upper_id)
+        new = _valid_entries().filter(in_batch)
         # Backdated: recorded before an entry that an earlier scan already read.
         scanned_later = _valid_entries().filter(
             patient_id=OuterRef("patient_id"), recorded_at__gt=OuterRef("recorded_at"), id__lte=mark
@@ -493,7 +507,7 @@ def scan_symptom_logs() -> ScanReport:
         # recorded after that run cannot precede one, and needs no look-up.
         maybe_backdated = new if state.last_run_at is None else new.filter(recorded_at__lt=state.last_run_at)
         backdated = list(maybe_backdated.filter(Exists(scanned_later)).values_list("patient_id", "recorded_at"))
-        scope = Q(id__gt=mark)
+        scope = in_batch
         if backdated:
             # A superset (those patients' entries since the earliest backdated one) keeps
             # this one indexed condition; re-reading a row is harmless (dedup keys).
@@ -505,9 +519,11 @@ def scan_symptom_logs() -> ScanReport:
         detections = detect(candidates, book)
         created = create_alerts(detections, book)
         reminders = remind_missed_checkins(book, now=now)
-        settled = SymptomEntry.objects.filter(
-            id__gt=mark, created_at__lte=now - timedelta(seconds=settings.AFTERCARE_SCAN_OVERLAP_SECONDS)
-        ).aggregate(top=Max("id"))["top"]
+        settled = (
+            SymptomEntry.objects.filter(in_batch)
+            .filter(created_at__lte=now - timedelta(seconds=settings.AFTERCARE_SCAN_OVERLAP_SECONDS))
+            .aggregate(top=Max("id"))["top"]
+        )
         state.high_water_id = max(mark, settled or 0)
         state.last_run_at = now
         state.last_run_entries = len({d.entry_id for d in detections})

@@ -265,3 +265,17 @@ def test_oracle_holds_with_custom_thresholds_and_one_rule_enabled(db, clinician)
     found = pattern_alert_keys()
     assert found and {key.split(":")[1] for key in found} == {"rising_fever"}
     assert found == oracle_keys()
+
+
+def test_a_backlog_is_worked_off_in_batches(recovering, settings):
+    settings.AFTERCARE_SCAN_BATCH = 2
+    settings.AFTERCARE_SCAN_OVERLAP_SECONDS = 0
+    SymptomEntryFactory(patient=recovering, recorded_at=at(recovering, 300))
+    SymptomEntryFactory(patient=recovering, recorded_at=at(recovering, 301))
+    SymptomEntryFactory(patient=recovering, recorded_at=at(recovering, 302))
+    weak = SymptomEntryFactory(patient=recovering, recorded_at=at(recovering, 303), leg_weakness=True)
+    scan.scan_symptom_logs()
+    assert not Alert.objects.exists()  # only the first two so far
+    scan.scan_symptom_logs()
+    assert Alert.objects.get().entry == weak
+    assert ScanState.objects.get(name=scan.INCREMENTAL).high_water_id == weak.pk
