@@ -103,3 +103,29 @@ def test_two_deliver_runs_at_once_send_each_email_once(seeded_rules, smtp_server
     ids = smtp_server.notification_ids()
     assert len(ids) == 60 and len(set(ids)) == 60
     assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_scan_skips_while_another_holds_the_state_row(seeded_rules):
+    """select_for_update(skip_locked=True): the second worker returns at once."""
+    from django.db import transaction
+
+    from alerts.models import ScanState
+
+    ScanState.objects.get_or_create(name=scan.INCREMENTAL)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_row():
+        with transaction.atomic():
+            ScanState.objects.select_for_update().get(name=scan.INCREMENTAL)
+            holding.set()
+            release.wait(30)
+
+    def scan_while_held():
+        holding.wait(30)
+        try:
+            return scan.scan_symptom_logs()
+        finally:
+            release.set()
+
+    _, report = run_at_once(hold_the_row, scan_while_held)
+    assert report.ran is False

@@ -191,13 +191,6 @@ def test_command_runs_a_scan_and_a_full_rescan(recovering, capsys):
     assert "1 new alerts" in capsys.readouterr().out
 
 
-def test_a_second_scan_skips_while_the_first_holds_the_state_row(db, django_db_blocker):
-    """``select_for_update(skip_locked=True)`` on the state row (the threaded version of this
-    runs against two real connections in test_concurrency.py)."""
-    report = scan.scan_symptom_logs()
-    assert report.ran
-
-
 # --- The oracle: incremental == full rescan --------------------------------------------------
 
 
