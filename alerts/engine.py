@@ -18,25 +18,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from patients.questions import YES_NO_FIELDS as DIARY_YES_NO_FIELDS
+
 INFO = "info"
 CONTACT_PROVIDER = "contact_provider"
 URGENT = "urgent"
 SEVERITY_RANK = {INFO: 0, CONTACT_PROVIDER: 1, URGENT: 2}
 
-YES_NO_FIELDS = (
-    "positional_headache",
-    "radiating_leg_pain",
-    "numbness",
-    "leg_weakness",
-    "bladder_bowel_change",
-    "site_redness",
-    "site_drainage",
-    "neck_stiffness",
-    "confusion",
-    "vomiting",
-    "vision_change",
-    "took_fever_reducer",
-)
+YES_NO_FIELDS = DIARY_YES_NO_FIELDS
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from patients.questions import YES_NO_FIELDS
+
 
 class Sex(models.TextChoices):
     FEMALE = "female", "Female"
@@ -152,20 +154,7 @@ class SymptomEntry(models.Model):
     entered_in_error_at = models.DateTimeField(null=True, blank=True)
     entered_in_error_reason = models.CharField(max_length=200, blank=True)
 
-    YES_NO_FIELDS = (
-        "positional_headache",
-        "radiating_leg_pain",
-        "numbness",
-        "leg_weakness",
-        "bladder_bowel_change",
-        "site_redness",
-        "site_drainage",
-        "neck_stiffness",
-        "confusion",
-        "vomiting",
-        "vision_change",
-        "took_fever_reducer",
-    )
+    YES_NO_FIELDS = YES_NO_FIELDS
 
     class Meta:
         ordering = ["-recorded_at", "-id"]
