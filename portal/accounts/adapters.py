@@ -10,6 +10,7 @@ import base64
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
+from django import forms
 from django.conf import settings
 
 from portal.crypto import open_sealed, seal
@@ -21,6 +22,19 @@ PREFIX = "sealed:"
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         return settings.AFTERCARE_OPEN_SIGNUP
+
+    # Aftercare keeps no phone numbers, but allauth's headless API routes its phone
+    # endpoints whatever the settings (``/_allauth/*/v1/account/phone``): the default
+    # adapter raises NotImplementedError there (a 500). No number is on file, and a
+    # new one is refused as a field error (400).
+    def get_phone(self, user):
+        return None
+
+    def get_user_by_phone(self, phone):
+        return None
+
+    def clean_phone(self, phone: str) -> str:
+        raise forms.ValidationError("Aftercare does not use phone numbers.", code="phone_not_used")
 
 
 class MFAAdapter(DefaultMFAAdapter):
