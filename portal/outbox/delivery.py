@@ -140,14 +140,15 @@ def _mark_failed(notification: Notification, token: uuid.UUID, error: str) -> st
 def send_claimed(token: uuid.UUID, rows: list[Notification]) -> DeliveryReport:
     """Send claimed rows over one connection; record each outcome.
 
-    A row is marked sent only after the server accepted its message. When the
-    connection fails, the rest of the batch is retried later (backoff)."""
+    A row is marked sent as soon as the server accepted its message, before the next
+    one goes: a worker killed mid-batch re-sends at most the one email accepted just
+    before it died. When the connection fails, the rest of the batch is retried
+    later (backoff)."""
     report = DeliveryReport(claimed=len(rows))
     if not rows:
         return report
     connection = get_connection(fail_silently=False)
     open_error: str | None = None
-    accepted_ids: list[int] = []
     try:
         connection.open()
     except (smtplib.SMTPException, OSError) as exc:
@@ -168,17 +169,14 @@ def send_claimed(token: uuid.UUID, rows: list[Notification]) -> DeliveryReport:
                     except (smtplib.SMTPException, OSError) as reopen_exc:
                         open_error = _error_text(reopen_exc)
             if error is None:
-                accepted_ids.append(notification.id)
+                _mark_sent([notification.id], token)
                 report.sent += 1
             elif _mark_failed(notification, token, error) == NotificationStatus.FAILED:
                 report.failed += 1
             else:
                 report.retried += 1
     finally:
-        # Marked after the server accepted each one; one UPDATE for the batch. (A crash
-        # before this line leaves them "sending": reclaimed and sent again after the
-        # claim timeout, at least once rather than never.)
-        _mark_sent(accepted_ids, token)
+        # (A crash leaves the unsent rest "sending": reclaimed after the claim timeout.)
         with contextlib.suppress(smtplib.SMTPException, OSError):
             connection.close()
     if report.retried or report.failed:

@@ -1,0 +1,48 @@
+"""A worker killed (-9) in the middle of a batch re-sends at most one email.
+
+bench/faults/kill_worker.py found that a whole batch was marked sent in one UPDATE
+after the last message: a kill mid-batch left every email the server had already
+accepted "sending", and all of them went out again after the claim timeout (up to
+63 duplicates per kill). Each row is now marked sent before the next message goes.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core.mail.backends.base import BaseEmailBackend
+
+from alerts.services import evaluate_entry
+from portal.outbox.delivery import deliver_due_notifications
+from portal.outbox.models import Notification
+from tests.factories import CareTeamGrantFactory, PatientFactory, SymptomEntryFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class SentRowsAtEachSend(BaseEmailBackend):
+    """Records, as each message goes out, how many outbox rows are already marked
+    sent: what a worker killed at that moment would leave behind."""
+
+    seen: list[int] = []
+
+    def send_messages(self, messages):
+        for _ in messages:
+            SentRowsAtEachSend.seen.append(Notification.objects.filter(status="sent").count())
+        return len(messages)
+
+
+def test_each_row_is_marked_sent_before_the_next_message_goes(clinician, settings):
+    for _ in range(3):
+        patient = PatientFactory()
+        CareTeamGrantFactory(patient=patient, clinician=clinician)
+        evaluate_entry(SymptomEntryFactory(patient=patient, numbness=True))
+    total = Notification.objects.count()
+    assert total == 6  # the clinician and the patient, for each urgent alert
+    settings.EMAIL_BACKEND = f"{__name__}.SentRowsAtEachSend"
+    SentRowsAtEachSend.seen = []
+
+    report = deliver_due_notifications(batch_size=100)  # one batch, one connection
+
+    assert report.sent == total
+    # When message n goes, the n-1 before it are marked: a kill re-sends at most the last one.
+    assert SentRowsAtEachSend.seen == list(range(total))
