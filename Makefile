@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: run test lint fmt services clean
+.PHONY: run test lint fmt services browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,11 @@ PYTEST_WORKERS ?= 2
 services:
 	@bash .ci/services
 
-test: $(VENV)/.installed-dev services
+# Debian's Chromium for the browser journeys (tests/e2e): apt-get install when missing.
+browser:
+	@bash .ci/browser
+
+test: $(VENV)/.installed-dev services browser
 	$(BIN)/pip check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -58,8 +62,10 @@ fmt: $(VENV)/.installed-dev
 clean:
 	rm -rf var/ staticfiles/ .pytest_cache/
 
-# Phone-width (390x844) screenshots of the patients pages with Debian's headless
-# Chromium (apt-get install -y chromium), into tests/e2e/screenshots/ for review.
+# Screenshots for a person to review, into tests/e2e/screenshots/ (git-ignored):
+# every page the browser journeys check, at phone (390x844) and desktop (1280x800)
+# size, with axe-report-*.md; then the patients pages with demo data.
 .PHONY: screenshots
-screenshots: $(VENV)/.installed-dev
+screenshots: $(VENV)/.installed-dev services browser
+	$(TEST_ENV) $(BIN)/pytest tests/e2e -m browser --screenshots -p no:xdist -q
 	$(BIN)/python tests/e2e/screenshot_patients.py

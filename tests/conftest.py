@@ -18,6 +18,23 @@ from rest_framework.test import APIClient
 from tests.factories import AdminFactory, CareTeamGrantFactory, ClinicianFactory, PatientFactory
 
 
+def pytest_addoption(parser):
+    """Options of the browser journeys (tests/e2e): registered here, the suite's top conftest."""
+    group = parser.getgroup("browser", "real-browser journeys (tests/e2e)")
+    group.addoption(
+        "--skip-browser",
+        action="store_true",
+        default=False,
+        help="skip the headless-Chromium journeys (marked 'browser'); make test never passes it",
+    )
+    group.addoption(
+        "--screenshots",
+        action="store_true",
+        default=False,
+        help="save a full-page PNG of every checked page under tests/e2e/screenshots/",
+    )
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache():
     cache.clear()
