@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import import_module
 from urllib.parse import urlencode
 
+from allauth.mfa.utils import is_mfa_enabled
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -29,7 +30,9 @@ def _panels(request) -> list:
 
 @login_required
 def dashboard(request):
-    return render(request, "portal/dashboard.html", {"panels": _panels(request)})
+    # Two-factor authentication is optional for patients: offered on their home page until set up.
+    offer_mfa = request.user.role == "patient" and not is_mfa_enabled(request.user)
+    return render(request, "portal/dashboard.html", {"panels": _panels(request), "offer_mfa": offer_mfa})
 
 
 def healthz(request):

@@ -30,7 +30,11 @@ class AcceptInvitationForm(forms.Form):
 
 
 class AccountSettingsForm(forms.Form):
-    display_units = forms.ChoiceField(label="Temperature unit", choices=DisplayUnits.choices, widget=forms.RadioSelect)
+    display_units = forms.ChoiceField(
+        label="Temperature unit",
+        choices=[(DisplayUnits.CELSIUS, "°C (Celsius)"), (DisplayUnits.FAHRENHEIT, "°F (Fahrenheit)")],
+        widget=forms.RadioSelect,
+    )
     time_zone = forms.ChoiceField(label="Time zone", choices=[("UTC", "UTC")] + [(tz, tz) for tz in COMMON_TIME_ZONES])
 
 

@@ -17,9 +17,21 @@
       input.setAttribute("inputmode", "numeric");
     });
   }
+  // The phone's top navigation scrolls sideways. A browser leaves a half-visible link
+  // where it is when it gets the focus: bring the focused link, and the current
+  // page's link on arrival, fully into view.
+  function revealNavLinks() {
+    var nav = document.querySelector(".mainnav");
+    if (!nav) return;
+    var reveal = function (link) { link.scrollIntoView({ block: "nearest", inline: "nearest" }); };
+    nav.addEventListener("focusin", function (event) { reveal(event.target); });
+    var current = nav.querySelector('[aria-current="page"]');
+    if (current) reveal(current);
+  }
   document.addEventListener("DOMContentLoaded", function () {
     bindRangeOutputs(document);
     numericCodeInputs(document);
+    revealNavLinks();
   });
   document.addEventListener("htmx:afterSwap", function (event) { bindRangeOutputs(event.target); });
 })();
