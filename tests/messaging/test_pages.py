@@ -90,7 +90,7 @@ def test_thread_page_for_the_patient_shows_read_receipts(client_for, patient, cl
     client_for(clinician).get(f"/messages/{thread.pk}/")
     page = client_for(patient.user).get(f"/messages/{thread.pk}/").content.decode()
     assert "Hello, a question about my recovery." in page
-    assert f"Read by {clinician.display_name} at" in page
+    assert f"Read by your care team: {clinician.display_name} at" in page
     assert "Forward the case" not in page
 
 
