@@ -13,6 +13,8 @@ def panels(request, patient) -> list[str]:
         return []
     alerts = list(patient.alerts.select_related("rule", "acknowledged_by", "resolved_by").order_by("-created_at")[:20])
     audit_read(user=request.user, patient_id=patient.pk, request=request, action="alerts.read")
+    # Unresolved before resolved and urgent before the rest; newest first within each (a stable sort).
+    alerts.sort(key=lambda a: (a.status == AlertStatus.RESOLVED, a.severity != "urgent"))
     open_count = sum(a.status != AlertStatus.RESOLVED for a in alerts)
     return [
         render_to_string(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Case, Value, When
 from django.template.loader import render_to_string
 
 from alerts import selectors
@@ -15,7 +16,9 @@ def panels(request) -> list[str]:
     is_clinician = user.role == "clinician"
     alerts = selectors.alert_list_for(user).select_related("patient__user")
     if is_clinician:
-        alerts = alerts.exclude(status=AlertStatus.RESOLVED)
+        # Urgent first (what a clinician must see before anything else), then newest.
+        urgent_first = Case(When(severity="urgent", then=Value(0)), default=Value(1))
+        alerts = alerts.exclude(status=AlertStatus.RESOLVED).order_by(urgent_first, "-created_at", "-id")
     alerts = list(alerts[:5])
     return [
         render_to_string(
