@@ -1,0 +1,122 @@
+"""The clinician's journey in a real browser: from the urgent alert at the top of
+the inbox to forwarding the case to the anesthesiologist, at phone and desktop size."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from labs.models import LabRequest
+from messaging.models import InboxItem
+from messaging.services import start_thread
+from patients.diary import submit_symptom_entry
+from tests.e2e.helpers import path_of, sign_in
+from tests.factories import CareTeamGrantFactory, ClinicianFactory, PatientFactory, enable_totp
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+@pytest.fixture
+def clinic():
+    """Dr Lee (neurology, TOTP) and Dr Okafor (anesthesiology) care for Avery, on
+    day 1. Avery first wrote a question, then logged a fever with a stiff neck
+    (urgent: fever with a red flag) and another patient's message waits too."""
+    lee = ClinicianFactory(email="dr.lee@clinic.test", first_name="Robin", last_name="Lee", mfa=False)
+    secret = enable_totp(lee)
+    okafor = ClinicianFactory(
+        email="dr.okafor@clinic.test", first_name="Ada", last_name="Okafor", specialty="anesthesiology"
+    )
+    avery = PatientFactory(user__email="avery@example.test", user__first_name="Avery", user__last_name="Moss")
+    blake = PatientFactory(user__email="blake@example.test", user__first_name="Blake", user__last_name="Hall")
+    for patient, clinician in ((avery, lee), (avery, okafor), (blake, lee)):
+        CareTeamGrantFactory(patient=patient, clinician=clinician)
+    start_thread(author=blake.user, subject="Bruise", body="The site is a bit bruised.")
+    start_thread(author=avery.user, subject="Headache when I sit up", body="Is this normal?")
+    submit_symptom_entry(
+        patient=avery,
+        data={"headache": 5, "back_pain": 3, "temperature_c": 38.6, "neck_stiffness": True},
+        entered_by=avery.user,
+    )
+    return {"lee": lee, "secret": secret, "okafor": okafor, "avery": avery}
+
+
+def test_clinician_journey(open_browser, clinic):
+    lee = open_browser("clinician")
+    page = lee.page
+
+    # Sign in with the authenticator code.
+    sign_in(page, "dr.lee@clinic.test", totp_secret=clinic["secret"])
+    expect(page.get_by_role("heading", name="Hello, Robin")).to_be_visible()
+    lee.check("dashboard")
+
+    # The inbox: the urgent alert heads the queue.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=re.compile("^Inbox")).click()
+    expect(page.get_by_role("heading", name=re.compile("^Inbox"))).to_be_visible()
+    rows = page.locator("[data-inbox] tbody tr")
+    expect(rows).to_have_count(4)  # the urgent alert, the fever alert, two messages
+    first_row = rows.first
+    expect(first_row).to_contain_text("Urgent")
+    expect(first_row).to_contain_text("Alert")
+    expect(first_row).to_contain_text("Avery Moss")
+    expect(first_row).to_contain_text("Fever with a red-flag symptom")
+    lee.check("inbox")
+
+    # The alert, then the chart: the fever is on the trend, the urgent alert on top.
+    first_row.get_by_role("link", name="Avery Moss").click()
+    expect(page.get_by_role("heading", name="Urgent alert")).to_be_visible()
+    lee.check("alert")
+    alert_path = path_of(page)
+    page.get_by_role("link", name="Open Avery Moss's chart").click()
+    expect(page.get_by_role("heading", name="Avery Moss", level=1)).to_be_visible()
+    expect(page.get_by_role("img", name=re.compile("1 at or above the fever line"))).to_be_visible()
+    expect(page.get_by_text("Yes to: stiff neck")).to_be_visible()
+    alerts_panel = page.get_by_role("region", name=re.compile("^Alerts"))
+    expect(alerts_panel.locator("li").first).to_contain_text("Urgent")
+    lee.check("chart")
+
+    # Acknowledge the urgent alert, with a note.
+    alerts_panel.get_by_role("link", name=re.compile("red-flag")).click()
+    page.get_by_label("Note (optional)").fill("Calling Avery now.")
+    page.get_by_role("button", name="Acknowledge").click()
+    expect(page.get_by_role("heading", name="Status: Acknowledged")).to_be_visible()
+    expect(page.get_by_text(re.compile("Seen by Robin Lee .*Calling Avery now"))).to_be_visible()
+    lee.check("alert-acknowledged")
+
+    # Reply to Avery's question, from the chart's messages panel.
+    page.get_by_role("link", name="Open Avery Moss's chart").click()
+    page.get_by_role("link", name="Headache when I sit up").click()
+    expect(page.get_by_text("Is this normal?")).to_be_visible()
+    lee.check("thread")
+    reply = "Lie flat and keep drinking normally. I am calling you about the fever now."
+    page.get_by_label("Message", exact=True).fill(reply)
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_text("Message sent.")).to_be_visible()
+    expect(page.locator(".msg.mine")).to_contain_text(reply)
+    thread_path = path_of(page)
+
+    # Request CRP and ESR from the alert.
+    lee.go(alert_path)
+    page.get_by_role("link", name="Request labs").click()
+    expect(page.get_by_role("heading", name="Request lab tests")).to_be_visible()
+    expect(page.get_by_text("Patient: Avery Moss.")).to_be_visible()
+    lee.check("request-labs")
+    page.get_by_label("C-reactive protein (CRP)").check()
+    page.get_by_label("Erythrocyte sedimentation rate (ESR)").check()
+    page.get_by_label("Why?").fill("Fever with neck stiffness on day 1.")
+    page.get_by_role("button", name="Send the request").click()
+    expect(
+        page.get_by_role("heading", name=re.compile("Lab request: C-reactive protein.*sedimentation rate"))
+    ).to_be_visible()
+    expect(page.get_by_text(re.compile("Waiting for review"))).to_be_visible()
+    lee.check("lab-request")
+    assert LabRequest.objects.get(patient=clinic["avery"]).tests == ["crp", "esr"]
+
+    # Forward the case to the anesthesiologist: one click.
+    lee.go(thread_path)
+    page.get_by_role("button", name="Forward to anesthesiology (Ada Okafor)").click()
+    expect(page.get_by_text("Forwarded to Ada Okafor (Anesthesiology). It is in their inbox now.")).to_be_visible()
+    expect(page.get_by_role("region", name="Forwarded")).to_contain_text("Robin Lee (Neurology) → Ada Okafor")
+    lee.check("forwarded")
+    assert InboxItem.objects.filter(kind="referral", addressed_to=clinic["okafor"], patient=clinic["avery"]).exists()
