@@ -52,7 +52,7 @@ def enrol_patient(
         raise PermissionDenied("Only clinicians enrol patients.")
     now = timezone.now()
     errors = FieldErrors()
-    email = (email or "").strip().lower()
+    email = email.strip().lower() if isinstance(email, str) else ""  # JSON may send any type
     try:
         validate_email(email)
     except ValidationError:
@@ -65,7 +65,10 @@ def enrol_patient(
             errors.add(field, "This field is required.")
         elif len(value.strip()) > 150:
             errors.add(field, "At most 150 characters.")
-    born = date_of_birth if isinstance(date_of_birth, date) else parse_date(str(date_of_birth or ""))
+    try:
+        born = date_of_birth if isinstance(date_of_birth, date) else parse_date(str(date_of_birth or ""))
+    except ValueError:  # well formed but not a day of the calendar, e.g. 2000-02-30
+        born = None
     if born is None:
         errors.add("date_of_birth", "Enter the date of birth as YYYY-MM-DD.")
     elif born > timezone.localdate() or born.year < 1900:
