@@ -18,6 +18,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -179,7 +180,8 @@ class Person:
             }
             for v in results["violations"]
         ]
-        path = page.url.split(page.url.split("/")[2], 1)[-1]
+        # The report names pages by path; an invitation's token stays out of it.
+        path = re.sub(r"^/invitations/[^/]+/", "/invitations/<token>/", urlsplit(page.url).path)
         self.report.checks.append(PageCheck(self.viewport, f"{self.who}-{name}", path, violations, enforce))
         if self.screenshots:
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -63,7 +63,7 @@ def test_patient_journey(open_browser, mailoutbox):
     expect(page.get_by_role("heading", name="Extra protection for your account (optional)")).to_be_visible()
     page.get_by_role("link", name="Set up two-factor authentication").click()
     # allauth asks for the password again before any change to how one signs in.
-    expect(page.get_by_role("heading", name="Confirm Access")).to_be_visible()
+    expect(page.get_by_role("heading", name="Confirm it is you")).to_be_visible()
     jo.check("confirm-password")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Confirm").click()
