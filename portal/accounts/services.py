@@ -86,7 +86,8 @@ def reissue_invitation(*, user: User, invited_by: User | None = None) -> str:
     context = {"user": user, "link": link, "days": INVITATION_LIFETIME.days}
     subject = "You are invited to Aftercare"
     body = render_to_string("accounts/email/invitation.txt", context)
-    # The email carries the link and the person's own first name, no health data.
+    # The email carries the link only: no name (being a patient of this clinic is
+    # itself health data, and an inbox is read by more than its owner).
     transaction.on_commit(lambda: send_mail(subject, body, None, [user.email]))
     return token
 
