@@ -38,7 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DB_NAME = "aftercare_bench"
+DB_NAME = os.environ.get("AFTERCARE_BENCH_SCAN_DB", "aftercare_bench")  # make bench runs it in its own
 SERVER = "postgres://postgres@127.0.0.1:5432"
 
 os.environ["DATABASE_URL"] = f"{SERVER}/{DB_NAME}"

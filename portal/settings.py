@@ -214,9 +214,12 @@ DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Aftercare <no
 EMAIL_TIMEOUT = 10
 # The notification outbox (alerts.tasks.deliver_notifications): retries with
 # exponential backoff (base * 2**(attempt-1), capped), then "failed" (visible in admin).
-AFTERCARE_NOTIFICATION_MAX_ATTEMPTS = env.int("AFTERCARE_NOTIFICATION_MAX_ATTEMPTS", default=8)
+# The cap bounds the wait after an SMTP outage ends: at most one capped interval plus
+# the one-minute sweep (120 + 60 s; with a 3600 s cap a 5-minute outage took up to
+# 300 s to clear, bench/faults/smtp_down.py). 30 attempts ride out about 55 minutes.
+AFTERCARE_NOTIFICATION_MAX_ATTEMPTS = env.int("AFTERCARE_NOTIFICATION_MAX_ATTEMPTS", default=30)
 AFTERCARE_NOTIFICATION_BACKOFF_SECONDS = env.int("AFTERCARE_NOTIFICATION_BACKOFF_SECONDS", default=30)
-AFTERCARE_NOTIFICATION_BACKOFF_MAX_SECONDS = env.int("AFTERCARE_NOTIFICATION_BACKOFF_MAX_SECONDS", default=3600)
+AFTERCARE_NOTIFICATION_BACKOFF_MAX_SECONDS = env.int("AFTERCARE_NOTIFICATION_BACKOFF_MAX_SECONDS", default=120)
 AFTERCARE_NOTIFICATION_BATCH_SIZE = env.int("AFTERCARE_NOTIFICATION_BATCH_SIZE", default=100)
 # A "sending" claim older than this belongs to a worker that died: another takes it over.
 AFTERCARE_NOTIFICATION_CLAIM_TIMEOUT_SECONDS = env.int("AFTERCARE_NOTIFICATION_CLAIM_TIMEOUT_SECONDS", default=600)
