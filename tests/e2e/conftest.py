@@ -47,7 +47,27 @@ TIMEOUT_MS = 20_000
 
 
 @pytest.fixture(scope="package")
-def chromium(request):
+def seed_rows(django_db_setup, django_db_blocker):
+    """The migrations' rows (alert rules, analytes, diary thresholds) as pytest-django
+    serialized them when it created the test database, read before Playwright starts.
+
+    Playwright's sync API leaves its asyncio loop set as this thread's running loop,
+    and Django then hands the thread a fresh connection object without the
+    serialized copy: ``serialized_rollback`` would silently restore nothing after
+    another transactional test flushed the database. ``open_browser`` restores it."""
+    from django.db import connection
+
+    contents = getattr(connection, "_test_serialized_contents", None)
+    yield contents
+    # The last journey's teardown flushed the database: leave it as the migrations
+    # made it for the tests that follow in this process (their own fixtures expect
+    # the seeded rules, analytes and thresholds).
+    with django_db_blocker.unblock():
+        restore_seed_rows(contents, always=True)
+
+
+@pytest.fixture(scope="package")
+def chromium(request, seed_rows):
     """Debian's Chromium under Playwright, one per package run.
 
     Playwright's sync API keeps an asyncio loop in this thread, which Django's
@@ -191,16 +211,29 @@ class Person:
         assert not self.script_errors, f"script errors on {self.who}-{name} ({path}): {self.script_errors}"
 
 
+def restore_seed_rows(seed_rows: str | None, *, always: bool = False) -> None:
+    """What ``serialized_rollback`` does at set-up, when it could not: empty the
+    tables (a flushed database, or the migrations' rows) and load the serialized rows."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    if seed_rows is None or (hasattr(connection, "_test_serialized_contents") and not always):
+        return
+    call_command("flush", verbosity=0, interactive=False, inhibit_post_migrate=True)
+    connection.creation.deserialize_db_from_string(seed_rows)
+
+
 @pytest.fixture(params=list(VIEWPORTS))
 def viewport(request) -> str:
     return request.param
 
 
 @pytest.fixture
-def open_browser(request, chromium, live_server, viewport, axe_report, settings):
+def open_browser(request, chromium, seed_rows, live_server, viewport, axe_report, settings):
     """``open_browser("patient")`` -> a Person with a fresh browser context (own cookies)."""
     # Links in emails (invitations) point at the live server.
     settings.AFTERCARE_SITE_URL = live_server.url
+    restore_seed_rows(seed_rows)
     contexts, people = [], []
 
     def make(who: str) -> Person:
