@@ -69,3 +69,13 @@ clean:
 screenshots: $(VENV)/.installed-dev services browser
 	$(TEST_ENV) $(BIN)/pytest tests/e2e -m browser --screenshots -p no:xdist -q
 	$(BIN)/python tests/e2e/screenshot_patients.py
+
+# --- make bench -----------------------------------------------------------------
+# Every benchmark and fault script (bench/run_all.py) against PostgreSQL on localhost;
+# each script starts its own Redis, SMTP catcher, gunicorn and Celery processes on
+# spare loopback ports. Figures, baselines and targets: bench/results/latest.md.
+# About 25 minutes on 2 cores; BENCH_ARGS=--quick is a smoke test of a few minutes,
+# BENCH_ARGS=--full-faults runs the fault scripts at their full length.
+.PHONY: bench
+bench: $(VENV)/.installed-dev services
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)

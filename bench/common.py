@@ -31,6 +31,7 @@ PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 MAIN_DB = "aftercare_bench_main"  # bench/seed.py's database, read by the load and latency benchmarks
 VAR = ROOT / "var" / "bench"
 RESULTS = ROOT / "bench" / "results"
+FIGURES = VAR / "figures"  # each script's figures as JSON, for bench/run_all.py's report
 
 # Bench-only key material (like portal/settings_test.py): every run's data is thrown away.
 BENCH_SECRET_KEY = "bench-secret-key-not-for-production-8f1c2e7a9b3d4c5e6f708192a3b4c5d6"  # noqa: S105
@@ -381,8 +382,8 @@ def write_figures(name: str, figures: list[dict]) -> None:
     """Each script leaves its figures as JSON for bench/run_all.py's report.
 
     A figure: {"name", "value", "unit", "baseline"?, "ratio"?, "target", "ok"}."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(figures, indent=1, default=str))
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    (FIGURES / f"{name}.json").write_text(json.dumps(figures, indent=1, default=str))
 
 
 def machine_summary() -> str:

@@ -10,8 +10,8 @@ through the same service the symptom API calls: ordinary entries, urgent ones
 (numbness: an instant alert, and ``new_weakness`` from the scan after an entry
 without it), vomiting (contact_provider) and rising temperatures (``rising_fever``
 from the scan). Urgent alerts nobody acknowledges are escalated after
-``AFTERCARE_ALERT_ESCALATION_MINUTES`` (set to 2 here, so escalations happen within
-the run), and patients on day 1 with no entry get a missed check-in reminder.
+``AFTERCARE_ALERT_ESCALATION_MINUTES`` (``--escalation-minutes``, 2 here, so escalations
+happen within the run), and patients on day 1 with no entry get a missed check-in reminder.
 
 Targets: 0 duplicate alerts (one per entry and rule), 0 duplicate notifications (one
 per recipient, event and kind), 0 emails received twice, every email delivered, and
@@ -39,9 +39,10 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=1.0, help="entries per second")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--beats", type=int, default=2)
+    parser.add_argument("--escalation-minutes", type=int, default=2, help="short, so escalations happen in the run")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
-    settings = {"AFTERCARE_ALERT_ESCALATION_MINUTES": "2"}
+    settings = {"AFTERCARE_ALERT_ESCALATION_MINUTES": str(args.escalation_minutes)}
 
     with FaultRun("double_beat", settings=settings, keep=args.keep) as run:
         from django.db import connection
