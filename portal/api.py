@@ -16,6 +16,20 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def get_page_size(self, request):
+        """DRF silently falls back to the default for a page size that is not a
+        number; API.md says bad input is a 400 naming the field."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if not raw:  # left out, or sent empty as an HTML GET form does
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if size < 1:
+            raise exceptions.ValidationError({"page_size": [f"Use a whole number from 1 to {self.max_page_size}."]})
+        return min(size, self.max_page_size)
+
 
 def django_validation_error_as_drf(exc: DjangoValidationError) -> exceptions.ValidationError:
     """A service's ValidationError as DRF's 400 shape: {"field": ["message"]}."""
