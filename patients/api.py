@@ -12,6 +12,8 @@ from django.db.models import Prefetch
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.fields import BooleanField
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -89,6 +91,8 @@ class PatientListView(APIView):
     names and emails). Patients: themselves. ``POST`` enrols a patient (clinicians)."""
 
     permission_classes = [*BASE_PERMISSIONS, IsPatientOrClinician]
+    # APIView does not paginate by itself: this names the page shape in the schema.
+    pagination_class = Pagination
 
     def get_permissions(self):
         if self.request.method == "POST":
@@ -154,6 +158,8 @@ class SymptomListView(APIView):
     ``GET``: entries newest first, paginated (``patient``, ``since``, ``until``)."""
 
     permission_classes = [*BASE_PERMISSIONS, IsPatientOrClinician]
+    # APIView does not paginate by itself: this names the page shape in the schema.
+    pagination_class = Pagination
 
     def get_permissions(self):
         if self.request.method == "POST":
@@ -243,7 +249,11 @@ class CareTeamView(APIView):
     )
     def get(self, request):
         patient = selectors.own_patient(request.user)
-        include_revoked = request.query_params.get("include_revoked") in ("1", "true", "yes")
+        raw = request.query_params.get("include_revoked")
+        try:
+            include_revoked = raw is not None and BooleanField().to_internal_value(raw)
+        except DRFValidationError:
+            raise ValidationError({"include_revoked": ["Use true or false."]}) from None
         grants = selectors.care_team_grants(patient, include_revoked=include_revoked)
         return Response(CareTeamGrantSerializer(grants, many=True).data)
 
@@ -289,6 +299,8 @@ class MedicationListView(APIView):
     ``POST``: log a dose (patient) -> the dose plus ``total_24h_mg``, ``cap_mg``, ``over_cap``."""
 
     permission_classes = [*BASE_PERMISSIONS, IsPatientOrClinician]
+    # APIView does not paginate by itself: this names the page shape in the schema.
+    pagination_class = Pagination
 
     def get_permissions(self):
         if self.request.method == "POST":
