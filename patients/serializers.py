@@ -155,7 +155,9 @@ class HealthUpdateSerializer(serializers.Serializer):
 
 
 class SymptomEntryInputSerializer(serializers.Serializer):
-    recorded_at = serializers.DateTimeField(required=False, help_text="Default now; not in the future.")
+    recorded_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="Default now (left out or null); not in the future."
+    )
     back_pain = serializers.IntegerField(min_value=0, max_value=10)
     headache = serializers.IntegerField(min_value=0, max_value=10)
     temperature_c = serializers.DecimalField(max_digits=4, decimal_places=1, required=False, allow_null=True)
@@ -290,7 +292,7 @@ class MedicationDoseSerializer(serializers.ModelSerializer):
 class MedicationDoseInputSerializer(serializers.Serializer):
     medication_class = serializers.ChoiceField(choices=MedicationClass.choices)
     dose_mg = serializers.IntegerField(min_value=1, max_value=5000)
-    taken_at = serializers.DateTimeField(required=False, help_text="Default now")
+    taken_at = serializers.DateTimeField(required=False, allow_null=True, help_text="Default now (left out or null)")
 
 
 class MedicationLogSerializer(MedicationDoseSerializer):
