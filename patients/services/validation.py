@@ -111,7 +111,7 @@ def first_procedure(patient: Patient) -> Procedure | None:
 def check_moment(
     errors: FieldErrors, field: str, value: Any, *, patient: Patient, now: datetime, what: str
 ) -> datetime | None:
-    if is_blank(value):
+    if value is None:  # left out: now ("" is not a time: the web forms send None for an empty field)
         return now
     moment = parse_moment(value, time_zone=patient.user.time_zone)
     if moment is None:
