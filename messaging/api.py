@@ -224,6 +224,8 @@ class ThreadListView(APIView):
     ``POST``: start a thread (JSON or multipart with ``attachments``)."""
 
     permission_classes = PARTICIPANTS
+    # APIView does not paginate by itself: this names the page shape in the schema.
+    pagination_class = Pagination
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     @extend_schema(
@@ -286,6 +288,8 @@ class ThreadMessagesView(APIView):
     marked read for the caller (and audited for clinicians). ``POST``: reply."""
 
     permission_classes = PARTICIPANTS
+    # APIView does not paginate by itself: this names the page shape in the schema.
+    pagination_class = Pagination
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     @extend_schema(responses=MessageSerializer(many=True))
@@ -342,7 +346,8 @@ class AttachmentDownloadView(APIView):
 
     permission_classes = PARTICIPANTS
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    # The file is sent with its own type (one of the types an attachment may have).
+    @extend_schema(responses={(200, kind): OpenApiTypes.BINARY for kind in services.ALLOWED_ATTACHMENT_TYPES})
     def get(self, request, attachment_id: int):
         attachment = selectors.attachment_for(request.user, attachment_id)
         return attachment_response(request, attachment)
@@ -388,6 +393,8 @@ class InboxListView(APIView):
     are behind each item's ``link``."""
 
     permission_classes = CLINICIANS
+    # APIView does not paginate by itself: this names the page shape in the schema.
+    pagination_class = Pagination
 
     @extend_schema(parameters=INBOX_PARAMETERS, responses=InboxItemSerializer(many=True))
     def get(self, request):
