@@ -43,9 +43,11 @@ class ClinicianAlertSerializer(AlertSerializer):
     """What the care team sees besides: their own wording, who acted, and the notes."""
 
     message = serializers.SerializerMethodField()
-    patient_message = serializers.CharField(source="message")
-    acknowledged_by = serializers.CharField(source="acknowledged_by.display_name", default=None)
-    resolved_by = serializers.CharField(source="resolved_by.display_name", default=None)
+    # Not required in the schema: the list documents one shape for both readers, and
+    # a patient's alerts carry only AlertSerializer's fields.
+    patient_message = serializers.CharField(source="message", required=False)
+    acknowledged_by = serializers.CharField(source="acknowledged_by.display_name", default=None, allow_null=True)
+    resolved_by = serializers.CharField(source="resolved_by.display_name", default=None, allow_null=True)
 
     class Meta(AlertSerializer.Meta):
         fields = [
