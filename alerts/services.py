@@ -314,7 +314,8 @@ def plain_number(value: Decimal | None) -> str:
 
 def check_threshold(*, rule_code, value) -> tuple[AlertRule, Decimal | None]:
     """Validate a clinician's custom threshold; errors name the field."""
-    if not isinstance(rule_code, str) or not rule_code:
+    # PostgreSQL refuses a NUL character in a text comparison (a 500): it is no code.
+    if not isinstance(rule_code, str) or not rule_code or "\x00" in rule_code:
         raise ValidationError({"rule": ["Give the code of an alert rule."]})
     rule = AlertRule.objects.filter(code=rule_code).first()
     if rule is None:
