@@ -48,9 +48,20 @@ def audit_read(
     request: HttpRequest | None = None,
     action: str = "patient.read",
 ) -> AuditEvent | None:
-    """Record a read of health data, unless the reader is the patient themselves."""
+    """Record a read of health data, unless the reader is the patient themselves.
+
+    One request is one read of a patient's record, however many parts of the page
+    (the chart's panels, for example) look at it: the first records it, the others
+    are the same read. Downloads and changes are recorded by ``record_audit`` each time.
+    """
     # ``user.patient`` is the patients app's one-to-one; a missing one is an AttributeError.
     own_patient = getattr(user, "patient", None)
     if own_patient is not None and own_patient.pk == patient_id:
         return None
+    if request is not None:
+        http_request = getattr(request, "_request", request)  # DRF wraps Django's request
+        seen = http_request.__dict__.setdefault("_aftercare_reads_audited", set())
+        if (getattr(user, "pk", None), patient_id) in seen:
+            return None
+        seen.add((getattr(user, "pk", None), patient_id))
     return record_audit(actor=user, action=action, patient_id=patient_id, obj=obj, request=request)
