@@ -42,6 +42,11 @@ AXE_OPTIONS = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},
     "resultTypes": ["violations"],
 }
+# Every visible, enabled control a mouse can use is in the Tab order (keyboard alone).
+OUT_OF_TAB_ORDER = """() => [...document.querySelectorAll(
+    'a[href], button, input:not([type=hidden]), select, textarea, summary')]
+  .filter(el => el.tabIndex < 0 && !el.disabled && el.getClientRects().length > 0)
+  .map(el => el.outerHTML.slice(0, 160))"""
 # Playwright waits at most this long for a page or an element (a loaded 2-core CI machine).
 TIMEOUT_MS = 20_000
 
@@ -208,6 +213,8 @@ class Person:
             page.screenshot(path=str(SCREENSHOTS / f"{self.viewport}-{self.who}-{name}.png"), full_page=True)
         blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS] if enforce else []
         assert not blocking, f"axe on {self.who}-{name} ({path}, {self.viewport}):\n" + json.dumps(blocking, indent=2)
+        unreachable = page.evaluate(OUT_OF_TAB_ORDER) if enforce else []
+        assert not unreachable, f"controls Tab never reaches on {self.who}-{name} ({path}): {unreachable}"
         assert not self.script_errors, f"script errors on {self.who}-{name} ({path}): {self.script_errors}"
 
 
