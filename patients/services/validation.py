@@ -50,7 +50,8 @@ def whole_number(value: Any) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    # Length-capped: int() refuses strings of thousands of digits (a ValueError, a 500).
+    if isinstance(value, str) and len(value) <= 20 and value.strip().lstrip("-").isdigit():
         return int(value.strip())
     return None
 
@@ -69,7 +70,9 @@ def decimal_number(value: Any) -> Decimal | None:
             return None
     else:
         return None
-    return result if result.is_finite() else None
+    # No number the diary asks for is anywhere near a million; far larger ones would
+    # overflow the unit conversion's rounding (a decimal.InvalidOperation, a 500).
+    return result if result.is_finite() and abs(result) < 1_000_000 else None
 
 
 def yes_no(value: Any) -> bool | None:
