@@ -224,7 +224,8 @@ def patient_list(user: User, *, search: str = "") -> QuerySet[Patient]:
     more open alerts, then the most recent entry.
     """
     patients = patients_visible_to(user).select_related("user")
-    search = search.strip()
+    # PostgreSQL refuses a NUL character in a text comparison (a 500); no name has one.
+    search = search.replace("\x00", "").strip()
     if search:
         words = Q()
         for word in search.split()[:5]:
