@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.utils.cache import add_never_cache_headers
 
 
@@ -16,3 +17,29 @@ class NoStoreMiddleware:
             add_never_cache_headers(response)
             response["Cache-Control"] = "no-store, no-cache, must-revalidate, private, max-age=0"
         return response
+
+
+class RefuseNulCharactersMiddleware:
+    """A NUL character is in no name, note or id, and PostgreSQL refuses it in any
+    text comparison or column (an error, so a 500). Refuse it up front with a 400:
+    in the query string of every request, and in urlencoded form bodies (multipart
+    bodies are left to the views' forms, whose upload handlers must come first;
+    API bodies are checked by portal.parsers)."""
+
+    MESSAGE = "Text may not contain NUL characters."
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = request.META.get("QUERY_STRING", "")
+        refused = "%00" in query or "\x00" in query
+        if not refused and request.content_type == "application/x-www-form-urlencoded":
+            refused = any(
+                "\x00" in key or any("\x00" in value for value in values) for key, values in request.POST.lists()
+            )
+        if refused:
+            if request.path.startswith("/api/"):
+                return JsonResponse({"non_field_errors": [self.MESSAGE]}, status=400)
+            return HttpResponseBadRequest(self.MESSAGE)
+        return self.get_response(request)
