@@ -7,11 +7,18 @@ the permission matrix runs every request in a savepoint of its own on top of it.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.db import transaction
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from tests.security.runner import session_cookies
 from tests.security.world import build_world
+
+# Hypothesis keeps caches (and would keep its example database, which the fuzz test
+# turns off) in the working directory; keep them under var/ with the other run files.
+set_hypothesis_home_dir(Path(__file__).resolve().parents[2] / "var" / "hypothesis")
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 
 from django.conf import settings
@@ -51,6 +51,7 @@ class Result:
     leaks: list[str]
     changed: bool = False  # a refusal that changed the database
     touched_a: bool = False  # someone who may not see A's record changed it
+    audit: list = field(default_factory=list)  # (actor, action, patient_id) written by the request
 
 
 @functools.cache
@@ -255,6 +256,20 @@ def leaks_in(persona: str, path: str, response, body: bytes, world: World) -> li
     return found
 
 
+def _audit_rows_after(last_id: int) -> list[tuple]:
+    from portal.audit.models import AuditEvent
+
+    return list(
+        AuditEvent.objects.filter(pk__gt=last_id).order_by("pk").values_list("actor_id", "action", "patient_id")
+    )
+
+
+def _last_audit_id() -> int:
+    from portal.audit.models import AuditEvent
+
+    return AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
 def perform(key: tuple, persona: str, world: World, sessions: dict[str, str], ids: dict | None = None) -> Result:
     """One request; ``ids`` replaces the world's ids (to ask for objects that do not exist)."""
     ids = ids or world.ids
@@ -283,7 +298,9 @@ def perform(key: tuple, persona: str, world: World, sessions: dict[str, str], id
     with transaction.atomic():
         before = fingerprint() if track else None
         before_a = fingerprint(patient_a) if track and outsider else None
+        last_audit = _last_audit_id()
         response = getattr(client, method)(path, **kwargs)
+        audit = _audit_rows_after(last_audit)
         body = body_of(response)
         outcome = classify(path, response)
         changed = track and outcome in REFUSALS and fingerprint() != before
@@ -297,6 +314,7 @@ def perform(key: tuple, persona: str, world: World, sessions: dict[str, str], id
         leaks=leaks_in(persona, path, response, body, world),
         changed=changed,
         touched_a=touched_a,
+        audit=audit,
     )
 
 
