@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from messaging import selectors, services
 from messaging.models import InboxItem, InboxPriority, Thread, ThreadForward
 from patients.selectors import patient_for
+from patients.services import record_list_read
 from portal.accounts.models import Role
 from portal.api import Pagination
 from portal.audit.services import audit_read
@@ -404,6 +405,13 @@ class InboxListView(APIView):
         items = selectors.filtered_inbox(request.user, filters, now=now)
         page_ids = paginator.paginate_queryset(items.values_list("pk", flat=True), request, view=self)
         rows = selectors.inbox_rows(list(page_ids))
+        # Each row names a patient and what happened (health data): one read event per patient, one INSERT.
+        record_list_read(
+            user=request.user,
+            patient_ids=sorted({row.patient_id for row in rows}),
+            request=request,
+            action="inbox.read",
+        )
         return paginator.get_paginated_response(InboxItemSerializer(rows, many=True, context={"now": now}).data)
 
 
@@ -413,6 +421,7 @@ class InboxItemView(APIView):
     @extend_schema(responses=InboxItemSerializer)
     def get(self, request, item_id: int):
         item = selectors.inbox_item_for(request.user, item_id)
+        audit_read(user=request.user, patient_id=item.patient_id, obj=item, request=request, action="inbox.item.read")
         return Response(InboxItemSerializer(item, context={"now": timezone.now()}).data)
 
     @extend_schema(request=InboxUpdateSerializer, responses=InboxItemSerializer)
