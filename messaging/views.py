@@ -25,6 +25,7 @@ from messaging.api import attachment_response
 from messaging.forms import ForwardForm, MessageForm, NewThreadForm, ReplyForm
 from messaging.models import InboxKind, InboxPriority, InboxStatus, Message
 from patients.selectors import care_team_of, own_patient, patient_for, patients_visible_to
+from patients.services import record_list_read
 from portal.accounts.models import Role
 from portal.audit.services import audit_read
 
@@ -124,6 +125,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
         paginator.count = counts[current_view]
     page = paginator.get_page(request.GET.get("page"))
     rows = selectors.inbox_rows(list(page.object_list))
+    # Each row names a patient and what happened (health data): one read event per patient, one INSERT.
+    record_list_read(
+        user=request.user, patient_ids=sorted({row.patient_id for row in rows}), request=request, action="inbox.read"
+    )
     for item in rows:
         item.status_options = STATUS_OPTIONS[item.status]
         item.priority_options = PRIORITY_OPTIONS[item.priority]
