@@ -7,6 +7,7 @@ from django.template.loader import render_to_string
 
 from alerts import selectors
 from alerts.models import AlertStatus
+from portal.audit.services import audit_read
 
 
 def panels(request) -> list[str]:
@@ -20,6 +21,10 @@ def panels(request) -> list[str]:
         urgent_first = Case(When(severity="urgent", then=Value(0)), default=Value(1))
         alerts = alerts.exclude(status=AlertStatus.RESOLVED).order_by(urgent_first, "-created_at", "-id")
     alerts = list(alerts[:5])
+    if is_clinician:
+        # The panel names each patient and what fired (health data): one read event per patient.
+        for patient_id in sorted({alert.patient_id for alert in alerts}):
+            audit_read(user=user, patient_id=patient_id, request=request, action="alerts.dashboard.read")
     return [
         render_to_string(
             "alerts/_dashboard_panel.html",
