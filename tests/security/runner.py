@@ -52,6 +52,7 @@ class Result:
     changed: bool = False  # a refusal that changed the database
     touched_a: bool = False  # someone who may not see A's record changed it
     audit: list = field(default_factory=list)  # (actor, action, patient_id) written by the request
+    response: object = None
 
 
 @functools.cache
@@ -315,6 +316,7 @@ def perform(key: tuple, persona: str, world: World, sessions: dict[str, str], id
         changed=changed,
         touched_a=touched_a,
         audit=audit,
+        response=response,
     )
 
 
