@@ -79,3 +79,14 @@ screenshots: $(VENV)/.installed-dev services browser
 .PHONY: bench
 bench: $(VENV)/.installed-dev services
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
+
+# --- make fuzz ------------------------------------------------------------------
+# The API fuzzing of make test (tests/security/test_fuzz_api.py) at full size: the
+# coverage phase (every boundary and kind of invalid value of every parameter) and
+# FUZZ_EXAMPLES random examples per operation and persona (make test: 100, no
+# coverage phase). Requests sent per operation and persona: var/fuzz/calls-*.json.
+FUZZ_EXAMPLES ?= 1000
+.PHONY: fuzz
+fuzz: $(VENV)/.installed-dev services
+	$(TEST_ENV) AFTERCARE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) AFTERCARE_FUZZ_COVERAGE=1 $(BIN)/pytest -n $(PYTEST_WORKERS) -q \
+		tests/security/test_fuzz_api.py tests/security/test_fuzz_regressions.py
