@@ -96,6 +96,9 @@ def go(client, method, path, sinks, expect, **kwargs):
     assert response.status_code == expect, (method, path, response.status_code, response.content[:500])
     if response.has_header("Location"):
         sinks.urls.append(response["Location"])
+    if response.status_code >= 400 and "json" in response.get("Content-Type", ""):
+        # Error messages (which clients log) name the field and the rule, never echo the input.
+        sinks.exceptions.append(response.content.decode())
     sinks.urls.append(path)
     return response
 
