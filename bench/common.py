@@ -320,11 +320,14 @@ class SmtpCatcher:
         self.controller = None
 
     async def handle_DATA(self, server, session, envelope):
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        # The message is the server's once its data arrived: a client that dies while
+        # waiting for the (slow) "250" has still delivered it, so it counts from here.
+        arrived = time.time()
         match = NOTIFICATION_HEADER.search(envelope.content)
         with self.lock:
-            self.received.append((int(match.group(1)) if match else -1, time.time()))
+            self.received.append((int(match.group(1)) if match else -1, arrived))
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return "250 OK"
 
     def start(self) -> SmtpCatcher:

@@ -4,6 +4,7 @@ catcher and Aftercare processes (production settings), torn down afterwards."""
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -42,7 +43,10 @@ class FaultRun:
         self.smtp_delay = smtp_delay
         self.keep = keep
         self.services: list[Service] = []
+        self.supervised: list[Service] = []
+        self.restarts: list[tuple[float, str]] = []  # (seconds into the run, service name)
         self.started = time.monotonic()
+        self._stopping = threading.Event()
 
     def __enter__(self) -> FaultRun:
         for old in self.log_dir.glob("*.log"):
@@ -62,6 +66,7 @@ class FaultRun:
         return self
 
     def __exit__(self, *exc) -> None:
+        self._stopping.set()
         for service in reversed(self.services):
             service.stop()
         self.smtp.stop()
@@ -72,15 +77,55 @@ class FaultRun:
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
-    def worker(self, name: str = "worker", *, concurrency: int = 2) -> Service:
+    def worker(self, name: str = "worker", *, concurrency: int = 2, supervised: bool = True) -> Service:
         service = celery_worker(self.env, name=name, log_dir=self.log_dir, concurrency=concurrency).start()
         self.services.append(service)
+        if supervised:
+            self._supervise(service)
         return service
 
     def beat(self, name: str = "beat") -> Service:
         service = celery_beat(self.env, name=name, log_dir=self.log_dir).start()
         self.services.append(service)
+        self._supervise(service)
         return service
+
+    def _supervise(self, service: Service) -> None:
+        """Start a process again when it exits, as docker-compose.yml's ``restart:
+        unless-stopped`` does for the worker and beat containers; every restart is
+        counted and reported (a process that exits on its own is a finding)."""
+        self.supervised.append(service)
+        if len(self.supervised) > 1:
+            return
+
+        def watch() -> None:
+            while not self._stopping.wait(0.5):
+                for watched in list(self.supervised):
+                    if not watched.alive() and not self._stopping.is_set():
+                        self.restarts.append((self.elapsed(), watched.name))
+                        say(self, f"{watched.name} exited (status {watched.process.returncode}); started again")
+                        watched.start()
+
+        threading.Thread(target=watch, daemon=True).start()
+
+    def crashes(self) -> list[str]:
+        """The "Unrecoverable error" lines of the supervised processes' logs."""
+        found = []
+        for service in self.supervised:
+            if service.log_path.exists():
+                text = service.log_path.read_text(errors="replace")
+                found += [
+                    f"{service.name}: {line.split('] ', 1)[-1]}"
+                    for line in text.splitlines()
+                    if "Unrecoverable" in line
+                ]
+        return found
+
+    def restart_note(self) -> str:
+        if not self.restarts:
+            return "no process restarts"
+        names = ", ".join(f"{name} at {at:.0f} s" for at, name in self.restarts)
+        return f"{len(self.restarts)} restart(s) by the supervisor: {names}"
 
     def web(self) -> int:
         port = free_port()

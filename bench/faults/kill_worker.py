@@ -85,7 +85,7 @@ def main() -> int:
 
         clinic = create_clinic(prefix="kill", patients=args.kills * args.burst + 1, clinicians=4)
         patients = list(clinic.patients)
-        worker = run.worker()
+        worker = run.worker(supervised=False)  # this script kills and restarts it itself
         run.beat()
         raise_urgent_alert(patients.pop())
         if not wait_until(lambda: run.smtp.count() >= 2, timeout=90):
@@ -121,7 +121,7 @@ def main() -> int:
                 f"(pid {', '.join(map(str, victims))}) after {run.smtp.count() - before} emails of the round",
             )
             if whole:
-                worker = run.worker(f"worker{k + 1}")
+                worker = run.worker(f"worker{k + 1}", supervised=False)
             time.sleep(1.0)
 
         total = Notification.objects.count()
