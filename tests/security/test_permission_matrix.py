@@ -4,9 +4,10 @@ For each row and persona:
 1. the outcome is the one in the table;
 2. a persona who may not see A's record receives none of A's health data, A's
    name, or A's patient id in any ``patient`` field (lists included);
-3. a refusal leaves the database as it was, and a write by anyone outside A's care
+3. every 200 answer is ``Cache-Control: no-store`` (pages and API alike may hold health data);
+4. a refusal leaves the database as it was, and a write by anyone outside A's care
    team leaves A's record as it was;
-4. a refusal of A's object reads exactly like the refusal of an object that does
+5. a refusal of A's object reads exactly like the refusal of an object that does
    not exist (no existence oracle).
 """
 
@@ -72,6 +73,8 @@ def test_row(matrix_world, key):
             problems.append(f"{where} answered {result.outcome}, the table says {expected} ({snippet!r})")
         if result.leaks:
             problems.append(f"{where} LEAKED {', '.join(result.leaks)}")
+        if result.status == 200 and "no-store" not in result.response.get("Cache-Control", ""):
+            problems.append(f"{where} may be cached: Cache-Control {result.response.get('Cache-Control')!r}")
         if result.changed:
             problems.append(f"{where} refused ({result.outcome}) but changed the database")
         if result.touched_a:
