@@ -24,12 +24,14 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+import time_machine
 from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from allauth.mfa.utils import decrypt
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
 from schemathesis.core.parameters import ParameterLocation
@@ -134,7 +136,14 @@ def in_process():
 
 
 def app_token(user, *, totp: bool) -> str:
-    """Sign in as the mobile app does: password, then the TOTP code when enrolled."""
+    """Sign in as the mobile app does: password, then the TOTP code when enrolled.
+    The clock stands still meanwhile, so the code's 30-second window cannot roll over
+    between computing it and the server checking it."""
+    with time_machine.travel(timezone.now(), tick=False):
+        return _app_token(user, totp=totp)
+
+
+def _app_token(user, *, totp: bool) -> str:
     client = APIClient()
     response = client.post(
         "/_allauth/app/v1/auth/login", {"email": user.email, "password": TEST_PASSWORD}, format="json"
