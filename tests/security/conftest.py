@@ -21,6 +21,14 @@ from tests.security.world import build_world
 set_hypothesis_home_dir(Path(__file__).resolve().parents[2] / "var" / "hypothesis")
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item (fixtures read ``rep_call``)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
 @pytest.fixture
 def world(db):
     return build_world()
