@@ -4,7 +4,7 @@ time rules (not in the future, not before the procedure minus one day)."""
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -103,7 +103,8 @@ def parse_moment(value: Any, *, time_zone: str) -> datetime | None:
         return None
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, ZoneInfo(time_zone))
-    return moment
+    # In UTC: Python reads offsets up to ±23:59, PostgreSQL stores at most ±15:59 (a 500).
+    return moment.astimezone(UTC)
 
 
 def first_procedure(patient: Patient) -> Procedure | None:
