@@ -154,6 +154,13 @@ class HealthUpdateSerializer(serializers.Serializer):
 # --- Symptoms ------------------------------------------------------------------------------
 
 
+class YesNoField(serializers.BooleanField):
+    """A diary yes/no question: left out or null means no (API.md "Symptoms")."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, allow_null=True, **kwargs)
+
+
 class SymptomEntryInputSerializer(serializers.Serializer):
     recorded_at = serializers.DateTimeField(
         required=False, allow_null=True, help_text="Default now (left out or null); not in the future."
@@ -162,18 +169,18 @@ class SymptomEntryInputSerializer(serializers.Serializer):
     headache = serializers.IntegerField(min_value=0, max_value=10)
     temperature_c = serializers.DecimalField(max_digits=4, decimal_places=1, required=False, allow_null=True)
     temperature_f = serializers.DecimalField(max_digits=4, decimal_places=1, required=False, allow_null=True)
-    positional_headache = serializers.BooleanField(required=False)
-    radiating_leg_pain = serializers.BooleanField(required=False)
-    numbness = serializers.BooleanField(required=False)
-    leg_weakness = serializers.BooleanField(required=False)
-    bladder_bowel_change = serializers.BooleanField(required=False)
-    site_redness = serializers.BooleanField(required=False)
-    site_drainage = serializers.BooleanField(required=False)
-    neck_stiffness = serializers.BooleanField(required=False)
-    confusion = serializers.BooleanField(required=False)
-    vomiting = serializers.BooleanField(required=False)
-    vision_change = serializers.BooleanField(required=False)
-    took_fever_reducer = serializers.BooleanField(required=False)
+    positional_headache = YesNoField()
+    radiating_leg_pain = YesNoField()
+    numbness = YesNoField()
+    leg_weakness = YesNoField()
+    bladder_bowel_change = YesNoField()
+    site_redness = YesNoField()
+    site_drainage = YesNoField()
+    neck_stiffness = YesNoField()
+    confusion = YesNoField()
+    vomiting = YesNoField()
+    vision_change = YesNoField()
+    took_fever_reducer = YesNoField()
     notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
