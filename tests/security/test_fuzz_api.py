@@ -77,9 +77,12 @@ def only_empty_query_values(case) -> bool:
 
 
 def sent_empty(value) -> bool:
-    """A query value that goes on the wire as ``name=`` (an empty object or list too)."""
-    if isinstance(value, dict | list | tuple):
-        return all(sent_empty(item) for item in (value.values() if isinstance(value, dict) else value))
+    """A query value Django reads as empty: ``name=`` (an empty object or list too), or a
+    repeated parameter whose last value is empty (``QueryDict.get`` reads the last)."""
+    if isinstance(value, dict):
+        return all(sent_empty(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return not value or sent_empty(value[-1])
     return value in ("", None)
 
 

@@ -62,6 +62,21 @@ FINDINGS = [
         },
         400,
     ),
+    # a UTC offset of -23:01 is valid ISO 8601 but beyond what PostgreSQL stores
+    (
+        "care_team",
+        "post",
+        "/api/v1/patients/",
+        {
+            "email": "offset@example.test",
+            "first_name": "A",
+            "last_name": "B",
+            "date_of_birth": "2000-01-01",
+            "sex": "female",
+            "procedure": {"performed_at": "2020-01-01T18:00:00.0-23:01", "needle_type": "cutting", "needle_gauge": 18},
+        },
+        201,
+    ),
     # a temperature of 1e272 °F overflowed the conversion's rounding; 5000 digits overflowed int()
     ("patient_a", "post", "/api/v1/symptoms/", {"back_pain": 1, "headache": 1, "temperature_f": -7.6e272}, 400),
     ("patient_a", "post", "/api/v1/symptoms/", {"back_pain": "9" * 5000, "headache": 1}, 400),
