@@ -14,6 +14,8 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,8 +27,6 @@ from patients.selectors import care_team_of, is_on_care_team, latest_procedure
 from portal.audit.services import record_audit
 from portal.outbox.services import queue_notification
 
-# How far back the instant rules look (score_rise needs 24 h; 48 h leaves room).
-HISTORY_WINDOW = timedelta(hours=48)
 ALERTING = (Severity.CONTACT_PROVIDER, Severity.URGENT)
 INBOX_PRIORITY = {Severity.URGENT: "urgent", Severity.CONTACT_PROVIDER: "high"}
 MAX_NOTE = 2000
@@ -52,32 +52,56 @@ def alert_link(alert: Alert) -> str:
     return reverse("alerts:detail", args=[alert.pk])
 
 
+def score_history(entry: SymptomEntry, rules: dict[str, engine.Rule]) -> list[engine.Reading]:
+    """The patient's earlier entries, as far as the instant rules read them.
+
+    Only ``score_rise`` looks back: at the lowest back pain and the lowest headache of
+    the entries in its own ``window_hours`` (admin-editable). The entry holding each
+    lowest score is all it needs, so the database ranks the window and returns at
+    most those two rows: a patient who writes many entries a day costs no more than
+    one who writes one, and nothing is read when the rule is off.
+    """
+    rule = rules.get("score_rise")
+    if rule is None or not rule.enabled:
+        return []
+    since = entry.recorded_at - timedelta(hours=float(rule["window_hours"]))
+
+    def rank(score: str) -> Window:
+        return Window(RowNumber(), order_by=[F(score).asc(), F("recorded_at").asc(), F("pk").asc()])
+
+    lowest = (
+        SymptomEntry.objects.filter(
+            patient_id=entry.patient_id,
+            recorded_at__gte=since,
+            recorded_at__lt=entry.recorded_at,
+            entered_in_error_at__isnull=True,
+        )
+        .annotate(by_back_pain=rank("back_pain"), by_headache=rank("headache"))
+        .filter(Q(by_back_pain=1) | Q(by_headache=1))
+        .values_list("recorded_at", "back_pain", "headache")
+    )
+    return [engine.Reading(recorded_at=at, back_pain=back, headache=head) for at, back, head in lowest]
+
+
 def evaluate_entry(entry: SymptomEntry) -> EntryEvaluation:
     """Run the instant rules (CLINICAL.md section 2) on a saved entry.
 
     1. Load the rules and the patient's custom thresholds (two queries).
-    2. One indexed look-up of the patient's entries of the last 48 hours.
+    2. One indexed look-up of the earlier scores ``score_rise`` compares with.
     3. The pure engine decides; all fired rules become recommendations, highest first.
     4. ``contact_provider`` and ``urgent`` rules raise an alert each (with inbox item);
        the care team and the patient get one email for the entry's highest alert.
-    Runs in the caller's transaction (a savepoint here), so it all commits with the entry.
+    Runs in the caller's transaction (no savepoint of its own: whatever fails here
+    fails the entry too), so it all commits with the entry.
     """
     if entry.entered_in_error_at is not None:
         return EntryEvaluation()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         patient = entry.patient
         book = rule_book_for([patient.pk], kinds=[RuleKind.INSTANT])
         rules = book.for_patient(patient.pk)
         procedure = latest_procedure(patient)
-        history = [
-            engine.Reading.from_entry(row)
-            for row in SymptomEntry.objects.filter(
-                patient_id=patient.pk,
-                recorded_at__gte=entry.recorded_at - HISTORY_WINDOW,
-                recorded_at__lte=entry.recorded_at,
-                entered_in_error_at__isnull=True,
-            ).exclude(pk=entry.pk)
-        ]
+        history = score_history(entry, rules)
         reading = engine.Reading.from_entry(entry)
         fired = engine.evaluate(reading, history, rules, patient_facts(patient, procedure and procedure.performed_at))
         evaluation = EntryEvaluation(

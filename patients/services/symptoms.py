@@ -110,7 +110,7 @@ def check_symptom_data(data: Any, *, patient: Patient, now: datetime | None = No
     return clean
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # the caller's transaction decides (diary.submit_symptom_entry)
 def record_symptoms(*, patient: Patient, data: Any, entered_by: User) -> SymptomEntry:
     """Validate and save one diary entry. The caller evaluates it with the alert
     rules in the same transaction (``patients.diary.submit_symptom_entry``)."""

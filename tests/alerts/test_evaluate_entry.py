@@ -3,6 +3,7 @@ all in the entry's transaction."""
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 from decimal import Decimal
 
@@ -10,9 +11,12 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from alerts import engine
 from alerts.models import Alert, AlertRule
-from alerts.services import evaluate_entry, medication_over_cap
+from alerts.rules import rule_book_for
+from alerts.services import evaluate_entry, medication_over_cap, score_history
 from messaging.models import InboxItem
+from patients.models import SymptomEntry
 from portal.outbox.models import Notification
 from tests.factories import SymptomEntryFactory
 
@@ -81,8 +85,61 @@ def test_score_rise_uses_the_patients_recent_entries(patient, clinician):
 
 def test_history_is_one_query(patient, clinician, django_assert_max_num_queries):
     entry = SymptomEntryFactory(patient=patient, headache=2)
-    with django_assert_max_num_queries(6):  # savepoint x2, rules, thresholds, procedure, history
+    with django_assert_max_num_queries(4):  # rules, thresholds, procedure, history (no savepoint)
         evaluate_entry(entry)
+
+
+def test_a_long_diary_reads_at_most_two_earlier_entries(patient):
+    now = timezone.now()
+    for minutes in range(1, 120):
+        SymptomEntryFactory(patient=patient, recorded_at=now - timedelta(minutes=minutes), headache=minutes % 7)
+    entry = SymptomEntryFactory(patient=patient, recorded_at=now, headache=3)
+    rules = rule_book_for([patient.pk], kinds=["instant"]).for_patient(patient.pk)
+    history = score_history(entry, rules)
+    assert len(history) <= 2
+    assert min(h.headache for h in history) == 0 and min(h.back_pain for h in history) == 2
+
+
+def test_score_rise_window_follows_the_rule(patient):
+    """An admin who widens the window to 72 hours gets 72 hours (not a fixed look-back)."""
+    rule = AlertRule.objects.get(code="score_rise")
+    rule.thresholds = {**rule.thresholds, "window_hours": 72}
+    rule.save()
+    now = timezone.now()
+    SymptomEntryFactory(patient=patient, recorded_at=now - timedelta(hours=60), headache=0)
+    entry = SymptomEntryFactory(patient=patient, recorded_at=now, headache=2)
+    assert "score_rise" in {r["rule"] for r in evaluate_entry(entry).recommendations}
+
+
+def test_score_history_decides_as_the_whole_diary_does(patient):
+    """Random diaries: the engine given the two lowest-score entries fires exactly what
+    it fires given every earlier entry of the patient."""
+    rng = random.Random(20261125)
+    rules = rule_book_for([patient.pk], kinds=["instant"]).for_patient(patient.pk)
+    now = timezone.now()
+    rises = 0
+    for case in range(40):
+        SymptomEntry.objects.filter(patient=patient).delete()
+        earlier = [
+            SymptomEntryFactory(
+                patient=patient,
+                recorded_at=now - timedelta(minutes=rng.randint(0, 40 * 60)),
+                back_pain=rng.randint(0, 10),
+                headache=rng.randint(0, 10),
+                entered_in_error_at=now if rng.random() < 0.1 else None,
+            )
+            for _ in range(rng.randint(0, 12))
+        ]
+        entry = SymptomEntryFactory(
+            patient=patient, recorded_at=now, back_pain=rng.randint(0, 10), headache=rng.randint(0, 10)
+        )
+        whole = [engine.Reading.from_entry(e) for e in earlier if e.entered_in_error_at is None]
+        reading = engine.Reading.from_entry(entry)
+        facts = engine.PatientFacts()
+        expected = [f.code for f in engine.evaluate(reading, whole, rules, facts)]
+        assert [f.code for f in engine.evaluate(reading, score_history(entry, rules), rules, facts)] == expected, case
+        rises += "score_rise" in expected
+    assert 5 <= rises <= 35  # the cases exercise both outcomes
 
 
 def test_entered_in_error_is_not_evaluated(patient):
