@@ -1,10 +1,13 @@
 """Rules as data -> the engine's rules: the ``AlertRule`` rows merged with a patient's
-custom thresholds. Two small queries; no clinical number is written here."""
+custom thresholds (one query for one patient, two for many); no clinical number is
+written here."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from alerts import engine
 from alerts.models import AlertRule, PatientThreshold
@@ -27,11 +30,13 @@ def to_engine_rule(row: AlertRule) -> engine.Rule:
     )
 
 
-def rule_rows(kinds: Iterable[str] | None = None) -> list[AlertRule]:
+def _rules_of(kinds: Iterable[str] | None) -> QuerySet[AlertRule]:
     rows = AlertRule.objects.all()
-    if kinds is not None:
-        rows = rows.filter(kind__in=list(kinds))
-    return list(rows)
+    return rows if kinds is None else rows.filter(kind__in=list(kinds))
+
+
+def rule_rows(kinds: Iterable[str] | None = None) -> list[AlertRule]:
+    return list(_rules_of(kinds))
 
 
 def adjustable_keys(rows: Iterable[AlertRule]) -> dict[str, str]:
@@ -81,6 +86,14 @@ def rule_book_for(patient_ids: Iterable[int], kinds: Iterable[str] | None = None
     return RuleBook(rule_rows(kinds), overrides_by_patient(patient_ids))
 
 
+def rule_book_for_patient(patient_id: int, kinds: Iterable[str] | None = None) -> RuleBook:
+    """One patient's rules with their custom values, in one query (each new diary entry
+    loads this): every rule row carries the patient's value for it, if any."""
+    custom = PatientThreshold.objects.filter(rule=OuterRef("pk"), patient_id=patient_id).order_by().values("value")[:1]
+    rows = list(_rules_of(kinds).annotate(custom_value=Subquery(custom)))
+    return RuleBook(rows, {patient_id: {row.code: row.custom_value for row in rows if row.custom_value is not None}})
+
+
 def all_overrides(codes: Iterable[str]) -> dict[int, dict[str, Decimal]]:
     """Every patient's custom values for these rules (the scan's prefilter needs all)."""
     result: dict[int, dict[str, Decimal]] = {}
@@ -92,4 +105,4 @@ def all_overrides(codes: Iterable[str]) -> dict[int, dict[str, Decimal]]:
 
 
 def chart_rules_for(patient: Patient) -> dict[str, engine.Rule]:
-    return rule_book_for([patient.pk]).for_patient(patient.pk)
+    return rule_book_for_patient(patient.pk).for_patient(patient.pk)

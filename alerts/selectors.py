@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from alerts.models import Alert, AlertRule, AlertStatus, PatientThreshold
-from alerts.rules import rule_book_for
+from alerts.rules import rule_book_for_patient
 from patients.models import Patient
 from patients.selectors import patient_for, patients_visible_to
 
@@ -80,7 +80,7 @@ def thresholds_of(patient: Patient) -> list[dict]:
 def chart_thresholds(patient: Patient) -> dict[str, Decimal]:
     """The lines the diary chart draws, from the same rules the engine uses
     (the patients app asks for this when it is there)."""
-    rules = rule_book_for([patient.pk]).for_patient(patient.pk)
+    rules = rule_book_for_patient(patient.pk).for_patient(patient.pk)
     result: dict[str, Decimal] = {}
     if "fever" in rules:
         result["temperature_c"] = rules["fever"]["temperature_c"]

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from alerts import engine
 from alerts.models import Alert, AlertRule, AlertStatus, PatientThreshold, RuleKind, Severity
-from alerts.rules import RuleBook, rule_book_for
+from alerts.rules import RuleBook, rule_book_for_patient
 from patients.models import Patient, SymptomEntry
 from patients.selectors import care_team_of, is_on_care_team, latest_procedure
 from portal.audit.services import record_audit
@@ -76,6 +76,7 @@ def score_history(entry: SymptomEntry, rules: dict[str, engine.Rule]) -> list[en
             recorded_at__lt=entry.recorded_at,
             entered_in_error_at__isnull=True,
         )
+        .order_by()  # the ranks order the rows; the model's default ordering would add a sort
         .annotate(by_back_pain=rank("back_pain"), by_headache=rank("headache"))
         .filter(Q(by_back_pain=1) | Q(by_headache=1))
         .values_list("recorded_at", "back_pain", "headache")
@@ -86,7 +87,7 @@ def score_history(entry: SymptomEntry, rules: dict[str, engine.Rule]) -> list[en
 def evaluate_entry(entry: SymptomEntry) -> EntryEvaluation:
     """Run the instant rules (CLINICAL.md section 2) on a saved entry.
 
-    1. Load the rules and the patient's custom thresholds (two queries).
+    1. Load the rules with the patient's custom thresholds (one query).
     2. One indexed look-up of the earlier scores ``score_rise`` compares with.
     3. The pure engine decides; all fired rules become recommendations, highest first.
     4. ``contact_provider`` and ``urgent`` rules raise an alert each (with inbox item);
@@ -98,7 +99,7 @@ def evaluate_entry(entry: SymptomEntry) -> EntryEvaluation:
         return EntryEvaluation()
     with transaction.atomic(savepoint=False):
         patient = entry.patient
-        book = rule_book_for([patient.pk], kinds=[RuleKind.INSTANT])
+        book = rule_book_for_patient(patient.pk, kinds=[RuleKind.INSTANT])
         rules = book.for_patient(patient.pk)
         procedure = latest_procedure(patient)
         history = score_history(entry, rules)

@@ -12,13 +12,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from alerts import engine
-from alerts.models import Alert, AlertRule
-from alerts.rules import rule_book_for
+from alerts.models import Alert, AlertRule, PatientThreshold
+from alerts.rules import rule_book_for, rule_book_for_patient
 from alerts.services import evaluate_entry, medication_over_cap, score_history
 from messaging.models import InboxItem
 from patients.models import SymptomEntry
 from portal.outbox.models import Notification
-from tests.factories import SymptomEntryFactory
+from tests.factories import PatientFactory, SymptomEntryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +85,7 @@ def test_score_rise_uses_the_patients_recent_entries(patient, clinician):
 
 def test_history_is_one_query(patient, clinician, django_assert_max_num_queries):
     entry = SymptomEntryFactory(patient=patient, headache=2)
-    with django_assert_max_num_queries(4):  # rules, thresholds, procedure, history (no savepoint)
+    with django_assert_max_num_queries(3):  # rules with thresholds, procedure, history (no savepoint)
         evaluate_entry(entry)
 
 
@@ -192,3 +192,15 @@ def test_medication_over_cap_raises_a_contact_provider_alert(patient, clinician)
     assert alert.rule.code == "medication_over_cap" and alert.severity == "contact_provider"
     assert medication_over_cap(dose=dose).pk == alert.pk
     assert InboxItem.objects.filter(source_id=str(alert.pk), priority="high").exists()
+
+
+def test_one_patients_rule_book_matches_the_many_patient_one(patient, clinician):
+    other = PatientFactory()
+    for who, value in ((patient, "38.5"), (other, "37.8")):
+        PatientThreshold.objects.create(
+            patient=who, rule=AlertRule.objects.get(code="fever"), value=Decimal(value), set_by=clinician
+        )
+    for who in (patient, other):
+        many = rule_book_for([patient.pk, other.pk], kinds=["instant"]).for_patient(who.pk)
+        assert rule_book_for_patient(who.pk, kinds=["instant"]).for_patient(who.pk) == many
+    assert rule_book_for_patient(patient.pk).for_patient(patient.pk)["fever"]["temperature_c"] == Decimal("38.5")
