@@ -145,7 +145,7 @@ class LabReportFileView(GenericAPIView):
         }
     )
     def get(self, request, pk: int):
-        report = selectors.lab_report_for(request.user, pk)
+        report = selectors.lab_report_for(request.user, pk, values=False)
         try:
             opened = services.open_report_file(report=report, user=request.user, request=request)
         except services.ReportFileDamaged:

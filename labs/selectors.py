@@ -41,8 +41,11 @@ def with_values(reports: QuerySet[LabReport]) -> QuerySet[LabReport]:
     )
 
 
-def lab_report_for(user, report_id) -> LabReport:
-    report = with_values(lab_reports_visible_to(user)).filter(pk=_id(report_id)).first()
+def lab_report_for(user, report_id, *, values: bool = True) -> LabReport:
+    """One report the user may see, with its values (``values=False``: the bare row, as
+    a file download needs; the access check is the same)."""
+    reports = lab_reports_visible_to(user)
+    report = (with_values(reports) if values else reports).filter(pk=_id(report_id)).first()
     if report is None:
         raise Http404
     return report

@@ -84,7 +84,7 @@ def report_detail(request, pk: int):
 def report_file(request, pk: int):
     user = request.user
     _require_role(user, Role.PATIENT, Role.CLINICIAN)
-    report = selectors.lab_report_for(user, pk)
+    report = selectors.lab_report_for(user, pk, values=False)
     try:
         opened = services.open_report_file(report=report, user=user, request=request)
     except services.ReportFileDamaged:
