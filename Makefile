@@ -74,8 +74,8 @@ screenshots: $(VENV)/.installed-dev services browser
 # Every benchmark and fault script (bench/run_all.py) against PostgreSQL on localhost;
 # each script starts its own Redis, SMTP catcher, gunicorn and Celery processes on
 # spare loopback ports. Figures, baselines and targets: bench/results/latest.md.
-# About 25 minutes on 2 cores; BENCH_ARGS=--quick is a smoke test of a few minutes,
-# BENCH_ARGS=--full-faults runs the fault scripts at their full length.
+# About 25 minutes on 2 cores, the fault scripts at their full length; BENCH_ARGS=--quick is a
+# smoke test of a few minutes, BENCH_ARGS=--short-faults shortens (c) and (d) by 6 minutes.
 .PHONY: bench
 bench: $(VENV)/.installed-dev services
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
