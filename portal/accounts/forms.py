@@ -2,9 +2,13 @@ from __future__ import annotations
 
 import zoneinfo
 
+from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
 
 from portal.accounts.models import DisplayUnits, Role, Specialty
+
+# Set when an invitation is accepted in this browser: the sign-in form then shows the address.
+INVITED_EMAIL_KEY = "aftercare_invited_email"
 
 COMMON_TIME_ZONES = sorted(tz for tz in zoneinfo.available_timezones() if "/" in tz and not tz.startswith("Etc/"))
 
@@ -44,3 +48,18 @@ class InviteClinicianForm(forms.Form):
     last_name = forms.CharField(max_length=150)
     specialty = forms.ChoiceField(choices=Specialty.choices)
     role = forms.CharField(widget=forms.HiddenInput, initial=Role.CLINICIAN, required=False)
+
+
+class LoginForm(AllauthLoginForm):
+    """allauth's sign-in form; right after accepting an invitation in this browser, the
+    address is filled in (kept in the session, never in the URL) and the cursor waits
+    in the password field."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        session = getattr(self.request, "session", None)
+        email = session.pop(INVITED_EMAIL_KEY, None) if session is not None else None
+        if email and not self.is_bound:
+            self.fields["login"].initial = email
+            self.fields["login"].widget.attrs.pop("autofocus", None)
+            self.fields["password"].widget.attrs["autofocus"] = True

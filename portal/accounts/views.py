@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from portal.accounts import services
-from portal.accounts.forms import AcceptInvitationForm, AccountSettingsForm
+from portal.accounts.forms import INVITED_EMAIL_KEY, AcceptInvitationForm, AccountSettingsForm
 
 
 @never_cache
@@ -22,12 +22,13 @@ def accept_invitation(request, token: str):
     form = AcceptInvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.accept_invitation(token=token, password=form.cleaned_data["password1"])
+            user = services.accept_invitation(token=token, password=form.cleaned_data["password1"])
         except ValidationError as exc:
             for message in exc.message_dict.get("password", []) + exc.message_dict.get("token", []):
                 form.add_error("password1", message)
         else:
             messages.success(request, "Your password is set. Sign in to continue.")
+            request.session[INVITED_EMAIL_KEY] = user.email  # the sign-in form fills it in (not in the URL)
             return redirect("account_login")
     return render(request, "accounts/invitation_accept.html", {"form": form, "invited": invitation.user})
 

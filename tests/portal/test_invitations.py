@@ -194,6 +194,14 @@ def test_web_page_accepts_and_redirects_to_sign_in(client):
     assert client.get(f"/invitations/{token}/").status_code == 404
 
 
+def test_sign_in_after_accepting_shows_the_address_once(client):
+    user, token = invite()
+    client.post(f"/invitations/{token}/", {"password1": GOOD_PASSWORD, "password2": GOOD_PASSWORD})
+    page = client.get("/accounts/login/").content.decode()
+    assert f'value="{user.email}"' in page
+    assert user.email not in client.get("/accounts/login/").content.decode()  # once, for this browser only
+
+
 def test_web_page_shows_validator_messages(client):
     _, token = invite()
     response = client.post(f"/invitations/{token}/", {"password1": "short", "password2": "short"})
