@@ -17,6 +17,8 @@ VALID = {"back_pain": 3, "headache": 4}
 
 @pytest.fixture
 def at_now():
+    """The clock stands at NOW. Ask for it before patient_api: the patient's
+    procedure is dated from the clock when the patient is made."""
     with time_machine.travel(NOW, tick=False):
         yield
 
@@ -83,14 +85,14 @@ def test_nan_and_infinity_are_rejected(patient_api):
         assert response.status_code == 400 and "temperature_c" in response.json()
 
 
-def test_recorded_at_not_in_the_future(patient_api, at_now):
+def test_recorded_at_not_in_the_future(at_now, patient_api):
     response = post(patient_api, recorded_at=(NOW + timedelta(hours=1)).isoformat())
     assert response.status_code == 400
     assert list(response.json()) == ["recorded_at"]
     assert "future" in response.json()["recorded_at"][0]
 
 
-def test_recorded_at_allows_a_small_clock_skew(patient_api, at_now):
+def test_recorded_at_allows_a_small_clock_skew(at_now, patient_api):
     assert post(patient_api, recorded_at=(NOW + timedelta(seconds=60)).isoformat()).status_code == 201
 
 
