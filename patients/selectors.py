@@ -47,9 +47,13 @@ def patient_for(user: User, patient_id: int | str | None) -> Patient:
 
 def own_patient(user: User) -> Patient:
     """The signed-in patient's own record (404 for anyone else)."""
-    patient = Patient.objects.select_related("user").filter(user=user).first() if user.is_authenticated else None
-    if patient is None:
+    if not user.is_authenticated:
         raise Http404
+    try:
+        patient = Patient.objects.get(user=user)
+    except Patient.DoesNotExist:
+        raise Http404 from None
+    patient.user = user  # the caller's own row: no join to read it again (every diary entry comes here)
     return patient
 
 
