@@ -31,6 +31,14 @@ class RuleKind(models.TextChoices):
     MEDICATION = "medication", "Medication log"
 
 
+class AlertRuleQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        # A process keeps the rule rows it read and notices an edit by ``updated_at``
+        # (alerts.rules): an update moves it, as every save() does.
+        kwargs.setdefault("updated_at", timezone.now())
+        return super().update(**kwargs)
+
+
 class AlertRule(models.Model):
     """One rule of CLINICAL.md sections 2 and 3 (and the medication cap of section 5).
 
@@ -64,6 +72,8 @@ class AlertRule(models.Model):
     citation_key = models.CharField(max_length=64)
     enabled = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AlertRuleQuerySet.as_manager()
 
     class Meta:
         ordering = ["kind", "order", "code"]

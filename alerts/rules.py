@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db import connection
+from django.db.models import QuerySet
 
 from alerts import engine
 from alerts.models import AlertRule, PatientThreshold
@@ -86,12 +88,52 @@ def rule_book_for(patient_ids: Iterable[int], kinds: Iterable[str] | None = None
     return RuleBook(rule_rows(kinds), overrides_by_patient(patient_ids))
 
 
+# --- One patient's rules, for every diary entry --------------------------------------
+#
+# Every entry needs the instant rules with the patient's custom values. Rule rows
+# change only when an admin edits one, so a process keeps the rows it has read, by id
+# with the ``updated_at`` they had (every save and update moves it: AlertRuleQuerySet),
+# and each entry reads just every rule's id and last change with the patient's value
+# for it. That one query is written out in SQL: on the path of every entry, building
+# it with the ORM cost twice what PostgreSQL took to answer it.
+_kept_rows: dict[int, tuple[Any, AlertRule]] = {}
+
+
+def forget_rule_rows() -> None:
+    """Drop the rows this process keeps (the test suite does between tests)."""
+    _kept_rows.clear()
+
+
+RULE_STAMPS_SQL = (
+    "SELECT r.id, r.kind, r.updated_at, t.value FROM alerts_alertrule r"
+    " LEFT JOIN alerts_patientthreshold t ON t.rule_id = r.id AND t.patient_id = %s"
+)
+
+
+def _rule_stamps(patient_id: int, kinds: Iterable[str] | None) -> list[tuple[int, Any, Any]]:
+    """(rule id, updated_at, the patient's custom value or None) for every rule of ``kinds``."""
+    with connection.cursor() as cursor:
+        cursor.execute(RULE_STAMPS_SQL, [patient_id])
+        rows = cursor.fetchall()
+    wanted = None if kinds is None else set(kinds)
+    return [(pk, changed, value) for pk, kind, changed, value in rows if wanted is None or kind in wanted]
+
+
 def rule_book_for_patient(patient_id: int, kinds: Iterable[str] | None = None) -> RuleBook:
     """One patient's rules with their custom values, in one query (each new diary entry
-    loads this): every rule row carries the patient's value for it, if any."""
-    custom = PatientThreshold.objects.filter(rule=OuterRef("pk"), patient_id=patient_id).order_by().values("value")[:1]
-    rows = list(_rules_of(kinds).annotate(custom_value=Subquery(custom)))
-    return RuleBook(rows, {patient_id: {row.code: row.custom_value for row in rows if row.custom_value is not None}})
+    loads this); rule rows edited since this process read them are read again."""
+    stamps = _rule_stamps(patient_id, kinds)
+    stale = [pk for pk, changed, _ in stamps if _kept_rows.get(pk, (None,))[0] != changed]
+    if stale:
+        fresh = AlertRule.objects.in_bulk(stale)
+        for pk, changed, _ in stamps:
+            if pk in fresh:
+                _kept_rows[pk] = (changed, fresh[pk])
+    rows = [_kept_rows[pk][1] for pk, _, _ in stamps if pk in _kept_rows]
+    rows.sort(key=lambda row: (row.kind, row.order, row.code))  # the model's ordering
+    as_decimal = PatientThreshold._meta.get_field("value").to_python
+    custom = {_kept_rows[pk][1].code: as_decimal(value) for pk, _, value in stamps if value is not None}
+    return RuleBook(rows, {patient_id: custom})
 
 
 def all_overrides(codes: Iterable[str]) -> dict[int, dict[str, Decimal]]:

@@ -14,8 +14,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Min
 from django.urls import reverse
 from django.utils import timezone
 
@@ -56,39 +55,30 @@ def score_history(entry: SymptomEntry, rules: dict[str, engine.Rule]) -> list[en
     """The patient's earlier entries, as far as the instant rules read them.
 
     Only ``score_rise`` looks back: at the lowest back pain and the lowest headache of
-    the entries in its own ``window_hours`` (admin-editable). The entry holding each
-    lowest score is all it needs, so the database ranks the window and returns at
-    most those two rows: a patient who writes many entries a day costs no more than
-    one who writes one, and nothing is read when the rule is off.
+    the entries in its own ``window_hours`` (admin-editable). One aggregate gives both,
+    as one reading dated at the window's first entry: a patient who writes many entries
+    a day costs no more than one who writes one, and nothing is read when the rule is off.
     """
     rule = rules.get("score_rise")
     if rule is None or not rule.enabled:
         return []
     since = entry.recorded_at - timedelta(hours=float(rule["window_hours"]))
-
-    def rank(score: str) -> Window:
-        return Window(RowNumber(), order_by=[F(score).asc(), F("recorded_at").asc(), F("pk").asc()])
-
-    lowest = (
-        SymptomEntry.objects.filter(
-            patient_id=entry.patient_id,
-            recorded_at__gte=since,
-            recorded_at__lt=entry.recorded_at,
-            entered_in_error_at__isnull=True,
-        )
-        .order_by()  # the ranks order the rows; the model's default ordering would add a sort
-        .annotate(by_back_pain=rank("back_pain"), by_headache=rank("headache"))
-        .filter(Q(by_back_pain=1) | Q(by_headache=1))
-        .values_list("recorded_at", "back_pain", "headache")
-    )
-    return [engine.Reading(recorded_at=at, back_pain=back, headache=head) for at, back, head in lowest]
+    lowest = SymptomEntry.objects.filter(
+        patient_id=entry.patient_id,
+        recorded_at__gte=since,
+        recorded_at__lt=entry.recorded_at,
+        entered_in_error_at__isnull=True,
+    ).aggregate(first=Min("recorded_at"), back_pain=Min("back_pain"), headache=Min("headache"))
+    if lowest["first"] is None:
+        return []
+    return [engine.Reading(recorded_at=lowest["first"], back_pain=lowest["back_pain"], headache=lowest["headache"])]
 
 
 def evaluate_entry(entry: SymptomEntry) -> EntryEvaluation:
     """Run the instant rules (CLINICAL.md section 2) on a saved entry.
 
     1. Load the rules with the patient's custom thresholds (one query).
-    2. One indexed look-up of the earlier scores ``score_rise`` compares with.
+    2. One indexed aggregate of the earlier scores ``score_rise`` compares with.
     3. The pure engine decides; all fired rules become recommendations, highest first.
     4. ``contact_provider`` and ``urgent`` rules raise an alert each (with inbox item);
        the care team and the patient get one email for the entry's highest alert.

@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
+from alerts.rules import forget_rule_rows
 from tests.factories import AdminFactory, CareTeamGrantFactory, ClinicianFactory, PatientFactory
 
 
@@ -38,6 +39,7 @@ def pytest_addoption(parser):
 @pytest.fixture(autouse=True)
 def _isolated_cache():
     cache.clear()
+    forget_rule_rows()  # rows kept from another test's rolled-back database
     yield
     cache.clear()
 

@@ -84,20 +84,21 @@ def test_score_rise_uses_the_patients_recent_entries(patient, clinician):
 
 
 def test_history_is_one_query(patient, clinician, django_assert_max_num_queries):
+    evaluate_entry(SymptomEntryFactory(patient=patient, headache=1))  # this process has read the rule rows
     entry = SymptomEntryFactory(patient=patient, headache=2)
-    with django_assert_max_num_queries(3):  # rules with thresholds, procedure, history (no savepoint)
+    with django_assert_max_num_queries(3):  # rules' changes with thresholds, procedure, history (no savepoint)
         evaluate_entry(entry)
 
 
-def test_a_long_diary_reads_at_most_two_earlier_entries(patient):
+def test_a_long_diary_is_read_as_its_lowest_scores(patient):
     now = timezone.now()
     for minutes in range(1, 120):
         SymptomEntryFactory(patient=patient, recorded_at=now - timedelta(minutes=minutes), headache=minutes % 7)
     entry = SymptomEntryFactory(patient=patient, recorded_at=now, headache=3)
     rules = rule_book_for([patient.pk], kinds=["instant"]).for_patient(patient.pk)
-    history = score_history(entry, rules)
-    assert len(history) <= 2
-    assert min(h.headache for h in history) == 0 and min(h.back_pain for h in history) == 2
+    [lowest] = score_history(entry, rules)
+    assert (lowest.headache, lowest.back_pain) == (0, 2)
+    assert lowest.recorded_at == now - timedelta(minutes=119)  # dated at the window's first entry
 
 
 def test_score_rise_window_follows_the_rule(patient):
@@ -173,6 +174,27 @@ def test_an_admin_edited_threshold_is_used(patient):
     rule.thresholds = {**rule.thresholds, "temperature_c": 38.5}
     rule.save()
     assert evaluate_entry(SymptomEntryFactory(patient=patient, temperature_c=Decimal("38.2"))).alert_ids == []
+
+
+def test_rule_rows_are_read_again_only_when_one_changed(patient, clinician, django_assert_num_queries):
+    """A process keeps the rule rows: each entry reads only every rule's last change
+    and the patient's values, and an edit (save or update, as admin makes them) is
+    used from the next entry on."""
+    evaluate_entry(SymptomEntryFactory(patient=patient))
+    with django_assert_num_queries(1):
+        book = rule_book_for_patient(patient.pk, kinds=["instant"])
+    assert book.for_patient(patient.pk)["fever"]["temperature_c"] == Decimal("38.0")
+
+    AlertRule.objects.filter(code="fever").update(thresholds={"temperature_c": 38.6, "first_day": 0, "last_day": 21})
+    with django_assert_num_queries(2):  # and the edited row
+        book = rule_book_for_patient(patient.pk, kinds=["instant"])
+    assert book.for_patient(patient.pk)["fever"]["temperature_c"] == Decimal("38.6")
+
+    PatientThreshold.objects.create(
+        patient=patient, rule=AlertRule.objects.get(code="fever"), value=Decimal("37.9"), set_by=clinician
+    )
+    assert rule_book_for_patient(patient.pk).for_patient(patient.pk)["fever"]["temperature_c"] == Decimal("37.9")
+    assert evaluate_entry(SymptomEntryFactory(patient=patient, temperature_c=Decimal("37.9"))).alert_ids
 
 
 def test_everything_rolls_back_with_the_entry(patient, clinician):
