@@ -3,6 +3,7 @@ panels, navigation, chart panel and demo data."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from messaging import services
 from messaging.models import InboxItem, Message, Thread, ThreadForward
+from tests.factories import ClinicianFactory
 from tests.messaging.conftest import PNG, upload
 
 
@@ -46,6 +48,33 @@ def test_inbox_page_lists_highlights_and_counts_overdue(client_for, clinician, p
     assert f'href="/messages/{thread.pk}/"' in page
     assert 'name="ids"' in page and "Claim" in page
     assert "Hello, a question" not in page  # no message text in the list
+
+
+def test_inbox_rows_escape_names_and_show_who_has_the_item(client_for, clinician, patient, thread):
+    patient.user.first_name = "<b>Avery</b>"
+    patient.user.save()
+    colleague = ClinicianFactory(first_name="Kim & Co")
+    InboxItem.objects.filter(kind="message").update(assignee=colleague)
+    page = client_for(clinician).get("/inbox/").content.decode()
+    assert "&lt;b&gt;Avery&lt;/b&gt;" in page and "<b>Avery</b>" not in page
+    assert "Kim &amp; Co" in page and "data-claim" in page  # someone else's: claimable
+    InboxItem.objects.filter(kind="message").update(assignee=clinician)
+    page = client_for(clinician).get("/inbox/").content.decode()
+    assert "<strong>Me</strong>" in page and "data-claim" not in page
+
+
+def test_an_inbox_row_posts_to_its_item_with_a_token_the_server_accepts(client_for, clinician, thread):
+    item = InboxItem.objects.get(kind="message")
+    client = client_for(clinician)
+    client.handler.enforce_csrf_checks = True
+    page = client.get("/inbox/?kind=message").content.decode()
+    form = re.search(r'<form class="row-actions" method="post" action="([^"]+)">(.*?)</form>', page, re.S)
+    assert form.group(1) == f"/inbox/{item.pk}/update/"
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.group(2)).group(1)
+    response = client.post(form.group(1), {"csrfmiddlewaretoken": token, "claim": "1", "status": "new"})
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.assignee == clinician
 
 
 def test_inbox_filters_in_the_page(client_for, clinician, thread):
