@@ -76,8 +76,10 @@ screenshots: $(VENV)/.installed-dev services browser
 # spare loopback ports. Figures, baselines and targets: bench/results/latest.md.
 # About 25 minutes on 2 cores, the fault scripts at their full length; BENCH_ARGS=--quick is a
 # smoke test of a few minutes, BENCH_ARGS=--short-faults shortens (c) and (d) by 6 minutes.
+# wrk (Debian's package) generates the load of bench/load.py; installed when missing.
 .PHONY: bench
 bench: $(VENV)/.installed-dev services
+	@bash .ci/apt-install /usr/bin/wrk wrk
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 # --- make fuzz ------------------------------------------------------------------

@@ -108,134 +108,134 @@ async def run(args, port: int, clinic, smtp: SmtpCatcher, urgent_n: int, pattern
     from alerts.models import Alert
     from portal.outbox.models import Notification
 
-    client = Client("127.0.0.1", port, timeout=60)
-    patients = list(clinic.patients)
-    warm_patient = patients.pop()
-    urgent_patients, pattern_patients = patients[:urgent_n], patients[urgent_n:]
+    async with Client("127.0.0.1", port, timeout=60) as client:
+        patients = list(clinic.patients)
+        warm_patient = patients.pop()
+        urgent_patients, pattern_patients = patients[:urgent_n], patients[urgent_n:]
 
-    # Warm-up: the worker answers (an urgent entry's emails arrive) before the clock starts.
-    started = time.monotonic()
-    result = await client.send(entry(clinic.tokens[warm_patient.pk], numbness=True))
-    assert result.status == 201, (result.status, result.body[:300])
-    if not await asyncio.to_thread(wait_until, lambda: smtp.count() >= 2, timeout=90):
-        print("The worker delivered nothing within 90 s of start-up; see var/bench/latency/logs/.")
-        return 2
-    print(f"{machine_summary()}; worker and SMTP ready after {time.monotonic() - started:.1f} s.")
-    print(
-        f"Window {args.seconds:.0f} s (shortened so make bench fits in 30 minutes): an urgent entry every "
-        f"{URGENT_EVERY:.0f} s, a rising-temperature series every {PATTERN_EVERY:.0f} s ...",
-        flush=True,
-    )
-    statuses: list[int] = []
-
-    async def urgent(index: int) -> None:
-        await asyncio.sleep(index * URGENT_EVERY)
-        r = await client.send(entry(clinic.tokens[urgent_patients[index].pk], numbness=True))
-        statuses.append(r.status)
-
-    async def pattern(index: int) -> None:
-        await asyncio.sleep(index * PATTERN_EVERY + 1.5)
-        token = clinic.tokens[pattern_patients[index].pk]
-        for temperature in (37.0, 37.3, 37.6):
-            r = await client.send(entry(token, temperature_c=temperature))
-            statuses.append(r.status)
-            await asyncio.sleep(1.0)
-
-    await asyncio.gather(*(urgent(i) for i in range(urgent_n)), *(pattern(i) for i in range(pattern_n)))
-    window_end = time.monotonic()
-
-    alert_patients = [p.pk for p in urgent_patients + pattern_patients]
-
-    def delivered() -> bool:
-        alerts = Alert.objects.filter(patient_id__in=alert_patients)
-        expected = set(
-            Notification.objects.filter(
-                source_type="alerts.alert", source_id__in=[str(pk) for pk in alerts.values_list("pk", flat=True)]
-            ).values_list("pk", flat=True)
-        )
-        pattern_alerts = alerts.filter(rule__code="rising_fever").count()
-        return pattern_alerts >= pattern_n and expected <= set(smtp.ids())
-
-    drained = await asyncio.to_thread(wait_until, delivered, timeout=DRAIN_SECONDS, interval=1.0)
-    print(
-        f"Posting ended; everything delivered {'after' if drained else 'NOT within'} "
-        f"{time.monotonic() - window_end:.0f} s."
-    )
-
-    arrivals = smtp.first_arrival()
-    duplicates = smtp.duplicates()
-    latencies: dict[str, list[float]] = {"urgent": [], "pattern": []}
-    missing = 0
-    alerts = list(Alert.objects.filter(patient_id__in=alert_patients).select_related("rule", "entry"))
-    by_id = {a.pk: a for a in alerts}
-    notifications = Notification.objects.filter(
-        source_type="alerts.alert", source_id__in=[str(pk) for pk in by_id]
-    ).values_list("pk", "source_id")
-    expected_emails = 0
-    for nid, source_id in notifications:
-        alert = by_id[int(source_id)]
-        group = "pattern" if alert.rule.code == "rising_fever" else "urgent"
-        expected_emails += 1
-        if nid not in arrivals:
-            missing += 1
-            continue
-        latencies[group].append(arrivals[nid] - alert.entry.created_at.timestamp())
-    counts = {
-        "urgent alerts": sum(1 for a in alerts if a.severity == "urgent"),
-        "rising_fever alerts": sum(1 for a in alerts if a.rule.code == "rising_fever"),
-    }
-    bad_statuses = [s for s in statuses if s != 201]
-
-    print(f"\n{machine_summary()} (after the run)")
-    print(
-        f"  entries posted {len(statuses)}, non-201 {len(bad_statuses)}; {counts['urgent alerts']} urgent alerts "
-        f"(of {urgent_n}), {counts['rising_fever alerts']} rising_fever alerts (of {pattern_n})"
-    )
-    print(
-        f"  alert emails expected {expected_emails}, received {expected_emails - missing} "
-        f"(missing {missing}); duplicate copies received {sum(duplicates.values())}"
-    )
-    print(f"  {'alert kind':<28}{'emails':>7}{'p50 s':>8}{'p95 s':>8}{'max s':>8}")
-    for group, values in latencies.items():
+        # Warm-up: the worker answers (an urgent entry's emails arrive) before the clock starts.
+        started = time.monotonic()
+        result = await client.send(entry(clinic.tokens[warm_patient.pk], numbness=True))
+        assert result.status == 201, (result.status, result.body[:300])
+        if not await asyncio.to_thread(wait_until, lambda: smtp.count() >= 2, timeout=90):
+            print("The worker delivered nothing within 90 s of start-up; see var/bench/latency/logs/.")
+            return 2
+        print(f"{machine_summary()}; worker and SMTP ready after {time.monotonic() - started:.1f} s.")
         print(
-            f"  {group:<28}{len(values):>7}{percentile(values, 50):>8.2f}{percentile(values, 95):>8.2f}"
-            f"{max(values, default=float('nan')):>8.2f}"
+            f"Window {args.seconds:.0f} s (shortened so make bench fits in 30 minutes): an urgent entry every "
+            f"{URGENT_EVERY:.0f} s, a rising-temperature series every {PATTERN_EVERY:.0f} s ...",
+            flush=True,
+        )
+        statuses: list[int] = []
+
+        async def urgent(index: int) -> None:
+            await asyncio.sleep(index * URGENT_EVERY)
+            r = await client.send(entry(clinic.tokens[urgent_patients[index].pk], numbness=True))
+            statuses.append(r.status)
+
+        async def pattern(index: int) -> None:
+            await asyncio.sleep(index * PATTERN_EVERY + 1.5)
+            token = clinic.tokens[pattern_patients[index].pk]
+            for temperature in (37.0, 37.3, 37.6):
+                r = await client.send(entry(token, temperature_c=temperature))
+                statuses.append(r.status)
+                await asyncio.sleep(1.0)
+
+        await asyncio.gather(*(urgent(i) for i in range(urgent_n)), *(pattern(i) for i in range(pattern_n)))
+        window_end = time.monotonic()
+
+        alert_patients = [p.pk for p in urgent_patients + pattern_patients]
+
+        def delivered() -> bool:
+            alerts = Alert.objects.filter(patient_id__in=alert_patients)
+            expected = set(
+                Notification.objects.filter(
+                    source_type="alerts.alert", source_id__in=[str(pk) for pk in alerts.values_list("pk", flat=True)]
+                ).values_list("pk", flat=True)
+            )
+            pattern_alerts = alerts.filter(rule__code="rising_fever").count()
+            return pattern_alerts >= pattern_n and expected <= set(smtp.ids())
+
+        drained = await asyncio.to_thread(wait_until, delivered, timeout=DRAIN_SECONDS, interval=1.0)
+        print(
+            f"Posting ended; everything delivered {'after' if drained else 'NOT within'} "
+            f"{time.monotonic() - window_end:.0f} s."
         )
 
-    figures = []
-    urgent_p95 = percentile(latencies["urgent"], 95)
-    pattern_p95 = percentile(latencies["pattern"], 95)
-    window_note = f"window {args.seconds:.0f} s"
-    for name, value, target, ok in (
-        (f"urgent alert, entry saved -> email accepted, p95 ({window_note})", urgent_p95, "< 5 s", urgent_p95 < 5),
-        (
-            f"pattern alert (rising_fever, 1-minute beat) -> email accepted, p95 ({window_note})",
-            pattern_p95,
-            "< 70 s",
-            pattern_p95 < 70,
-        ),
-    ):
-        figures.append({"name": name, "value": round(value, 2), "unit": "s", "target": target, "ok": ok})
-        print(f"  {name}: {value:.2f} s; target {target}: {verdict(ok)}")
-    complete = (
-        missing == 0
-        and not duplicates
-        and not bad_statuses
-        and counts["urgent alerts"] == urgent_n
-        and counts["rising_fever alerts"] == pattern_n
-    )
-    figures.append(
-        {
-            "name": "alert emails delivered exactly once (latency run)",
-            "value": f"{expected_emails - missing}/{expected_emails}, {sum(duplicates.values())} duplicates",
-            "unit": "",
-            "target": "all, 0 duplicates",
-            "ok": complete,
+        arrivals = smtp.first_arrival()
+        duplicates = smtp.duplicates()
+        latencies: dict[str, list[float]] = {"urgent": [], "pattern": []}
+        missing = 0
+        alerts = list(Alert.objects.filter(patient_id__in=alert_patients).select_related("rule", "entry"))
+        by_id = {a.pk: a for a in alerts}
+        notifications = Notification.objects.filter(
+            source_type="alerts.alert", source_id__in=[str(pk) for pk in by_id]
+        ).values_list("pk", "source_id")
+        expected_emails = 0
+        for nid, source_id in notifications:
+            alert = by_id[int(source_id)]
+            group = "pattern" if alert.rule.code == "rising_fever" else "urgent"
+            expected_emails += 1
+            if nid not in arrivals:
+                missing += 1
+                continue
+            latencies[group].append(arrivals[nid] - alert.entry.created_at.timestamp())
+        counts = {
+            "urgent alerts": sum(1 for a in alerts if a.severity == "urgent"),
+            "rising_fever alerts": sum(1 for a in alerts if a.rule.code == "rising_fever"),
         }
-    )
-    print(f"  every alert raised and every email delivered exactly once: {verdict(complete)}")
-    write_figures("alert_latency", figures)
-    return 0 if all(f["ok"] for f in figures) else 1
+        bad_statuses = [s for s in statuses if s != 201]
+
+        print(f"\n{machine_summary()} (after the run)")
+        print(
+            f"  entries posted {len(statuses)}, non-201 {len(bad_statuses)}; {counts['urgent alerts']} urgent alerts "
+            f"(of {urgent_n}), {counts['rising_fever alerts']} rising_fever alerts (of {pattern_n})"
+        )
+        print(
+            f"  alert emails expected {expected_emails}, received {expected_emails - missing} "
+            f"(missing {missing}); duplicate copies received {sum(duplicates.values())}"
+        )
+        print(f"  {'alert kind':<28}{'emails':>7}{'p50 s':>8}{'p95 s':>8}{'max s':>8}")
+        for group, values in latencies.items():
+            print(
+                f"  {group:<28}{len(values):>7}{percentile(values, 50):>8.2f}{percentile(values, 95):>8.2f}"
+                f"{max(values, default=float('nan')):>8.2f}"
+            )
+
+        figures = []
+        urgent_p95 = percentile(latencies["urgent"], 95)
+        pattern_p95 = percentile(latencies["pattern"], 95)
+        window_note = f"window {args.seconds:.0f} s"
+        for name, value, target, ok in (
+            (f"urgent alert, entry saved -> email accepted, p95 ({window_note})", urgent_p95, "< 5 s", urgent_p95 < 5),
+            (
+                f"pattern alert (rising_fever, 1-minute beat) -> email accepted, p95 ({window_note})",
+                pattern_p95,
+                "< 70 s",
+                pattern_p95 < 70,
+            ),
+        ):
+            figures.append({"name": name, "value": round(value, 2), "unit": "s", "target": target, "ok": ok})
+            print(f"  {name}: {value:.2f} s; target {target}: {verdict(ok)}")
+        complete = (
+            missing == 0
+            and not duplicates
+            and not bad_statuses
+            and counts["urgent alerts"] == urgent_n
+            and counts["rising_fever alerts"] == pattern_n
+        )
+        figures.append(
+            {
+                "name": "alert emails delivered exactly once (latency run)",
+                "value": f"{expected_emails - missing}/{expected_emails}, {sum(duplicates.values())} duplicates",
+                "unit": "",
+                "target": "all, 0 duplicates",
+                "ok": complete,
+            }
+        )
+        print(f"  every alert raised and every email delivered exactly once: {verdict(complete)}")
+        write_figures("alert_latency", figures)
+        return 0 if all(f["ok"] for f in figures) else 1
 
 
 if __name__ == "__main__":

@@ -100,9 +100,10 @@ def versions() -> list[tuple[str, str]]:
     return [
         ("Python", platform.python_version()),
         *((name, dist(name)) for name in ("Django", "djangorestframework", "celery", "kombu", "redis", "psycopg")),
-        *((name, dist(name)) for name in ("gunicorn", "django-allauth", "cryptography", "aiosmtpd")),
+        *((name, dist(name)) for name in ("gunicorn", "django-allauth", "cryptography", "aiosmtpd", "httpx")),
         ("PostgreSQL server", pg),
         ("Redis server", redis.replace("Redis server ", "")),
+        ("wrk (load generator)", " ".join(command(["wrk", "--version"]).split()[1:2]) or "?"),
     ]
 
 

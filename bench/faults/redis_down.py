@@ -97,131 +97,131 @@ async def measure(run: FaultRun, args, clinic, port: int) -> int:
     from patients.models import SymptomEntry
     from portal.outbox.models import Notification
 
-    client = Client("127.0.0.1", port, timeout=60)
-    patients = list(clinic.patients)
-    warm = patients.pop()
+    async with Client("127.0.0.1", port, timeout=60) as client:
+        patients = list(clinic.patients)
+        warm = patients.pop()
 
-    def post(patient_id: int, body: dict, name: str = "entry") -> Request:
-        data = json.dumps({"back_pain": 1, "headache": 1, **body}).encode()
-        return Request(name, "POST", "/api/v1/symptoms/", {"X-Session-Token": clinic.tokens[patient_id]}, data)
+        def post(patient_id: int, body: dict, name: str = "entry") -> Request:
+            data = json.dumps({"back_pain": 1, "headache": 1, **body}).encode()
+            return Request(name, "POST", "/api/v1/symptoms/", {"X-Session-Token": clinic.tokens[patient_id]}, data)
 
-    first = await client.send(post(warm.pk, {"numbness": True}))
-    assert first.status == 201, (first.status, first.body[:300])
-    if not await asyncio.to_thread(wait_until, lambda: run.smtp.count() >= 2, timeout=90):
-        say(run, "the worker delivered nothing within 90 s; see var/bench/fault-redis_down/logs/")
-        return 2
-    plan = plan_posts(patients, args, random.Random(5))
-    say(run, f"ready; {len(plan)} entries planned over {args.before + args.down + args.after:.0f} s")
+        first = await client.send(post(warm.pk, {"numbness": True}))
+        assert first.status == 201, (first.status, first.body[:300])
+        if not await asyncio.to_thread(wait_until, lambda: run.smtp.count() >= 2, timeout=90):
+            say(run, "the worker delivered nothing within 90 s; see var/bench/fault-redis_down/logs/")
+            return 2
+        plan = plan_posts(patients, args, random.Random(5))
+        say(run, f"ready; {len(plan)} entries planned over {args.before + args.down + args.after:.0f} s")
 
-    results: list[tuple[Result, float]] = []  # (result, seconds from start)
-    origin = time.monotonic()
-    redis_stopped = redis_back = 0.0
+        results: list[tuple[Result, float]] = []  # (result, seconds from start)
+        origin = time.monotonic()
+        redis_stopped = redis_back = 0.0
 
-    async def one(at: float, patient_id: int, body: dict) -> None:
-        await asyncio.sleep(max(0.0, origin + at - time.monotonic()))
-        results.append((await client.send(post(patient_id, body)), at))
+        async def one(at: float, patient_id: int, body: dict) -> None:
+            await asyncio.sleep(max(0.0, origin + at - time.monotonic()))
+            results.append((await client.send(post(patient_id, body)), at))
 
-    async def outage() -> None:
-        nonlocal redis_stopped, redis_back
-        await asyncio.sleep(args.before)
-        run.redis.stop()
-        redis_stopped = time.monotonic() - origin
-        say(run, f"Redis stopped (SIGTERM; no persistence: every queued task is gone) for {args.down:.0f} s")
-        await asyncio.sleep(args.down)
-        await asyncio.to_thread(run.redis.start)
-        redis_back = time.monotonic() - origin
-        say(run, "Redis started again on the same port (empty)")
+        async def outage() -> None:
+            nonlocal redis_stopped, redis_back
+            await asyncio.sleep(args.before)
+            run.redis.stop()
+            redis_stopped = time.monotonic() - origin
+            say(run, f"Redis stopped (SIGTERM; no persistence: every queued task is gone) for {args.down:.0f} s")
+            await asyncio.sleep(args.down)
+            await asyncio.to_thread(run.redis.start)
+            redis_back = time.monotonic() - origin
+            say(run, "Redis started again on the same port (empty)")
 
-    back_wall = 0.0
-    await asyncio.gather(outage(), *(one(*item) for item in plan))
-    back_wall = time.time() - (time.monotonic() - origin - redis_back)
-    say(run, "posting finished")
+        back_wall = 0.0
+        await asyncio.gather(outage(), *(one(*item) for item in plan))
+        back_wall = time.time() - (time.monotonic() - origin - redis_back)
+        say(run, "posting finished")
 
-    accepted = [r.json()["id"] for r, _ in results if r.status == 201]
-    failed = [r for r, _ in results if r.status != 201]
-    during = [r.latency * 1000 for r, at in results if redis_stopped <= at < redis_back and r.status == 201]
-    outside = [r.latency * 1000 for r, at in results if not redis_stopped <= at < redis_back and r.status == 201]
-    saved = SymptomEntry.objects.filter(id__in=accepted).count()
-    urgent_entries = SymptomEntry.objects.filter(id__in=accepted, numbness=True).count()
-    series = args.series
+        accepted = [r.json()["id"] for r, _ in results if r.status == 201]
+        failed = [r for r, _ in results if r.status != 201]
+        during = [r.latency * 1000 for r, at in results if redis_stopped <= at < redis_back and r.status == 201]
+        outside = [r.latency * 1000 for r, at in results if not redis_stopped <= at < redis_back and r.status == 201]
+        saved = SymptomEntry.objects.filter(id__in=accepted).count()
+        urgent_entries = SymptomEntry.objects.filter(id__in=accepted, numbness=True).count()
+        series = args.series
 
-    def alert_notifications() -> set[int]:
-        ids = [str(pk) for pk in Alert.objects.exclude(patient=warm).values_list("pk", flat=True)]
-        return set(
-            Notification.objects.filter(source_type="alerts.alert", source_id__in=ids).values_list("pk", flat=True)
+        def alert_notifications() -> set[int]:
+            ids = [str(pk) for pk in Alert.objects.exclude(patient=warm).values_list("pk", flat=True)]
+            return set(
+                Notification.objects.filter(source_type="alerts.alert", source_id__in=ids).values_list("pk", flat=True)
+            )
+
+        def settled() -> bool:
+            rising = Alert.objects.filter(rule__code="rising_fever").count()
+            return rising >= series and alert_notifications() <= set(run.smtp.ids())
+
+        limit = args.deliver_within - (time.time() - back_wall)
+        delivered = await asyncio.to_thread(wait_until, settled, timeout=max(limit, 1), interval=1.0)
+        expected = alert_notifications()
+        arrivals = run.smtp.first_arrival()
+        missing = len(expected - set(arrivals))
+        last = max((arrivals[n] for n in expected if n in arrivals), default=back_wall)
+        duplicates = sum(run.smtp.duplicates().values())
+        by_rule = dict(Alert.objects.exclude(patient=warm).values_list("rule__code").annotate(n=Count("id")))
+        neuro = by_rule.get("neuro_deficit", 0)
+        rising = by_rule.get("rising_fever", 0)
+
+        print(f"\nEntries posted {len(results)}: 201 {len(accepted)}, other {len(failed)}; saved (found by id) {saved}")
+        for r in failed[:5]:
+            print(f"  failed: {r.status} {r.error} {r.body[:200]!r}")
+        print(
+            f"  POST latency while Redis was down: p50 {percentile(during, 50):.0f} ms, p95 {percentile(during, 95):.0f} ms,"
+            f" max {max(during, default=0):.0f} ms; otherwise p95 {percentile(outside, 95):.0f} ms"
         )
-
-    def settled() -> bool:
-        rising = Alert.objects.filter(rule__code="rising_fever").count()
-        return rising >= series and alert_notifications() <= set(run.smtp.ids())
-
-    limit = args.deliver_within - (time.time() - back_wall)
-    delivered = await asyncio.to_thread(wait_until, settled, timeout=max(limit, 1), interval=1.0)
-    expected = alert_notifications()
-    arrivals = run.smtp.first_arrival()
-    missing = len(expected - set(arrivals))
-    last = max((arrivals[n] for n in expected if n in arrivals), default=back_wall)
-    duplicates = sum(run.smtp.duplicates().values())
-    by_rule = dict(Alert.objects.exclude(patient=warm).values_list("rule__code").annotate(n=Count("id")))
-    neuro = by_rule.get("neuro_deficit", 0)
-    rising = by_rule.get("rising_fever", 0)
-
-    print(f"\nEntries posted {len(results)}: 201 {len(accepted)}, other {len(failed)}; saved (found by id) {saved}")
-    for r in failed[:5]:
-        print(f"  failed: {r.status} {r.error} {r.body[:200]!r}")
-    print(
-        f"  POST latency while Redis was down: p50 {percentile(during, 50):.0f} ms, p95 {percentile(during, 95):.0f} ms,"
-        f" max {max(during, default=0):.0f} ms; otherwise p95 {percentile(outside, 95):.0f} ms"
-    )
-    print(f"  alerts by rule: {by_rule}; urgent entries {urgent_entries}, rising series {series}")
-    print(
-        f"  alert emails expected {len(expected)}, missing {missing}, duplicate copies {duplicates}; "
-        f"last one {last - back_wall:.0f} s after Redis returned ({'all' if delivered else 'NOT all'} "
-        f"within {args.deliver_within:.0f} s)"
-    )
-    entries_ok = not failed and saved == len(accepted) == len(results)
-    alerts_ok = neuro == urgent_entries and rising == series
-    delivery_ok = delivered and missing == 0 and duplicates == 0
-    figures = [
-        {
-            "name": f"(a) Redis down {args.down:.0f} s: entries accepted and saved",
-            "value": f"{saved}/{len(results)}",
-            "unit": "",
-            "target": "all (0 errors)",
-            "ok": entries_ok,
-        },
-        {
-            "name": "(a) alerts raised (urgent on commit, rising_fever by the scan after the return)",
-            "value": f"{neuro}/{urgent_entries} urgent, {rising}/{series} rising_fever",
-            "unit": "",
-            "target": "all",
-            "ok": alerts_ok,
-        },
-        {
-            "name": "(a) alert emails delivered after Redis returned",
-            "value": f"{len(expected) - missing}/{len(expected)}, {duplicates} duplicates, "
-            f"last {last - back_wall:.0f} s after",
-            "unit": "",
-            "target": f"all within {args.deliver_within:.0f} s, 0 duplicates",
-            "ok": delivery_ok,
-        },
-    ]
-    for f in figures:
-        print(f"  {f['name']}: {f['value']}; target {f['target']}: {verdict(f['ok'])}")
-    figures.append(
-        {
-            "name": "(a) worker and beat processes that exited on their own",
-            "value": len(run.restarts),
-            "unit": "(" + run.restart_note() + ")",
-            "target": "(reported; restarted as docker compose does)",
-            "ok": True,
-        }
-    )
-    print(f"  processes: {run.restart_note()}")
-    for line in run.crashes():
-        print(f"    {line}")
-    write_figures("fault_redis_down", figures)
-    return 0 if entries_ok and alerts_ok and delivery_ok else 1
+        print(f"  alerts by rule: {by_rule}; urgent entries {urgent_entries}, rising series {series}")
+        print(
+            f"  alert emails expected {len(expected)}, missing {missing}, duplicate copies {duplicates}; "
+            f"last one {last - back_wall:.0f} s after Redis returned ({'all' if delivered else 'NOT all'} "
+            f"within {args.deliver_within:.0f} s)"
+        )
+        entries_ok = not failed and saved == len(accepted) == len(results)
+        alerts_ok = neuro == urgent_entries and rising == series
+        delivery_ok = delivered and missing == 0 and duplicates == 0
+        figures = [
+            {
+                "name": f"(a) Redis down {args.down:.0f} s: entries accepted and saved",
+                "value": f"{saved}/{len(results)}",
+                "unit": "",
+                "target": "all (0 errors)",
+                "ok": entries_ok,
+            },
+            {
+                "name": "(a) alerts raised (urgent on commit, rising_fever by the scan after the return)",
+                "value": f"{neuro}/{urgent_entries} urgent, {rising}/{series} rising_fever",
+                "unit": "",
+                "target": "all",
+                "ok": alerts_ok,
+            },
+            {
+                "name": "(a) alert emails delivered after Redis returned",
+                "value": f"{len(expected) - missing}/{len(expected)}, {duplicates} duplicates, "
+                f"last {last - back_wall:.0f} s after",
+                "unit": "",
+                "target": f"all within {args.deliver_within:.0f} s, 0 duplicates",
+                "ok": delivery_ok,
+            },
+        ]
+        for f in figures:
+            print(f"  {f['name']}: {f['value']}; target {f['target']}: {verdict(f['ok'])}")
+        figures.append(
+            {
+                "name": "(a) worker and beat processes that exited on their own",
+                "value": len(run.restarts),
+                "unit": "(" + run.restart_note() + ")",
+                "target": "(reported; restarted as docker compose does)",
+                "ok": True,
+            }
+        )
+        print(f"  processes: {run.restart_note()}")
+        for line in run.crashes():
+            print(f"    {line}")
+        write_figures("fault_redis_down", figures)
+        return 0 if entries_ok and alerts_ok and delivery_ok else 1
 
 
 if __name__ == "__main__":
