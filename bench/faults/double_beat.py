@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
-from bench.common import verdict, wait_until, write_figures
+from bench.common import wait_until
 from bench.faults.harness import FaultRun, say
 
 
@@ -169,21 +169,7 @@ def main() -> int:
                 "ok": ok,
             }
         ]
-        for f in figures:
-            print(f"  {f['name']}: {f['value']} {f['unit']}; target {f['target']}: {verdict(f['ok'])}")
-        figures.append(
-            {
-                "name": "(d) worker and beat processes that exited on their own",
-                "value": len(run.restarts),
-                "unit": "(" + run.restart_note() + ")",
-                "target": "(reported; restarted as docker compose does)",
-                "ok": True,
-            }
-        )
-        print(f"  processes: {run.restart_note()}")
-        for line in run.crashes():
-            print(f"    {line}")
-        write_figures("fault_double_beat", figures)
+        run.report("d", figures)
         return 0 if ok else 1
 
 

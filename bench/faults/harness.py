@@ -26,7 +26,9 @@ from bench.common import (  # noqa: E402
     migrate,
     production_env,
     setup_django,
+    verdict,
     wait_for_port,
+    write_figures,
 )
 
 
@@ -126,6 +128,26 @@ class FaultRun:
             return "no process restarts"
         names = ", ".join(f"{name} at {at:.0f} s" for at, name in self.restarts)
         return f"{len(self.restarts)} restart(s) by the supervisor: {names}"
+
+    def report(self, letter: str, figures: list[dict]) -> None:
+        """Print the figures with their targets, add the worker and beat processes that
+        exited on their own (restarted as docker compose does), and leave the figures for
+        bench/run_all.py's report."""
+        for f in figures:
+            print(f"  {f['name']}: {f['value']} {f.get('unit', '')}; target {f['target']}: {verdict(f['ok'])}")
+        figures.append(
+            {
+                "name": f"({letter}) worker and beat processes that exited on their own",
+                "value": len(self.restarts),
+                "unit": "(" + self.restart_note() + ")",
+                "target": "(reported; restarted as docker compose does)",
+                "ok": True,
+            }
+        )
+        print(f"  processes: {self.restart_note()}")
+        for line in self.crashes():
+            print(f"    {line}")
+        write_figures(f"fault_{self.name}", figures)
 
     def web(self) -> int:
         port = free_port()

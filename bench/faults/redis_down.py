@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
-from bench.common import percentile, verdict, wait_until, write_figures
+from bench.common import percentile, wait_until
 from bench.faults.harness import FaultRun, say
 from bench.loadgen import Client, Request, Result
 
@@ -206,21 +206,7 @@ async def measure(run: FaultRun, args, clinic, port: int) -> int:
                 "ok": delivery_ok,
             },
         ]
-        for f in figures:
-            print(f"  {f['name']}: {f['value']}; target {f['target']}: {verdict(f['ok'])}")
-        figures.append(
-            {
-                "name": "(a) worker and beat processes that exited on their own",
-                "value": len(run.restarts),
-                "unit": "(" + run.restart_note() + ")",
-                "target": "(reported; restarted as docker compose does)",
-                "ok": True,
-            }
-        )
-        print(f"  processes: {run.restart_note()}")
-        for line in run.crashes():
-            print(f"    {line}")
-        write_figures("fault_redis_down", figures)
+        run.report("a", figures)
         return 0 if entries_ok and alerts_ok and delivery_ok else 1
 
 
