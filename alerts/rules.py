@@ -119,6 +119,12 @@ def _rule_stamps(patient_id: int, kinds: Iterable[str] | None) -> list[tuple[int
     return [(pk, changed, value) for pk, kind, changed, value in rows if wanted is None or kind in wanted]
 
 
+def _threshold_value(raw: Any) -> Decimal:
+    """A custom value as the ORM gives it (PostgreSQL answers a Decimal, SQLite a float)."""
+    places = PatientThreshold._meta.get_field("value").decimal_places
+    return Decimal(str(raw)).quantize(Decimal(1).scaleb(-places))
+
+
 def rule_book_for_patient(patient_id: int, kinds: Iterable[str] | None = None) -> RuleBook:
     """One patient's rules with their custom values, in one query (each new diary entry
     loads this); rule rows edited since this process read them are read again."""
@@ -131,8 +137,7 @@ def rule_book_for_patient(patient_id: int, kinds: Iterable[str] | None = None) -
                 _kept_rows[pk] = (changed, fresh[pk])
     rows = [_kept_rows[pk][1] for pk, _, _ in stamps if pk in _kept_rows]
     rows.sort(key=lambda row: (row.kind, row.order, row.code))  # the model's ordering
-    as_decimal = PatientThreshold._meta.get_field("value").to_python
-    custom = {_kept_rows[pk][1].code: as_decimal(value) for pk, _, value in stamps if value is not None}
+    custom = {_kept_rows[pk][1].code: _threshold_value(value) for pk, _, value in stamps if value is not None}
     return RuleBook(rows, {patient_id: custom})
 
 

@@ -193,7 +193,8 @@ def test_rule_rows_are_read_again_only_when_one_changed(patient, clinician, djan
     PatientThreshold.objects.create(
         patient=patient, rule=AlertRule.objects.get(code="fever"), value=Decimal("37.9"), set_by=clinician
     )
-    assert rule_book_for_patient(patient.pk).for_patient(patient.pk)["fever"]["temperature_c"] == Decimal("37.9")
+    custom = rule_book_for_patient(patient.pk).for_patient(patient.pk)["fever"]["temperature_c"]
+    assert str(custom) == str(rule_book_for([patient.pk]).for_patient(patient.pk)["fever"]["temperature_c"]) == "37.90"
     assert evaluate_entry(SymptomEntryFactory(patient=patient, temperature_c=Decimal("37.9"))).alert_ids
 
 
