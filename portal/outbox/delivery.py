@@ -4,7 +4,7 @@ Called by ``alerts.tasks.deliver_notifications`` (queued on commit by
 ``queue_notification`` and every minute by beat) and ``manage.py deliver_notifications``.
 Any number of workers may run this at once: a row is claimed by exactly one of them
 (``select_for_update(skip_locked=True)``), and a worker marks only rows its claim
-still owns. A worker that dies mid-batch leaves "sending" rows; after
+still owns. Within one worker, its pool processes take turns (``sending_turn``). A worker that dies mid-batch leaves "sending" rows; after
 ``AFTERCARE_NOTIFICATION_CLAIM_TIMEOUT_SECONDS`` they are reclaimed and sent again
 (at-least-once after a crash; exactly once otherwise).
 """
@@ -12,6 +12,7 @@ still owns. A worker that dies mid-batch leaves "sending" rows; after
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import smtplib
 import uuid
@@ -190,20 +191,38 @@ def send_claimed(token: uuid.UUID, rows: list[Notification]) -> DeliveryReport:
     return report
 
 
+@contextlib.contextmanager
+def sending_turn():
+    """One process of a worker sends at a time (its pool processes take turns).
+
+    An email the server has accepted but whose row is not yet marked sent goes again
+    if its process dies; taking turns, a worker that is killed, pool and all, has at
+    most one such email, so it costs at most one duplicate. The lock is an flock on a
+    file of the worker's var folder: the kernel drops it with a killed process."""
+    with open(settings.VAR_DIR / "outbox-sending.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def deliver_due_notifications(*, batch_size: int | None = None) -> DeliveryReport:
     """Send every due notification.
 
     1. Reclaim rows whose claim timed out (their worker died).
-    2. Claim a batch of due pending rows (skip_locked; short transaction).
-    3. Send the batch outside any transaction, over one SMTP connection.
-    4. Mark each row sent, or pending with backoff, or failed after the last attempt.
-    5. Repeat while batches come back full (bounded per run).
+    2. Wait for this worker's sending turn (``sending_turn``).
+    3. Claim a batch of due pending rows (skip_locked; short transaction).
+    4. Send the batch outside any transaction, over one SMTP connection.
+    5. Mark each row sent, or pending with backoff, or failed after the last attempt.
+    6. Repeat while batches come back full (bounded per run).
     """
     batch_size = batch_size or settings.AFTERCARE_NOTIFICATION_BATCH_SIZE
     report = DeliveryReport(reclaimed=reclaim_stale_claims())
     for _ in range(MAX_BATCHES_PER_RUN):
-        token, rows = claim_due(batch_size=batch_size)
-        batch = send_claimed(token, rows)
+        with sending_turn():
+            token, rows = claim_due(batch_size=batch_size)
+            batch = send_claimed(token, rows)
         report.add(batch)
         if len(rows) < batch_size or batch.sent == 0:
             break

@@ -9,16 +9,24 @@
   bench/faults/smtp_down.py took 299 s of the 300 with a backoff capped at an hour:
   a 240 s interval could straddle the return, plus up to a minute until the sweep.
   Capped at 120 s, the wait is at most 180 s.
+* A whole worker killed while sending costs at most one duplicate too.
+  bench/faults/kill_worker.py found two when both pool processes of the killed worker
+  were sending, each with an accepted email not yet marked. They now take turns.
 """
 
 from __future__ import annotations
+
+import fcntl
+import subprocess
+import sys
+import threading
 
 import pytest
 from django.conf import settings as django_settings
 from django.core.mail.backends.base import BaseEmailBackend
 
 from alerts.services import evaluate_entry
-from portal.outbox.delivery import backoff, deliver_due_notifications
+from portal.outbox.delivery import backoff, deliver_due_notifications, sending_turn
 from portal.outbox.models import Notification
 from tests.factories import CareTeamGrantFactory, PatientFactory, SymptomEntryFactory
 
@@ -68,3 +76,56 @@ def test_default_backoff_clears_an_smtp_outage_within_five_minutes(outage_second
     # Within 5 minutes with a minute to spare: the sweep's task may wait behind a scan on
     # a busy worker, and beat ticks drift (a one-hour cap left 1 s to spare).
     assert worst + sweep <= 4 * 60
+
+
+def lock_is_free() -> bool:
+    with open(django_settings.VAR_DIR / "outbox-sending.lock", "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        return True
+
+
+@pytest.fixture
+def own_var_dir(settings, tmp_path):
+    settings.VAR_DIR = tmp_path  # not the lock of the other test processes (xdist)
+
+
+def test_a_workers_processes_take_turns_to_send(own_var_dir):
+    holding, release = threading.Event(), threading.Event()
+
+    def sender():
+        with sending_turn():
+            holding.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=sender)
+    thread.start()
+    assert holding.wait(10)
+    assert not lock_is_free()  # another process of the worker waits its turn
+    release.set()
+    thread.join(10)
+    assert lock_is_free()
+
+
+def test_a_killed_sender_does_not_keep_the_turn(own_var_dir):
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys, time; lock = open(sys.argv[1], 'a'); fcntl.flock(lock, fcntl.LOCK_EX); "
+            "print('held', flush=True); time.sleep(60)",
+            str(django_settings.VAR_DIR / "outbox-sending.lock"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert not lock_is_free()
+    finally:
+        holder.kill()  # SIGKILL, as the fault script does
+        holder.wait(10)
+    assert lock_is_free()
