@@ -132,7 +132,9 @@ def git_revision() -> str:
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
     revision = git("rev-parse", "--short", "HEAD") or "?"
-    return revision + (" (with uncommitted changes)" if git("status", "--porcelain", "--untracked-files=no") else "")
+    # The results this run writes are tracked files too: they do not count as changes.
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results")
+    return revision + (" (with uncommitted changes)" if changed else "")
 
 
 def run_step(name: str, command: list[str], timeout: int, *, echo: bool) -> dict:
