@@ -133,7 +133,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "items": row_html,
-            "now": now,
             "filters": filters,
             "filter_error": filter_error,
             "counts": counts,
@@ -298,6 +297,7 @@ def thread_page(request: HttpRequest, thread_id: int) -> HttpResponse:
                     for forward in selectors.forwards_of(thread)
                 ],
                 "inbox_item": selectors.message_item_of(thread),
+                "item_statuses": InboxStatus.choices,
             }
         )
     else:

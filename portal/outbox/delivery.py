@@ -4,7 +4,8 @@ Called by ``alerts.tasks.deliver_notifications`` (queued on commit by
 ``queue_notification`` and every minute by beat) and ``manage.py deliver_notifications``.
 Any number of workers may run this at once: a row is claimed by exactly one of them
 (``select_for_update(skip_locked=True)``), and a worker marks only rows its claim
-still owns. Within one worker, its pool processes take turns (``sending_turn``). A worker that dies mid-batch leaves "sending" rows; after
+still owns, and within one worker its pool processes take turns (``sending_turn``).
+A worker that dies mid-batch leaves "sending" rows; after
 ``AFTERCARE_NOTIFICATION_CLAIM_TIMEOUT_SECONDS`` they are reclaimed and sent again
 (at-least-once after a crash; exactly once otherwise).
 """

@@ -115,6 +115,13 @@ def test_outsider_cannot_change_an_item_from_the_page(client_for, outsider_clini
     assert client_for(outsider_clinician).post(f"/inbox/{item.pk}/update/", {"status": "done"}).status_code == 404
 
 
+def test_thread_page_offers_the_clinician_every_status_of_its_inbox_item(client_for, clinician, thread):
+    page = client_for(clinician).get(f"/messages/{thread.pk}/").content.decode()
+    select = re.search(r'<select id="item-status" name="status">(.*?)</select>', page, re.S).group(1)
+    assert re.findall(r'<option value="(\w+)"', select) == [value for value, _ in InboxItem.status.field.choices]
+    assert '<option value="new" selected>' in select
+
+
 def test_thread_page_for_the_patient_shows_read_receipts(client_for, patient, clinician, thread):
     client_for(clinician).get(f"/messages/{thread.pk}/")
     page = client_for(patient.user).get(f"/messages/{thread.pk}/").content.decode()
