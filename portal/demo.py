@@ -12,6 +12,7 @@ from allauth.account.models import EmailAddress
 from django.db import transaction
 
 from portal.accounts.models import Role, Specialty, User
+from portal.clinic.models import ClinicSettings
 
 DEMO_PASSWORD = "aftercare-demo-2026"  # noqa: S105 -- demo accounts only, printed by seed_demo
 
@@ -52,8 +53,25 @@ DEMO_PEOPLE = [
 ]
 
 
+DEMO_CLINIC_PHONE = "+1 555 0100"
+DEMO_ONCALL_EMAIL = "oncall@aftercare.example"
+
+
+def seed_clinic() -> None:
+    """The demo clinic's phone and on-call address, where an admin has set none."""
+    row = ClinicSettings.objects.filter(pk=ClinicSettings.SINGLETON_ID).first()
+    if row is None:
+        return
+    if not row.phone:
+        row.phone = DEMO_CLINIC_PHONE
+    if not row.oncall_email:
+        row.oncall_email = DEMO_ONCALL_EMAIL
+    row.save(update_fields=["phone", "oncall_email", "updated_at"])
+
+
 @transaction.atomic
 def seed_accounts() -> dict[str, User]:
+    seed_clinic()
     accounts: dict[str, User] = {}
     for person in DEMO_PEOPLE:
         user, created = User.objects.get_or_create(

@@ -8,6 +8,7 @@ With ``DJANGO_DEBUG`` off, a missing secret key or encryption key stops start-up
 from __future__ import annotations
 
 import sys
+import zoneinfo
 from datetime import timedelta
 from pathlib import Path
 
@@ -89,6 +90,7 @@ INSTALLED_APPS = [
     "portal.accounts",
     "portal.audit",
     "portal.outbox",
+    "portal.clinic",
     "patients",
     "messaging",
     "alerts",
@@ -313,6 +315,18 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
 AFTERCARE_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # A follow-up lab request is due for a clinician's review this many hours after it is made.
 AFTERCARE_LAB_REQUEST_REVIEW_HOURS = env.float("AFTERCARE_LAB_REQUEST_REVIEW_HOURS", default=4)
+# --- The clinic ---------------------------------------------------------------
+# First values of the clinic's settings (portal.clinic); admins change them in Django admin.
+AFTERCARE_CLINIC_NAME = env.str("AFTERCARE_CLINIC_NAME", default="Aftercare clinic")
+AFTERCARE_CLINIC_PHONE = env.str("AFTERCARE_CLINIC_PHONE", default="")
+AFTERCARE_EMERGENCY_NUMBER = env.str("AFTERCARE_EMERGENCY_NUMBER", default="911")
+# Section 7 of CLINICAL.md: alerts that would reach nobody, and urgent escalations, go here.
+AFTERCARE_ONCALL_EMAIL = env.str("AFTERCARE_ONCALL_EMAIL", default="")
+AFTERCARE_CLINIC_TIME_ZONE = env.str("AFTERCARE_CLINIC_TIME_ZONE", default="UTC")
+if AFTERCARE_CLINIC_TIME_ZONE not in zoneinfo.available_timezones():
+    sys.exit(f"Aftercare cannot start: AFTERCARE_CLINIC_TIME_ZONE {AFTERCARE_CLINIC_TIME_ZONE!r} is not a time zone.")
+if not AFTERCARE_EMERGENCY_NUMBER.isdigit():
+    sys.exit("Aftercare cannot start: AFTERCARE_EMERGENCY_NUMBER must be digits only (for example 911 or 112).")
 MEDIA_ROOT = Path(env.str("AFTERCARE_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
 LANGUAGE_CODE = "en-us"

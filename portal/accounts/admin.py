@@ -17,8 +17,8 @@ from portal.accounts.models import Invitation, Role, User
 
 @admin.register(User)
 class UserAdmin(admin.ModelAdmin):
-    list_display = ["email", "first_name", "last_name", "role", "specialty", "is_active", "last_login"]
-    list_filter = ["role", "specialty", "is_active", "is_staff"]
+    list_display = ["email", "first_name", "last_name", "role", "specialty", "is_triage", "is_active", "last_login"]
+    list_filter = ["role", "specialty", "is_triage", "is_active", "is_staff"]
     search_fields = ["email", "first_name", "last_name"]
     ordering = ["last_name", "first_name"]
     fields = [
@@ -27,6 +27,7 @@ class UserAdmin(admin.ModelAdmin):
         "last_name",
         "role",
         "specialty",
+        "is_triage",
         "display_units",
         "time_zone",
         "is_active",
@@ -64,6 +65,7 @@ class UserAdmin(admin.ModelAdmin):
                     last_name=data["last_name"],
                     role=Role.CLINICIAN,
                     specialty=data["specialty"],
+                    is_triage=data["is_triage"],
                     invited_by=request.user,
                 )
             except ValidationError as exc:

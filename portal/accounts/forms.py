@@ -47,6 +47,11 @@ class InviteClinicianForm(forms.Form):
     first_name = forms.CharField(max_length=150)
     last_name = forms.CharField(max_length=150)
     specialty = forms.ChoiceField(choices=Specialty.choices)
+    is_triage = forms.BooleanField(
+        label="Triage pool",
+        required=False,
+        help_text="Receives the alerts of patients without an active care team.",
+    )
     role = forms.CharField(widget=forms.HiddenInput, initial=Role.CLINICIAN, required=False)
 
 

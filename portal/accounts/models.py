@@ -47,6 +47,10 @@ class UserQuerySet(models.QuerySet):
     def clinicians(self) -> UserQuerySet:
         return self.filter(role=Role.CLINICIAN, is_active=True)
 
+    def triage_pool(self) -> UserQuerySet:
+        """Active clinicians an admin put in the clinic's triage pool (CLINICAL.md section 7)."""
+        return self.clinicians().filter(is_triage=True)
+
 
 class UserManager(BaseUserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
     use_in_migrations = True
@@ -81,6 +85,11 @@ class User(AbstractUser):
     specialty = models.CharField(max_length=32, choices=Specialty.choices, blank=True)
     display_units = models.CharField(max_length=1, choices=DisplayUnits.choices, default=DisplayUnits.CELSIUS)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    is_triage = models.BooleanField(
+        "triage pool",
+        default=False,
+        help_text="A clinician in the clinic's triage pool receives the alerts of patients without an active care team.",
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -93,6 +102,11 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=models.Q(role="clinician") | models.Q(specialty=""),
                 name="user_specialty_only_for_clinicians",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role="clinician") | models.Q(is_triage=False),
+                name="user_triage_only_for_clinicians",
+                violation_error_message="Only a clinician can be in the triage pool.",
             ),
         ]
 

@@ -39,6 +39,7 @@ def invite_user(
     last_name: str,
     role: str,
     specialty: str = "",
+    is_triage: bool = False,
     invited_by: User | None = None,
 ) -> tuple[User, str]:
     """Create an account without a usable password and email it a one-time link.
@@ -58,6 +59,7 @@ def invite_user(
         last_name=last_name.strip(),
         role=role,
         specialty=specialty if role == Role.CLINICIAN else "",
+        is_triage=is_triage,
         # Admins run the clinic in Django admin; its pages never decrypt health data.
         is_staff=role == Role.ADMIN,
         is_superuser=role == Role.ADMIN,

@@ -15,6 +15,11 @@ class Command(BaseCommand):
         parser.add_argument("--first-name", required=True)
         parser.add_argument("--last-name", required=True)
         parser.add_argument("--specialty", required=True, choices=Specialty.values)
+        parser.add_argument(
+            "--triage",
+            action="store_true",
+            help="Put the clinician in the clinic's triage pool (alerts of patients without a care team).",
+        )
 
     def handle(self, *args, **options):
         try:
@@ -24,6 +29,7 @@ class Command(BaseCommand):
                 last_name=options["last_name"],
                 role=Role.CLINICIAN,
                 specialty=options["specialty"],
+                is_triage=options["triage"],
             )
         except ValidationError as exc:
             raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from exc
