@@ -3,15 +3,30 @@ the scan, the escalation and the outbox delivery. Beat schedules: portal/celery.
 
 from __future__ import annotations
 
+import time
+
 from celery import shared_task
 
 from alerts import scan, services
+from portal.operations.models import Heartbeat
+from portal.operations.pipeline import record_heartbeat
 from portal.outbox.delivery import deliver_due_notifications
+
+
+def scan_with_heartbeat() -> scan.ScanReport:
+    """One incremental scan; a run that did its work moves the scan's heartbeat
+    (portal.operations: /readyz, the banner, /metrics). A run that found another
+    worker scanning leaves the beat to that one."""
+    started = time.monotonic()
+    report = scan.scan_symptom_logs()
+    if report.ran:
+        record_heartbeat(name=Heartbeat.SCAN, duration_s=time.monotonic() - started, processed=report.entries)
+    return report
 
 
 @shared_task(name="alerts.tasks.scan_symptom_logs")
 def scan_symptom_logs() -> dict:
-    report = scan.scan_symptom_logs()
+    report = scan_with_heartbeat()
     return {"ran": report.ran, "alerts": report.alerts_created, "reminders": report.reminders}
 
 

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "portal.audit",
     "portal.outbox",
     "portal.clinic",
+    "portal.operations",
     "patients",
     "messaging",
     "alerts",
@@ -130,6 +131,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.navigation",
+                "portal.operations.context_processors.pipeline",
             ],
         },
     }
@@ -380,10 +382,43 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
 
 # --- Logging: no health data, ever. Request bodies are never logged.
+# One JSON object per line (AFTERCARE_LOG_FORMAT=plain for reading by eye); the
+# request and task lines of portal/operations/logs.py come at INFO whatever the level.
+AFTERCARE_LOG_FORMAT = env.str("AFTERCARE_LOG_FORMAT", default="json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "portal.operations.logs.JsonLines"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain" if AFTERCARE_LOG_FORMAT == "plain" else "json",
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "aftercare.request": {"level": "INFO"},
+        "aftercare.task": {"level": "INFO"},
+    },
 }
+
+# --- Operations (portal/operations): readiness, the banner, metrics, request logs ----------
+# /readyz answers 503, clinicians and admins see a banner and the on-call address gets an
+# email once the scan has not run for this long or a notification has waited this long.
+AFTERCARE_READY_SCAN_MAX_AGE_SECONDS = env.int("AFTERCARE_READY_SCAN_MAX_AGE_SECONDS", default=300)
+AFTERCARE_READY_OUTBOX_MAX_AGE_SECONDS = env.int("AFTERCARE_READY_OUTBOX_MAX_AGE_SECONDS", default=600)
+# A clinician's or admin's page view checks the pipeline (one query): the path that
+# notices a dead beat without beat or worker. The test settings turn it off (no beat
+# runs in tests); its own tests turn it on.
+AFTERCARE_PIPELINE_PAGE_CHECK = env.bool("AFTERCARE_PIPELINE_PAGE_CHECK", default=True)
+# /metrics answers only with "Authorization: Bearer <token>"; 404 while unset.
+AFTERCARE_METRICS_TOKEN = env.str("AFTERCARE_METRICS_TOKEN", default="")
+# First: times everything else; sets the request id. After authentication: the banner.
+MIDDLEWARE.insert(0, "portal.operations.middleware.RequestObservabilityMiddleware")
+MIDDLEWARE.append("portal.operations.middleware.PipelineBannerMiddleware")
+if not DEBUG:
+    # Probes and Prometheus call these over plain HTTP from inside the network.
+    SECURE_REDIRECT_EXEMPT += [r"^readyz$", r"^metrics$"]

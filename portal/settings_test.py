@@ -31,3 +31,6 @@ SECURE_HSTS_SECONDS = 0
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# No beat runs in the tests: the page-view check of the pipeline would show its banner
+# everywhere. tests/portal/operations turn it on where they test it.
+AFTERCARE_PIPELINE_PAGE_CHECK = False

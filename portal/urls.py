@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from portal import views
 from portal.accounts import api as accounts_api
 from portal.accounts import views as accounts_views
+from portal.operations import views as operations_views
 
 admin.site.site_header = "Aftercare administration"
 admin.site.site_title = "Aftercare admin"
@@ -34,6 +35,9 @@ urlpatterns = [
     # asset comes from drf-spectacular-sidecar: no CDN.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path("healthz", views.healthz, name="healthz"),
+    # Operations (API.md): readiness of the alert pipeline, Prometheus metrics.
+    path("readyz", operations_views.readyz, name="readyz"),
+    path("metrics", operations_views.metrics, name="metrics"),
     path("", include("patients.urls")),
     path("", include("messaging.urls")),
     path("", include("alerts.urls")),

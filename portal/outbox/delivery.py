@@ -16,6 +16,7 @@ import contextlib
 import fcntl
 import logging
 import smtplib
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,6 +27,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from portal.operations.models import Heartbeat
+from portal.operations.pipeline import record_heartbeat
 from portal.outbox.models import Notification, NotificationStatus
 from portal.outbox.texts import render_email
 
@@ -217,7 +220,9 @@ def deliver_due_notifications(*, batch_size: int | None = None) -> DeliveryRepor
     4. Send the batch outside any transaction, over one SMTP connection.
     5. Mark each row sent, or pending with backoff, or failed after the last attempt.
     6. Repeat while batches come back full (bounded per run).
+    7. Move the delivery heartbeat and its totals (portal.operations: /readyz, /metrics).
     """
+    started = time.monotonic()
     batch_size = batch_size or settings.AFTERCARE_NOTIFICATION_BATCH_SIZE
     report = DeliveryReport(reclaimed=reclaim_stale_claims())
     for _ in range(MAX_BATCHES_PER_RUN):
@@ -227,4 +232,11 @@ def deliver_due_notifications(*, batch_size: int | None = None) -> DeliveryRepor
         report.add(batch)
         if len(rows) < batch_size or batch.sent == 0:
             break
+    record_heartbeat(
+        name=Heartbeat.DELIVERY,
+        duration_s=time.monotonic() - started,
+        processed=report.sent,
+        retried=report.retried,
+        failed=report.failed,
+    )
     return report

@@ -65,6 +65,14 @@ class Notification(models.Model):
                 condition=models.Q(status="sending"),
             ),
             models.Index(fields=["source_type", "source_id"], name="outbox_source"),
+            # /readyz, the banner and /metrics (portal.operations.pipeline.pipeline_status):
+            # the oldest notification still waiting, and the failures of the last 24 hours.
+            models.Index(
+                fields=["created_at"],
+                name="outbox_waiting_created",
+                condition=models.Q(status__in=["pending", "sending"]),
+            ),
+            models.Index(fields=["claimed_at"], name="outbox_failed_claimed", condition=models.Q(status="failed")),
         ]
 
     def __str__(self) -> str:

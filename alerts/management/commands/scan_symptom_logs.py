@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from alerts import scan
+from alerts.tasks import scan_with_heartbeat
 
 
 class Command(BaseCommand):
@@ -12,7 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--full", action="store_true", help="Rescan every entry (the nightly safety net).")
 
     def handle(self, *args, full: bool = False, **options):
-        report = scan.full_rescan() if full else scan.scan_symptom_logs()
+        report = scan.full_rescan() if full else scan_with_heartbeat()
         if not report.ran:
             self.stdout.write("Another scan is running; nothing done.")
             return
