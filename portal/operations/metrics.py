@@ -33,24 +33,28 @@ from django.utils import timezone
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric, SummaryMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
-from prometheus_client.registry import REGISTRY
 
 from portal.operations.models import Heartbeat
 from portal.operations.pipeline import WAITING, pipeline_status
 from portal.outbox.models import Notification
 
+# This process's own figures (not prometheus_client's default registry, whose process
+# and garbage-collector figures would describe one gunicorn worker among several).
+WEB = CollectorRegistry(auto_describe=True)
 REQUESTS = Counter(
     "aftercare_http_requests",
     "HTTP requests answered, by URL pattern name, method and status.",
     ["route", "method", "status"],
+    registry=WEB,
 )
 LATENCY = Histogram(
     "aftercare_http_request_duration_seconds",
     "Time to answer a request, by URL pattern name and method.",
     ["route", "method"],
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+    registry=WEB,
 )
-LOGIN_FAILURES = Counter("aftercare_login_failures", "Failed sign-ins (who tried is never a label).")
+LOGIN_FAILURES = Counter("aftercare_login_failures", "Failed sign-ins (who tried is never a label).", registry=WEB)
 
 MetricsSource = Callable[[], Iterable[Metric]]
 _SOURCES: list[MetricsSource] = []
@@ -149,15 +153,19 @@ def counts_by(queryset, field: str) -> dict[str, int]:
     return {row[field]: row["n"] for row in queryset.values(field).annotate(n=Count("pk")).order_by()}
 
 
-def exposition() -> bytes:
-    """The scrape's body: this process's (or, under gunicorn, every worker's) figures
-    and the pipeline's."""
-    registry = CollectorRegistry(auto_describe=False)
+def web_exposition() -> bytes:
+    """The web tier's figures: this process's, or under gunicorn every worker's summed
+    from their files in ``PROMETHEUS_MULTIPROC_DIR`` (set by gunicorn.conf.py)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        MultiProcessCollector(registry)
-        web = registry
+        web = CollectorRegistry(auto_describe=False)
+        MultiProcessCollector(web)
     else:
-        web = REGISTRY
+        web = WEB
+    return generate_latest(web)
+
+
+def exposition() -> bytes:
+    """The scrape's body: the web tier's figures and the pipeline's."""
     pipeline = CollectorRegistry(auto_describe=False)
     pipeline.register(PipelineCollector())
-    return generate_latest(web) + generate_latest(pipeline)
+    return web_exposition() + generate_latest(pipeline)

@@ -9,7 +9,9 @@ through the API and the pages: enrolment and invitation, app sign-in, a symptom
 entry that raises an urgent alert, messaging with an attachment, a reply and a
 forward, a lab upload, release and download (and a damaged file), a lab request
 and its review, refused input, the scheduled scan, and notification delivery
-through the outbox to Django's locmem email. Every sink is then searched.
+through the outbox to Django's locmem email, and the Celery tasks as a worker runs
+them. Every sink is then searched, the log records both as plain text and as the
+JSON lines production writes (one per request and per task, with their fields).
 """
 
 from __future__ import annotations
@@ -27,10 +29,12 @@ from django.core.signals import got_request_exception
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from alerts import tasks
 from alerts.scan import scan_symptom_logs
 from labs.models import LabReportFile
 from portal.audit.models import AuditEvent
 from portal.crypto import SealedDataError, open_sealed, seal_text
+from portal.operations.logs import JsonLines
 from portal.outbox.delivery import deliver_due_notifications
 from portal.outbox.models import Notification
 from tests.factories import TEST_PASSWORD, ClinicianFactory
@@ -350,14 +354,19 @@ def test_no_canary_reaches_any_sink(caplog, mailoutbox, sinks, django_capture_on
     assert report_sent.sent >= 3, "alert, message and lab notifications were delivered"
     assert len(mailoutbox) >= 4
     assert sinks.tasks, "notifications queued their delivery task"
+    # The Celery tasks themselves, as a worker runs them (their JSON lines are searched too).
+    with django_capture_on_commit_callbacks(execute=True):
+        for task in (tasks.scan_symptom_logs, tasks.escalate_overdue_alerts, tasks.deliver_notifications):
+            assert task.apply().successful()
 
     # --- Search every sink --------------------------------------------------------------------
     problems = []
     formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
+    json_lines = JsonLines()  # what production writes: every extra field of a record too
     for record in caplog.records:
-        text = formatter.format(record)  # message, arguments and any traceback
-        if hits(text):
-            problems.append(f"log {record.name}: {text[:300]}")
+        for text in (formatter.format(record), json_lines.format(record)):  # message, arguments, traceback
+            if hits(text):
+                problems.append(f"log {record.name}: {text[:300]}")
     for mail in mailoutbox:
         text = " ".join(
             [mail.subject, mail.body, str(mail.extra_headers)]
@@ -383,4 +392,8 @@ def test_no_canary_reaches_any_sink(caplog, mailoutbox, sinks, django_capture_on
         if hits(text):
             problems.append(f"outbox row: {text}")
     assert caplog.records, "logging was captured"
+    request_lines = [r for r in caplog.records if r.name == "aftercare.request"]
+    task_lines = [r for r in caplog.records if r.name == "aftercare.task"]
+    assert len(request_lines) >= len(sinks.urls) // 2, "one JSON line per request was searched"
+    assert {r.task for r in task_lines} >= {"alerts.tasks.scan_symptom_logs", "alerts.tasks.deliver_notifications"}
     assert not problems, "Canaries escaped:\n" + "\n".join(problems)
