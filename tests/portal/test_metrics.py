@@ -162,7 +162,7 @@ def _route_names() -> set[str]:
             else:
                 callback = pattern.callback
                 default = f"{callback.__module__}.{getattr(callback, '__name__', type(callback).__name__)}"
-                names.add(f"{namespace}{pattern.name}" if pattern.name else default)
+                names.add(f"{namespace}{pattern.name or default}")
 
     walk(get_resolver())
     return names

@@ -32,6 +32,7 @@ PUBLIC = [
     r"^/api/schema/$",
     r"^/api/docs/$",
     r"^/healthz$",
+    r"^/readyz$",  # readiness of the alert pipeline: no patient data (tests/portal/test_readiness.py)
     r"^/static/",
     r"^/admin/logout/$",
     r"^/_allauth/(app|browser)/v1/(auth|config|tokens)",  # allauth headless sign-in endpoints
