@@ -241,3 +241,42 @@ def test_compose_environment_passes_check_deploy(compose, tmp_path):
     env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/root"), **environment}
     result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- Operations: the pipeline's health check, nightly backups, metrics ----------------------
+
+
+def test_beat_is_unhealthy_while_the_pipeline_is_late(compose):
+    test = " ".join(compose["services"]["beat"]["healthcheck"]["test"])
+    assert "python manage.py check_pipeline" in test
+    assert "celerybeat-schedule" in test, "and beat still writes its schedule"
+
+
+def test_a_nightly_backup_service_writes_to_its_own_volume(compose):
+    backup = compose["services"]["backup"]
+    script = " ".join(backup["command"])
+    assert "python manage.py backup /backups/" in script
+    assert "sleep" in script and "9000" in script  # waits for 02:30 UTC (9,000 s after midnight)
+    assert "aftercare-backups:/backups" in backup["volumes"]
+    assert "aftercare-backups" in compose["volumes"]
+    # The keys are not in the backup volume: they come from the environment (.env) only.
+    assert backup["environment"]["AFTERCARE_ENCRYPTION_KEYS"].startswith("${AFTERCARE_ENCRYPTION_KEYS:?")
+    assert "manifest.json" in " ".join(backup["healthcheck"]["test"])
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "postgresql-client" in dockerfile, "pg_dump and pg_restore are in the image"
+    assert "/backups" in dockerfile, "the volume's folder belongs to the image's user"
+
+
+def test_the_backup_schedule_sleeps_until_half_past_two_utc(compose):
+    """The compose loop's own arithmetic, run by sh with the clock at a few moments."""
+    script = " ".join(compose["services"]["backup"]["command"])
+    expression = re.search(r"sleep (\$\$\(\(.*?\)\));", script).group(1)
+    expression = expression.replace("$$(date -u +%s)", "$NOW").replace("$$", "$")
+    for now, expected in ((0, 9000), (9000, 0), (9001, 86399), (86400 + 3600, 5400)):
+        done = subprocess.run(["sh", "-c", f"NOW={now}; echo {expression}"], capture_output=True, text=True)
+        assert int(done.stdout) == expected, (now, expression, done.stderr)
+
+
+def test_the_metrics_token_reaches_the_app_services(compose):
+    for name in ("web", "worker", "beat", "backup"):
+        assert compose["services"][name]["environment"]["AFTERCARE_METRICS_TOKEN"] == "${AFTERCARE_METRICS_TOKEN:-}"

@@ -198,3 +198,23 @@ def test_several_web_processes_are_summed(tmp_path):
     samples = [s for f in text_string_to_metric_families(report) for s in f.samples]
     assert value(samples, "aftercare_http_requests_total", route="dashboard", status="200") == 5
     assert value(samples, "aftercare_http_request_duration_seconds_count", route="dashboard") == 5
+
+
+def test_the_documented_scrape_and_alert_rules_name_real_metrics(anon_client, token):
+    """ops/prometheus/: the scrape sends the bearer token, and both alert rules read
+    figures /metrics serves."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    folder = Path(__file__).resolve().parents[2] / "ops" / "prometheus"
+    scrape_config = yaml.safe_load((folder / "prometheus.yml").read_text())["scrape_configs"][0]
+    assert scrape_config["metrics_path"] == "/metrics"
+    assert scrape_config["authorization"]["type"] == "Bearer"
+    rules = yaml.safe_load((folder / "aftercare-rules.yml").read_text())["groups"][0]["rules"]
+    assert {rule["alert"] for rule in rules} == {"AftercareReadinessFailing", "AftercareOutboxStuck"}
+    served = {sample.name for sample in scrape(anon_client)}
+    for rule in rules:
+        for name in re.findall(r"aftercare_\w+", rule["expr"]):
+            assert name in served, (rule["alert"], name)
