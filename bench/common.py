@@ -304,6 +304,7 @@ def wait_until(condition, *, timeout: float, interval: float = 0.5) -> bool:
 # --- The SMTP catcher -------------------------------------------------------------------------
 
 NOTIFICATION_HEADER = re.compile(rb"^X-Aftercare-Notification: (\d+)", re.MULTILINE)
+SUBJECT_HEADER = re.compile(rb"^Subject: (.*?)\r?$", re.MULTILINE)
 
 
 class SmtpCatcher:
@@ -316,6 +317,7 @@ class SmtpCatcher:
         self.port = port or free_port()
         self.delay = delay
         self.received: list[tuple[int, float]] = []  # (notification id, wall-clock time)
+        self.envelopes: list[tuple[tuple[str, ...], str]] = []  # (recipients, subject) of every message
         self.lock = threading.Lock()
         self.controller = None
 
@@ -324,8 +326,12 @@ class SmtpCatcher:
         # waiting for the (slow) "250" has still delivered it, so it counts from here.
         arrived = time.time()
         match = NOTIFICATION_HEADER.search(envelope.content)
+        subject = SUBJECT_HEADER.search(envelope.content)
         with self.lock:
             self.received.append((int(match.group(1)) if match else -1, arrived))
+            self.envelopes.append(
+                (tuple(envelope.rcpt_tos), subject.group(1).decode(errors="replace") if subject else "")
+            )
         if self.delay:
             await asyncio.sleep(self.delay)
         return "250 OK"
@@ -341,6 +347,11 @@ class SmtpCatcher:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
+
+    def messages(self) -> list[tuple[tuple[str, ...], str]]:
+        """(recipients, subject) of every message received, outbox or not."""
+        with self.lock:
+            return list(self.envelopes)
 
     def ids(self) -> list[int]:
         with self.lock:

@@ -86,10 +86,11 @@ class FaultRun:
             self._supervise(service)
         return service
 
-    def beat(self, name: str = "beat") -> Service:
+    def beat(self, name: str = "beat", *, supervised: bool = True) -> Service:
         service = celery_beat(self.env, name=name, log_dir=self.log_dir).start()
         self.services.append(service)
-        self._supervise(service)
+        if supervised:
+            self._supervise(service)
         return service
 
     def _supervise(self, service: Service) -> None:

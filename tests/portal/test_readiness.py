@@ -65,7 +65,16 @@ def test_the_scan_may_be_five_minutes_old(anon_client, age, expected):
     assert response.json()["ok"] is (expected == 200)
 
 
-def test_a_scan_that_never_ran_is_not_ready(anon_client):
+def test_a_new_installation_has_five_minutes_before_the_first_scan(anon_client):
+    """The migration dates both heartbeats when the database is made."""
+    Heartbeat.objects.update(beat_at=NOW - timedelta(seconds=100), runs=0)
+    assert readyz(anon_client).status_code == 200
+    Heartbeat.objects.update(beat_at=NOW - timedelta(seconds=301))
+    assert readyz(anon_client).status_code == 503
+
+
+def test_a_scan_without_a_heartbeat_row_is_not_ready(anon_client):
+    Heartbeat.objects.all().delete()
     response = readyz(anon_client)
     assert response.status_code == 503
     assert response.json()["scan"] == {"last_run_at": None, "age_s": None, "ok": False}
