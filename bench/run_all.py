@@ -7,10 +7,12 @@
    outbox), ``bench/inbox.py`` (the triage queue), ``bench/crypto.py`` (sealing).
 3. ``bench/load.py``: the symptom API, the inbox and the history under load.
 4. ``bench/alert_latency.py``: entry saved -> email accepted, worker and beat running.
-5. The four fault scripts of ``bench/faults/``, at the same time (each has its own
-   database, Redis, SMTP server and workers; they measure counts, not speed), at the
-   issue's full length: SMTP down 300 s, two beats for 10 minutes. Run at once, they
-   take about 12 minutes and the whole run about 25 on two cores.
+5. The seven fault scripts of ``bench/faults/``, at the same time (each has its own
+   database, Redis, SMTP server and workers; they measure counts and minutes, not
+   speed), at the issue's full length: SMTP down 300 s, two beats for 10 minutes, beat
+   stopped 6 minutes, the worker dead 7 minutes, a backup under load. Run at once, they
+   take about 13 minutes and the whole run about 27 on two cores. (e) and (f) keep
+   their full length in ``--quick`` too: their targets are the 5 and 10 minutes.
    (``--short-faults``: SMTP down 120 s and two beats for 4 minutes, 6 minutes less.)
 
 Each step's output goes to the console and to ``bench/results/latest/<step>.txt``; the
@@ -53,6 +55,9 @@ FAULT_STEPS = [
     ("fault_kill_worker", ["bench/faults/kill_worker.py"], 600, "fault_kill_worker"),
     ("fault_smtp_down", ["bench/faults/smtp_down.py", "--down", "300"], 1200, "fault_smtp_down"),
     ("fault_double_beat", ["bench/faults/double_beat.py", "--minutes", "10"], 1200, "fault_double_beat"),
+    ("fault_beat_stopped", ["bench/faults/stalled_pipeline.py", "--stop", "beat"], 900, "fault_beat_stopped"),
+    ("fault_worker_stopped", ["bench/faults/stalled_pipeline.py", "--stop", "worker"], 1200, "fault_worker_stopped"),
+    ("fault_backup_load", ["bench/faults/backup_under_load.py"], 900, "fault_backup_load"),
 ]
 QUICK = {
     "seed": [
@@ -75,6 +80,9 @@ QUICK = {
     "fault_kill_worker": ["bench/faults/kill_worker.py", "--kills", "4", "--burst", "20"],
     "fault_smtp_down": ["bench/faults/smtp_down.py", "--down", "30", "--alerts", "20"],
     "fault_double_beat": ["bench/faults/double_beat.py", "--minutes", "1.5", "--escalation-minutes", "1"],
+    "fault_beat_stopped": ["bench/faults/stalled_pipeline.py", "--stop", "beat"],
+    "fault_worker_stopped": ["bench/faults/stalled_pipeline.py", "--stop", "worker"],
+    "fault_backup_load": ["bench/faults/backup_under_load.py", "--before", "10", "--after", "10", "--patients", "50"],
 }
 SHORT_FAULTS = {
     "fault_smtp_down": ["bench/faults/smtp_down.py", "--down", "120"],
@@ -386,7 +394,7 @@ def main() -> int:
         if name == "seed" and outcome["status"] != 0:
             break
     else:
-        print(f"\n== the four fault scripts at once: {', '.join(n for n, *_ in faults)}", flush=True)
+        print(f"\n== the fault scripts at once: {', '.join(n for n, *_ in faults)}", flush=True)
         outcomes += run_parallel(faults)
     total = time.monotonic() - started
     mode = (
