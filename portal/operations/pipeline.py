@@ -197,7 +197,8 @@ def pipeline_status(*, now: datetime | None = None) -> PipelineStatus:
             WHERE (cleared_at IS NULL AND opened_mail_sent_at IS NULL)
                OR (cleared_at IS NOT NULL AND opened_mail_sent_at IS NOT NULL AND cleared_mail_sent_at IS NULL))
     """  # noqa: S608 (table names from the models' own metadata; every value is a parameter)
-    params = [Heartbeat.SCAN, *WAITING, NotificationStatus.FAILED, now - timedelta(hours=24)]
+    since = connection.ops.adapt_datetimefield_value(now - timedelta(hours=24))
+    params = [Heartbeat.SCAN, *WAITING, NotificationStatus.FAILED, since]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         scan_at, oldest, failed, open_id, owed = cursor.fetchone()
@@ -212,10 +213,10 @@ def pipeline_status(*, now: datetime | None = None) -> PipelineStatus:
 
 
 def _aware(value):
-    """SQLite hands raw SQL its timestamps as text; PostgreSQL as aware datetimes."""
-    if value is None or isinstance(value, datetime):
-        return value
-    parsed = datetime.fromisoformat(str(value))
+    """PostgreSQL hands raw SQL aware datetimes; SQLite naive ones or text, in UTC."""
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 

@@ -5,6 +5,7 @@ environment, so nothing from the test settings leaks in."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import secrets
@@ -280,3 +281,38 @@ def test_the_backup_schedule_sleeps_until_half_past_two_utc(compose):
 def test_the_metrics_token_reaches_the_app_services(compose):
     for name in ("web", "worker", "beat", "backup"):
         assert compose["services"][name]["environment"]["AFTERCARE_METRICS_TOKEN"] == "${AFTERCARE_METRICS_TOKEN:-}"
+
+
+def test_readiness_and_backup_restore_on_the_embedded_sqlite_default(tmp_path):
+    """The embedded default (make run) is SQLite: the status query and the online
+    backup API work there too."""
+    code = """
+import django, json
+django.setup()
+from datetime import timedelta
+from pathlib import Path
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+from portal.operations.backup import backup, restore
+from portal.operations.models import Heartbeat
+from portal.operations.pipeline import pipeline_status, record_heartbeat
+call_command("migrate", verbosity=0)
+call_command("seed_demo", stdout=open("/dev/null", "w"))
+record_heartbeat(name="scan", duration_s=0.1, now=timezone.now() - timedelta(minutes=12, seconds=5))
+status = pipeline_status()
+manifest = backup(Path(r"{folder}"), write=lambda line: None)
+connection.close()
+Path(r"{db}").unlink()
+report = restore(Path(r"{folder}"), write=lambda line: None)
+print(json.dumps({{"sentence": status.delay_sentence(), "ok": status.ok, "rows": report.rows,
+                  "manifest_rows": sum(manifest["tables"].values()), "opened": report.sealed_opened}}))
+""".format(folder=tmp_path / "backup", db=tmp_path / "var" / "aftercare.sqlite3")
+    env = production_env(tmp_path, DJANGO_DEBUG="true", DATABASE_URL=None, CELERY_BROKER_URL=None, EMAIL_URL=None)
+    result = python(env, code)
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found["sentence"] == "Alerts are delayed: the last scan ran 12 minutes ago"
+    assert found["ok"] is False
+    assert found["rows"] == found["manifest_rows"] > 50
+    assert found["opened"] >= 3, "the demo's sealed messages opened after the restore"
