@@ -305,11 +305,17 @@ def restore(folder: Path, *, write=print) -> RestoreReport:
         raise BackupError(f"the restore failed and was undone ({type(exc).__name__})") from exc
 
 
-def _restore_sqlite(source: Path) -> None:
+def _remove_sqlite_database() -> Path:
+    """Close the connection and remove the database file with its WAL and shared-memory files."""
     connection.close()
     target = Path(settings.DATABASES["default"]["NAME"])
     for suffix in ("", "-wal", "-shm"):
         Path(f"{target}{suffix}").unlink(missing_ok=True)
+    return target
+
+
+def _restore_sqlite(source: Path) -> None:
+    target = _remove_sqlite_database()
     source_db, target_db = sqlite3.connect(source), sqlite3.connect(target)
     try:
         source_db.backup(target_db)
@@ -382,10 +388,7 @@ def _undo(engine: str) -> None:
             for table in _tables():
                 cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(table)} CASCADE")
     else:
-        connection.close()
-        target = Path(settings.DATABASES["default"]["NAME"])
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{target}{suffix}").unlink(missing_ok=True)
+        _remove_sqlite_database()
     root = _media_root()
     for path in _media_files(root):
         path.unlink()
