@@ -112,6 +112,10 @@ MATRIX: dict[tuple, tuple] = {
     ('POST', 'diary/<int:entry_id>/entered-in-error/'):                                          (LOGIN, 302, 404, 302, 404, MFA, 404),
     ('GET', 'healthz'):                                                                          (200, 200, 200, 200, 200, MFA, 200),  # public (the load balancer); MFA set-up comes first for no_mfa
     ('POST', 'healthz'):                                                                         (200, 200, 200, 200, 200, MFA, 200),
+    ('GET', 'readyz'):                                                                           (200, 200, 200, 200, 200, MFA, 200),  # public (probes), no patient data; the world's scan ran just now
+    ('POST', 'readyz'):                                                                          (200, 200, 200, 200, 200, MFA, 200),
+    ('GET', 'metrics'):                                                                          (404, 404, 404, 404, 404, MFA, 404),  # 404 while AFTERCARE_METRICS_TOKEN is unset (tests/portal/test_metrics.py)
+    ('POST', 'metrics'):                                                                         (404, 404, 404, 404, 404, MFA, 404),
     ('GET', 'history/'):                                                                         (LOGIN, 200, 200, 403, 403, MFA, 403),
     ('POST', 'history/'):                                                                        (LOGIN, 200, 200, 403, 403, MFA, 403),
     ('GET', 'inbox/'):                                                                           (LOGIN, 403, 403, 200, 200, MFA, 403),

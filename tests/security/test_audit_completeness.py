@@ -30,6 +30,7 @@ NOT_A_READ = {
     ("GET", "api/schema/"): "the API schema",
     ("GET", "api/v1/me"): "the caller's own account",
     ("GET", "healthz"): "liveness",
+    ("GET", "readyz"): "readiness of the alert pipeline",
     ("GET", "invitations/<str:token>/"): "an invitation form",
     ("GET", "settings/"): "the caller's own settings",
     ("GET", "patients/enrol/"): "an empty enrolment form",
