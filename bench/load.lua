@@ -8,7 +8,7 @@
 -- status every answer should have, and whether to keep the id of each created row.
 --
 -- Each thread writes its answers to <out>/thread-<n>.txt: the id of every created
--- row, and "! <status> <start of the body>" for every unexpected answer. done() writes
+-- row with the second its answer arrived, and "! <status> <start of the body>" for every unexpected answer. done() writes
 -- <out>/summary.txt: wrk's own counts, the requests sent and answered, and the whole
 -- latency distribution ("latency <microseconds> <count>" per distinct value).
 
@@ -51,7 +51,8 @@ function response(status, headers, body)
   if status ~= plan.expect then
     out:write("! ", status, " ", (body:sub(1, 160):gsub("%s+", " ")), "\n")
   elseif plan.record_ids then
-    out:write(body:match('"id"%s*:%s*(%d+)') or "?", "\n")
+    -- The id, and the second (wall clock) its answer arrived (bench/faults/backup_under_load.py).
+    out:write(body:match('"id"%s*:%s*(%d+)') or "?", " ", os.time(), "\n")
   end
 end
 

@@ -56,6 +56,7 @@ class Outcome:
     socket_errors: dict[str, int]
     unexpected: list[str]  # "<status> <start of the body>" of each other answer
     ids: list[int]  # rows created (record_ids)
+    answered_at: list[int] = field(default_factory=list)  # the second (Unix time) each id's answer came
     latency_us: Counter = field(default_factory=Counter)  # microseconds -> answers
 
     @property
@@ -126,13 +127,16 @@ class Run:
             else:
                 values[key] = [int(float(n)) for n in numbers]
         ids: list[int] = []
+        answered_at: list[int] = []
         unexpected: list[str] = []
         for answers in self.out.glob("thread-*.txt"):
             for line in answers.read_text().splitlines():
                 if line.startswith("! "):
                     unexpected.append(line[2:])
-                elif line.isdigit():
-                    ids.append(int(line))
+                elif line.split()[0].isdigit():
+                    entry_id, *second = line.split()
+                    ids.append(int(entry_id))
+                    answered_at.append(int(second[0]) if second else 0)
                 else:
                     unexpected.append(f"expected answer without an id: {line}")
         shutil.rmtree(self.out)
@@ -145,6 +149,7 @@ class Run:
             socket_errors={"connect": connect, "read": read, "write": write, "timeout": timeout},
             unexpected=unexpected,
             ids=ids,
+            answered_at=answered_at,
             latency_us=latency,
         )
 
