@@ -120,6 +120,11 @@ def main() -> int:
             run,
             f"load ended: {posted} entries acknowledged in all, {errors} errors; {len(acknowledged)} before the backup",
         )
+        for started, ended, o in windows:
+            print(
+                f"    wrk window {started - backup_started:+6.1f} .. {ended - backup_started:+6.1f} s from the backup's "
+                f"start: {o.answered} answered, {o.expected} with 201, {len(o.ids)} ids, {o.errors} errors"
+            )
 
         restored_db = "aftercare_bench_fault_backup_load_restored"
         create_database(restored_db)
