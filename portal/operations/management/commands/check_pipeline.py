@@ -31,8 +31,10 @@ class Command(BaseCommand):
         status = dataclasses.replace(status, broker=broker_answers())
         watch_pipeline(status=status)
         body = status.as_json()
+        scan_age, waiting = body["scan"]["age_s"], body["outbox"]["oldest_pending_age_s"]
         facts = (
-            f"scan {body['scan']['age_s']} s ago, oldest waiting email {body['outbox']['oldest_pending_age_s']} s, "
+            f"scan {'never ran' if scan_age is None else f'{scan_age} s ago'}, "
+            f"oldest waiting email {'none' if waiting is None else f'{waiting} s'}, "
             f"{body['outbox']['failed_24h']} failed in 24 h, broker {'answers' if status.broker else 'DOES NOT answer'}"
         )
         if status.ok:
