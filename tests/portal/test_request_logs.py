@@ -70,7 +70,8 @@ def test_an_api_call_with_a_session_token_logs_the_callers_role(caplog, patient)
 def worker_app():
     """A Celery app on the in-memory broker with a real worker thread: the message goes
     through publishing (headers) and the worker's prerun and postrun, as in production."""
-    app = Celery("request-id-test", broker="memory://", backend="cache+memory://")
+    # No Django fix-up: it would close the test database connection's socket as if forked.
+    app = Celery("request-id-test", broker="memory://", backend="cache+memory://", fixups=[])
     app.conf.task_serializer = "json"
 
     @app.task(name="tests.add")
