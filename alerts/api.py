@@ -11,6 +11,8 @@ from rest_framework.views import APIView
 from alerts import selectors, services
 from alerts.models import Alert
 from portal.audit.services import audit_read
+from portal.clinic.selectors import Clinic, current_clinic
+from portal.clinic.texts import with_clinic
 from portal.permissions import IsClinician, IsPatientOrClinician
 
 DEFAULT_PERMISSIONS = list(api_settings.DEFAULT_PERMISSION_CLASSES)
@@ -35,8 +37,14 @@ class AlertSerializer(serializers.ModelSerializer):
             "resolved_at",
         ]
 
+    def clinic(self) -> Clinic:
+        """The clinic's settings, read once per response (a list shares its context)."""
+        if "clinic" not in self.context:
+            self.context["clinic"] = current_clinic()
+        return self.context["clinic"]
+
     def get_message(self, alert: Alert) -> str:
-        return alert.message
+        return with_clinic(alert.message, self.clinic())
 
 
 class ClinicianAlertSerializer(AlertSerializer):
@@ -61,7 +69,12 @@ class ClinicianAlertSerializer(AlertSerializer):
         ]
 
     def get_message(self, alert: Alert) -> str:
-        return alert.clinician_message or alert.message
+        return alert.clinician_message or with_clinic(alert.message, self.clinic())
+
+    def to_representation(self, alert: Alert) -> dict:
+        data = super().to_representation(alert)
+        data["patient_message"] = with_clinic(alert.message, self.clinic())
+        return data
 
 
 def serialize(alerts, user) -> list[dict]:

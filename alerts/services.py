@@ -7,7 +7,7 @@ depends on a worker being up.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -19,8 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alerts import engine
-from alerts.models import Alert, AlertRule, AlertStatus, PatientThreshold, RuleKind, Severity
-from alerts.rules import RuleBook, rule_book_for_patient
+from alerts.models import SEVERITY_RANK, Alert, AlertRule, AlertStatus, PatientThreshold, RuleKind, Severity
+from alerts.rules import rule_book_for_patient, to_engine_rule
+from patients.medication_alerts import DoseAlerts, DoseFindings
 from patients.models import Patient, SymptomEntry
 from patients.selectors import care_team_of, is_on_care_team, latest_procedure
 from portal.audit.services import record_audit
@@ -182,26 +183,75 @@ def notify_alert(alert: Alert, *, care_team: list | None = None) -> None:
         )
 
 
-@transaction.atomic
-def medication_over_cap(*, dose) -> Alert | None:
-    """A medication log total reached its daily cap: a ``contact_provider`` alert.
+# --- The medication log (CLINICAL.md section 5) -------------------------------------------
+#
+# The patients app decides what a dose means against its drug's limits and calls these
+# through the handler registered in AlertsConfig.ready() (patients.medication_alerts).
 
-    ``dose`` is any saved object with ``.patient`` and ``.pk`` (the patients app's
-    MedicationDose). One alert per dose; None when the rule is switched off."""
-    rule = AlertRule.objects.filter(code="medication_over_cap", enabled=True).first()
-    if rule is None:
-        return None
-    patient = dose.patient
-    fired = engine.Fired(RuleBook([rule]).defaults[rule.code])
-    alert, _ = raise_alert(
-        patient=patient,
-        rule=rule,
-        fired=fired,
-        reading=None,
-        entry=None,
-        dedup_key=f"p{patient.pk}:medication_over_cap:dose{dose.pk}",
+
+def _dose_words(text: str, findings: DoseFindings) -> str:
+    """A medication rule's words with the dose's numbers; ``{emergency_number}`` stays
+    for whoever shows the text (``portal.clinic.texts.with_clinic``)."""
+    values = {
+        "{drug}": findings.drug,
+        "{other_drug}": findings.other_drug,
+        "{total_mg}": f"{findings.total_24h_mg:,}",
+        "{cap_mg}": f"{findings.cap_mg:,}",
+        "{never_above_mg}": f"{findings.never_above_mg:,}" if findings.never_above_mg is not None else "",
+    }
+    for placeholder, value in values.items():
+        text = text.replace(placeholder, value)
+    return text
+
+
+def _dose_rules(findings: DoseFindings) -> list[AlertRule]:
+    """The enabled rules of the findings, the most serious first (then the findings' order)."""
+    rows = {row.code: row for row in AlertRule.objects.filter(code__in=findings.rules, enabled=True)}
+    rules = [rows[code] for code in findings.rules if code in rows]
+    return sorted(rules, key=lambda row: -SEVERITY_RANK[row.severity])
+
+
+def recommend_for_dose(findings: DoseFindings) -> DoseAlerts:
+    """The words for the patient, without raising anything (a page shown again)."""
+    return DoseAlerts(
+        recommendations=[
+            {"rule": row.code, "severity": row.severity, "message": _dose_words(row.patient_message, findings)}
+            for row in _dose_rules(findings)
+        ]
     )
-    return alert
+
+
+@transaction.atomic
+def raise_dose_alerts(findings: DoseFindings) -> DoseAlerts:
+    """A dose at a cap, above an absolute maximum or combining two NSAIDs.
+
+    1. The findings' enabled rules, the most serious first, become the patient's words.
+    2. One alert per dose and severity (``raise_alert``: inbox item, notifications),
+       worded with every rule of that severity; the first alert of the dose emails.
+    """
+    answer = recommend_for_dose(findings)
+    rules = _dose_rules(findings)
+    patient = findings.dose.patient
+    for severity in (Severity.URGENT, Severity.CONTACT_PROVIDER):
+        group = [row for row in rules if row.severity == severity]
+        if not group:
+            continue
+        worded = replace(
+            to_engine_rule(group[0]),
+            patient_message=" ".join(_dose_words(row.patient_message, findings) for row in group),
+            clinician_message=" ".join(_dose_words(row.clinician_message, findings) for row in group),
+        )
+        alert, _ = raise_alert(
+            patient=patient,
+            rule=group[0],
+            fired=engine.Fired(worded),
+            reading=None,
+            entry=None,
+            dedup_key=f"p{patient.pk}:medication:{severity}:dose{findings.dose.pk}",
+            notify=not answer.alert_ids,
+        )
+        answer.alert_ids.append(alert.pk)
+    return answer
 
 
 # --- Lifecycle ----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from patients import services
 from patients.models import (
     CareTeamGrant,
     DiaryThreshold,
+    Drug,
     MedicationPolicy,
     NonDrugOption,
     PainPlanCondition,
@@ -31,9 +32,33 @@ class PainPlanConditionInline(admin.TabularInline):
 
 @admin.register(MedicationPolicy)
 class MedicationPolicyAdmin(admin.ModelAdmin):
-    list_display = ["label", "medication_class", "daily_cap_mg", "pregnancy_cap_mg", "never_above_mg", "citation"]
+    list_display = ["label", "medication_class", "citation"]
     inlines = [PainPlanConditionInline]
     ordering = ["order"]
+
+
+@admin.register(Drug)
+class DrugAdmin(admin.ModelAdmin):
+    """Each drug's label limits. The code and the ingredient are what the log and
+    the API name, so they are fixed once seeded."""
+
+    list_display = [
+        "label",
+        "medication_class",
+        "daily_cap_mg",
+        "pregnancy_cap_mg",
+        "breastfeeding_cap_mg",
+        "never_above_mg",
+        "largest_dose_mg",
+        "citation",
+    ]
+    ordering = ["order"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["code", "medication_class", "ingredient"] if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # doses point at their drug (PROTECT); switch nothing off by deleting
 
 
 @admin.register(NonDrugOption)

@@ -285,18 +285,10 @@ class CareTeamGrantView(APIView):
 # --- Medication log ------------------------------------------------------------------------
 
 
-def over_cap_warning(result: services.MedicationLogResult) -> str:
-    if not result.over_cap:
-        return ""
-    return (
-        f"You have taken {result.total_24h_mg} mg in 24 hours, which reaches the daily limit of "
-        f"{result.cap_mg} mg. Do not take more. Contact your care team today."
-    )
-
-
 class MedicationListView(APIView):
     """``GET``: the dose log, newest first, with each class's 24-hour total.
-    ``POST``: log a dose (patient) -> the dose plus ``total_24h_mg``, ``cap_mg``, ``over_cap``."""
+    ``POST``: log a dose (patient) -> the dose plus ``total_24h_mg``, ``cap_mg``, ``over_cap``,
+    ``severity`` and ``message`` (CLINICAL.md section 5)."""
 
     permission_classes = [*BASE_PERMISSIONS, IsPatientOrClinician]
     # APIView does not paginate by itself: this names the page shape in the schema.
@@ -320,13 +312,18 @@ class MedicationListView(APIView):
     @extend_schema(request=MedicationDoseInputSerializer, responses={201: MedicationLogSerializer})
     def post(self, request):
         patient = selectors.own_patient(request.user)
-        result = log_medication_dose(patient=patient, data=_mapping(request.data), entered_by=request.user)
+        logged = log_medication_dose(patient=patient, data=_mapping(request.data), entered_by=request.user)
+        result = logged.result
         body = dict(MedicationDoseSerializer(result.dose).data)
         body.update(
             total_24h_mg=result.total_24h_mg,
             cap_mg=result.cap_mg,
             over_cap=result.over_cap,
-            warning=over_cap_warning(result),
+            severity=logged.severity,
+            message=logged.message,
+            rules=[r["rule"] for r in logged.recommendations],
+            alerts=logged.alert_ids,
+            warning=logged.message,
         )
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -345,6 +342,15 @@ def pain_plan_body(patient: Patient) -> dict:
                 "status": o.status,
                 "reasons": o.reasons,
                 "daily_cap_mg": o.daily_cap_mg,
+                "limits": [
+                    {
+                        "drug": limit.drug,
+                        "label": limit.label,
+                        "daily_cap_mg": limit.daily_cap_mg,
+                        "never_above_mg": limit.never_above_mg,
+                    }
+                    for limit in o.limits
+                ],
                 "cap_text": o.cap_text,
                 "use_note": o.use_note,
                 "citations": o.citations,

@@ -4,7 +4,8 @@ The entry is recorded by ``patients.services`` and evaluated by the alert rules
 (``alerts.services.evaluate_entry``) in ONE transaction: an alert, its inbox item
 and its notifications exist exactly when the entry does. The web form and the API
 both call these functions. (The alerts app sits above patients in the layering,
-so only this orchestration module, used by views, imports it.)
+so only this orchestration module, used by views, imports it.) A dose reaches the
+alerts app through the handler it registers (``patients.medication_alerts``).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from typing import Any
 from django.db import transaction
 
 from alerts import services as alert_services
-from patients import services
+from patients import medication_alerts, services
 from patients.models import Patient, SymptomEntry
 from portal.accounts.models import User
+from portal.clinic.texts import with_clinic
 
 SEVERITY_RANK = {"urgent": 0, "contact_provider": 1, "info": 2}
 
@@ -45,12 +47,48 @@ def submit_symptom_entry(*, patient: Patient, data: Any, entered_by: User) -> Di
     )
 
 
-def log_medication_dose(*, patient: Patient, data: Any, entered_by: User) -> services.MedicationLogResult:
-    """Log a dose; at or over the cap, the alerts app (once it offers
-    ``medication_over_cap``) raises a contact_provider alert in the same transaction."""
+@dataclass
+class LoggedDose:
+    """A saved dose, its totals, and what the patient is told (highest severity first)."""
+
+    result: services.MedicationLogResult
+    recommendations: list[dict] = field(default_factory=list)  # [{"rule", "severity", "message"}]
+    alert_ids: list[int] = field(default_factory=list)
+
+    @property
+    def dose(self):
+        return self.result.dose
+
+    @property
+    def severity(self) -> str | None:
+        return self.recommendations[0]["severity"] if self.recommendations else None
+
+    @property
+    def message(self) -> str:
+        """Every finding's words, the most serious first, with the clinic's numbers filled in."""
+        return with_clinic(" ".join(r["message"] for r in self.recommendations))
+
+
+def log_medication_dose(*, patient: Patient, data: Any, entered_by: User) -> LoggedDose:
+    """Log a dose; a dose at a cap, above an absolute maximum or combining two NSAIDs
+    raises its alert through the alerts app's registered handler, in the same
+    transaction (no handler: ``NoDoseAlertHandler``, and nothing is saved)."""
     with transaction.atomic():
+        handler = medication_alerts.dose_alert_handler()
         result = services.record_medication_dose(patient=patient, data=data, entered_by=entered_by)
-        over_cap_hook = getattr(alert_services, "medication_over_cap", None)
-        if result.over_cap and callable(over_cap_hook):
-            over_cap_hook(dose=result.dose)
-    return result
+        answer = handler.raise_alerts(result.findings()) if result.rules else medication_alerts.DoseAlerts()
+    return LoggedDose(
+        result=result, recommendations=by_severity(answer.recommendations), alert_ids=list(answer.alert_ids)
+    )
+
+
+def logged_dose_again(dose) -> LoggedDose:
+    """A saved dose as it was logged (the page shown after the redirect): the same
+    findings and words, without raising anything again."""
+    result = services.dose_totals(dose)
+    answer = (
+        medication_alerts.dose_alert_handler().recommend(result.findings())
+        if result.rules
+        else medication_alerts.DoseAlerts()
+    )
+    return LoggedDose(result=result, recommendations=by_severity(answer.recommendations))

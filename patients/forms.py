@@ -8,7 +8,7 @@ import uuid
 
 from django import forms
 
-from patients.models import MedicationClass, NeedleType, Sex
+from patients.models import Drug, NeedleType, Sex
 from patients.presenters import QUESTIONS
 from patients.services import ALLERGY_CHOICES, NOTES_MAX, PREFERENCES_MAX
 from portal.accounts.models import DisplayUnits
@@ -107,24 +107,34 @@ class HealthForm(forms.Form):
 
 
 class MedicationForm(forms.Form):
-    medication_class = forms.ChoiceField(
-        label="What did you take?", choices=MedicationClass.choices, widget=forms.RadioSelect, required=False
-    )
+    """One dose: which drug (each has its own limits), how many mg, when."""
+
+    drug = forms.ChoiceField(label="What did you take?", choices=(), widget=forms.RadioSelect, required=False)
     dose_mg = forms.CharField(
         label="How many mg?",
         required=False,
         help_text="Add up the tablets: two 500 mg tablets are 1000 mg. Count combination products too.",
-        widget=forms.NumberInput(attrs={"min": 1, "max": 5000, "inputmode": "numeric"}),
+        widget=forms.NumberInput(attrs={"min": 1, "inputmode": "numeric"}),
     )
     taken_at = forms.CharField(label="When? (leave empty for now)", required=False, widget=DATETIME_LOCAL)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.drugs = {drug.code: drug for drug in Drug.objects.order_by("order", "code")}
+        self.fields["drug"].choices = [(code, drug.label) for code, drug in self.drugs.items()]
+
     def service_data(self) -> dict:
         data = self.cleaned_data
+        drug = self.drugs.get(data.get("drug") or "")
         return {
-            "medication_class": data.get("medication_class") or None,
+            "medication_class": drug.medication_class if drug is not None else None,
+            "drug": drug.code if drug is not None else None,
             "dose_mg": data.get("dose_mg"),
             "taken_at": data.get("taken_at") or None,
         }
+
+    # The class comes from the drug picked here: a missing class is a missing drug.
+    FIELD_OF_SERVICE_ERROR = {"medication_class": "drug"}
 
 
 class EnrolPatientForm(forms.Form):

@@ -182,20 +182,80 @@ class SymptomEntry(models.Model):
 
 class MedicationClass(models.TextChoices):
     ACETAMINOPHEN = "acetaminophen", "Acetaminophen (paracetamol)"
-    NSAID = "nsaid", "NSAID (ibuprofen)"
+    NSAID = "nsaid", "NSAID (ibuprofen or naproxen)"
     CAFFEINE = "caffeine", "Caffeine"
+
+
+# No dose row may exceed this, whatever an admin sets as a drug's largest dose: the
+# database's last word against a typing error (each drug's own limit comes first).
+DOSE_CEILING_MG = 1_000_000
+
+
+class Drug(models.Model):
+    """One drug of the medication log with its own label limits (CLINICAL.md section 5).
+
+    Doses of one ``ingredient`` are added up over a rolling 24 hours (acetaminophen
+    from 325 mg and 500 mg products together) and compared with the lowest cap of
+    the products taken; ``never_above_mg`` is the absolute maximum (above it is
+    urgent); ``largest_dose_mg`` is more than any product holds, so a single dose
+    above it is refused as a typing error. Seeded by a data migration, edited in admin.
+    """
+
+    code = models.SlugField(max_length=32, unique=True)
+    medication_class = models.CharField(max_length=16, choices=MedicationClass.choices)
+    ingredient = models.SlugField(
+        max_length=32, help_text="Doses of one ingredient are added up over 24 hours, whichever product they came from."
+    )
+    label = models.CharField(
+        max_length=80, help_text="What the patient picks on the log, e.g. 'Naproxen sodium (Aleve)'."
+    )
+    name = models.CharField(max_length=40, help_text="The drug inside a sentence, e.g. 'naproxen sodium'.")
+    class_default = models.BooleanField(
+        default=False, help_text="The drug a dose of this class is when none is named (NSAID: ibuprofen)."
+    )
+    daily_cap_mg = models.PositiveIntegerField(
+        validators=[MinValueValidator(1)], help_text="The label's cap in 24 hours: the log warns at it (>=)."
+    )
+    pregnancy_cap_mg = models.PositiveIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
+    breastfeeding_cap_mg = models.PositiveIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
+    never_above_mg = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="The absolute maximum in 24 hours: above it (>) is urgent, with the Poison Control text.",
+    )
+    largest_dose_mg = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(DOSE_CEILING_MG)],
+        help_text="More than any product holds (a large pack of the strongest over-the-counter tablet): "
+        "a single dose above it is refused as a typing error.",
+    )
+    citation = models.CharField(max_length=64)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["medication_class"], condition=Q(class_default=True), name="one_default_drug_per_class"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
 
 
 class MedicationDose(models.Model):
     """One dose the patient took (the medication log of CLINICAL.md section 5).
 
-    Only the class and the milligrams: combination products are logged as the
-    amount of each class they contain, so the 24-hour totals count them.
+    The drug and the milligrams: combination products are logged as the amount of
+    each drug they contain, so the 24-hour totals count them. ``medication_class``
+    is the drug's class, kept on the row for the per-class index below.
     """
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="medication_doses")
     medication_class = models.CharField(max_length=16, choices=MedicationClass.choices)
-    dose_mg = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5000)])
+    drug = models.ForeignKey(Drug, on_delete=models.PROTECT, related_name="+")
+    dose_mg = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(DOSE_CEILING_MG)])
     taken_at = models.DateTimeField()
     created_at = models.DateTimeField(default=timezone.now)
     entered_by = models.ForeignKey(
@@ -206,10 +266,12 @@ class MedicationDose(models.Model):
     class Meta:
         ordering = ["-taken_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(dose_mg__gte=1, dose_mg__lte=5000), name="dose_mg_1_5000"),
+            models.CheckConstraint(
+                condition=Q(dose_mg__gte=1, dose_mg__lte=DOSE_CEILING_MG), name="dose_mg_1_to_ceiling"
+            ),
         ]
         indexes = [
-            # The 24-hour total of one class: a patient's doses of that class by time.
+            # The 24-hour totals: a patient's doses of one class (then of its drugs) by time.
             models.Index(fields=["patient", "medication_class", "-taken_at"], name="dose_patient_class_taken"),
         ]
 
@@ -248,17 +310,18 @@ NUMERIC_HEALTH_FACTORS = (HealthFactor.AGE, HealthFactor.PREGNANCY_WEEKS)
 
 
 class MedicationPolicy(models.Model):
-    """One medication class of the pain plan with its daily cap (CLINICAL.md section 5)."""
+    """One medication class of the pain plan (CLINICAL.md section 5). Its limits are
+    those of its drugs (``Drug``); ``cap_text`` adds what the numbers do not say."""
 
     medication_class = models.CharField(max_length=16, choices=MedicationClass.choices, unique=True)
     label = models.CharField(max_length=80)
     examples = models.CharField(max_length=200, blank=True)
-    # The cap the medication log warns at (>=) and the page shows.
-    daily_cap_mg = models.PositiveIntegerField()
-    pregnancy_cap_mg = models.PositiveIntegerField(null=True, blank=True)
-    breastfeeding_cap_mg = models.PositiveIntegerField(null=True, blank=True)
-    never_above_mg = models.PositiveIntegerField(null=True, blank=True)
-    cap_text = models.CharField(max_length=300, help_text="The cap in plain words, shown to the patient.")
+    cap_text = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Shown under the limits of the class's drugs (which come from the drugs), e.g. "
+        "'Count combination products too.'",
+    )
     use_note = models.CharField(max_length=300, blank=True, help_text="When this class is used at all.")
     citation = models.CharField(max_length=64)
     order = models.PositiveSmallIntegerField(default=0)

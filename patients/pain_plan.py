@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from patients.models import (
     NUMERIC_HEALTH_FACTORS,
+    Drug,
     HealthFactor,
     MedicationPolicy,
     NonDrugOption,
@@ -26,6 +27,23 @@ from patients.models import (
 NOTHING_AGAINST = "Nothing in your health details rules this out."
 
 
+@dataclass(frozen=True)
+class DrugLimit:
+    """One drug's limits for this patient, in words made from its row."""
+
+    drug: str
+    label: str
+    daily_cap_mg: int
+    never_above_mg: int | None
+
+    @property
+    def text(self) -> str:
+        words = f"{self.label}: at most {self.daily_cap_mg:,} mg in 24 hours"
+        if self.never_above_mg is not None:
+            words += f"; never more than {self.never_above_mg:,} mg"
+        return words + "."
+
+
 @dataclass
 class PlanOption:
     medication_class: str
@@ -34,10 +52,11 @@ class PlanOption:
     suitable: bool
     status: str  # "suitable" | "approval_first" | "excluded"
     reasons: list[str]
-    daily_cap_mg: int
+    daily_cap_mg: int  # the class's default drug (ibuprofen for the NSAIDs)
     cap_text: str
     use_note: str
     citations: list[str]
+    limits: list[DrugLimit] = field(default_factory=list)
     discuss_with_clinician: bool = True
 
 
@@ -77,19 +96,34 @@ def _applies(factor: str, at_least: int | None, values: dict[str, object]) -> bo
     return bool(value)
 
 
-def daily_cap_for(policy: MedicationPolicy, patient: Patient) -> int:
-    """The cap for this patient: the lowest of the caps that apply to them."""
-    caps = [policy.daily_cap_mg]
-    if patient.pregnancy_weeks and policy.pregnancy_cap_mg is not None:
-        caps.append(policy.pregnancy_cap_mg)
-    if patient.breastfeeding and policy.breastfeeding_cap_mg is not None:
-        caps.append(policy.breastfeeding_cap_mg)
+def daily_cap_for(drug: Drug, patient: Patient) -> int:
+    """The drug's cap for this patient: the lowest of the caps that apply to them."""
+    caps = [drug.daily_cap_mg]
+    if patient.pregnancy_weeks and drug.pregnancy_cap_mg is not None:
+        caps.append(drug.pregnancy_cap_mg)
+    if patient.breastfeeding and drug.breastfeeding_cap_mg is not None:
+        caps.append(drug.breastfeeding_cap_mg)
     return min(caps)
 
 
+def drug_limits(patient: Patient, drugs: list[Drug]) -> list[DrugLimit]:
+    return [
+        DrugLimit(
+            drug=drug.code,
+            label=drug.label,
+            daily_cap_mg=daily_cap_for(drug, patient),
+            never_above_mg=drug.never_above_mg,
+        )
+        for drug in drugs
+    ]
+
+
 def pain_plan_for(patient: Patient, *, today: date | None = None) -> PainPlan:
-    """The plan in two queries (policies with their conditions, non-drug options)."""
+    """The plan in three queries (policies with their conditions, drugs, non-drug options)."""
     values = health_factor_values(patient, today=today)
+    drugs_of: dict[str, list[Drug]] = {}
+    for drug in Drug.objects.order_by("order", "code"):
+        drugs_of.setdefault(drug.medication_class, []).append(drug)
     options = []
     for policy in MedicationPolicy.objects.prefetch_related("conditions").order_by("order", "medication_class"):
         excluded, approval = [], []
@@ -114,8 +148,12 @@ def pain_plan_for(patient: Patient, *, today: date | None = None) -> PainPlan:
                 suitable=status == "suitable",
                 status=status,
                 reasons=excluded + approval or [NOTHING_AGAINST],
-                daily_cap_mg=daily_cap_for(policy, patient),
+                daily_cap_mg=min(
+                    (daily_cap_for(d, patient) for d in drugs_of.get(policy.medication_class, []) if d.class_default),
+                    default=0,
+                ),
                 cap_text=policy.cap_text,
+                limits=drug_limits(patient, drugs_of.get(policy.medication_class, [])),
                 use_note=policy.use_note,
                 citations=citations,
             )

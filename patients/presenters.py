@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from patients.models import MedicationClass, Patient, SymptomEntry
+from patients.models import Patient, SymptomEntry
 from patients.selectors import day_since_procedure, latest_procedure
 from patients.trend import DAY_CHOICES, symptom_trend
 from patients.trend_svg import pain_chart, temperature_chart
@@ -177,6 +177,3 @@ SHORT_FIELD = {"back_pain": "back pain", "headache": "headache"}
 def day_context(patient: Patient) -> dict:
     procedure = latest_procedure(patient)
     return {"procedure": procedure, "day": day_since_procedure(procedure)}
-
-
-MEDICATION_WORDS = dict(MedicationClass.choices)

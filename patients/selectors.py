@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.apps import apps
@@ -15,7 +16,8 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from patients.models import CareTeamGrant, MedicationDose, Patient, Procedure, SymptomEntry
+from patients.models import CareTeamGrant, Drug, MedicationDose, Patient, Procedure, SymptomEntry
+from patients.pain_plan import daily_cap_for
 from portal.accounts.models import Role, User
 from portal.audit.models import AuditEvent
 
@@ -152,23 +154,56 @@ def entry_for(user: User, entry_id: int | str) -> SymptomEntry:
 
 
 def medication_doses(patient: Patient, *, since: datetime | None = None) -> QuerySet[MedicationDose]:
-    doses = MedicationDose.objects.filter(patient=patient, entered_in_error_at__isnull=True)
+    doses = MedicationDose.objects.filter(patient=patient, entered_in_error_at__isnull=True).select_related("drug")
     if since is not None:
         doses = doses.filter(taken_at__gte=since)
     return doses.order_by("-taken_at", "-id")
 
 
+def _last_24h(patient: Patient, now: datetime | None) -> QuerySet[MedicationDose]:
+    now = now or timezone.now()
+    return MedicationDose.objects.filter(
+        patient=patient, entered_in_error_at__isnull=True, taken_at__gt=now - timedelta(hours=24), taken_at__lte=now
+    )
+
+
 def medication_totals_24h(patient: Patient, *, now: datetime | None = None) -> dict[str, int]:
     """Milligrams of each class taken in the 24 hours up to ``now``."""
-    now = now or timezone.now()
-    rows = (
-        MedicationDose.objects.filter(
-            patient=patient, entered_in_error_at__isnull=True, taken_at__gt=now - timedelta(hours=24), taken_at__lte=now
-        )
-        .values("medication_class")
-        .annotate(total=Sum("dose_mg"))
-    )
+    rows = _last_24h(patient, now).values("medication_class").annotate(total=Sum("dose_mg"))
     return {row["medication_class"]: row["total"] for row in rows}
+
+
+@dataclass(frozen=True)
+class IngredientTotal:
+    name: str
+    total_mg: int
+    cap_mg: int
+
+    @property
+    def reached(self) -> bool:
+        return self.total_mg >= self.cap_mg
+
+
+def medication_summary_24h(patient: Patient, *, now: datetime | None = None) -> list[IngredientTotal]:
+    """Each ingredient's milligrams in the 24 hours up to ``now`` against its cap: the
+    lowest cap of the products taken (of all its products when none was taken)."""
+    taken: dict[int, int] = dict(
+        _last_24h(patient, now).values("drug_id").annotate(total=Sum("dose_mg")).values_list("drug_id", "total")
+    )
+    by_ingredient: dict[str, list[Drug]] = {}
+    for drug in Drug.objects.order_by("order", "code"):
+        by_ingredient.setdefault(drug.ingredient, []).append(drug)
+    summary = []
+    for drugs in by_ingredient.values():
+        used = [drug for drug in drugs if drug.pk in taken] or drugs
+        summary.append(
+            IngredientTotal(
+                name=drugs[0].name,
+                total_mg=sum(taken.get(drug.pk, 0) for drug in drugs),
+                cap_mg=min(daily_cap_for(drug, patient) for drug in used),
+            )
+        )
+    return summary
 
 
 # --- Care team ---------------------------------------------------------------------

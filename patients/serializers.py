@@ -290,15 +290,24 @@ class GrantInputSerializer(serializers.Serializer):
 
 
 class MedicationDoseSerializer(serializers.ModelSerializer):
+    drug = serializers.CharField(source="drug.code", read_only=True)
+
     class Meta:
         model = MedicationDose
-        fields = ["id", "medication_class", "dose_mg", "taken_at", "created_at"]
+        fields = ["id", "medication_class", "drug", "dose_mg", "taken_at", "created_at"]
         read_only_fields = fields
 
 
 class MedicationDoseInputSerializer(serializers.Serializer):
     medication_class = serializers.ChoiceField(choices=MedicationClass.choices)
-    dose_mg = serializers.IntegerField(min_value=1, max_value=5000)
+    drug = serializers.CharField(
+        required=False,
+        help_text='The drug of the class: for an NSAID "ibuprofen" (the default) or "naproxen"; for acetaminophen '
+        '"acetaminophen" (500 mg products or not sure, the default) or "acetaminophen_325"; caffeine "caffeine"',
+    )
+    dose_mg = serializers.IntegerField(
+        min_value=1, help_text="A single dose larger than any product holds is refused as a typing error (400)"
+    )
     taken_at = serializers.DateTimeField(required=False, allow_null=True, help_text="Default now (left out or null)")
 
 
@@ -306,11 +315,34 @@ class MedicationLogSerializer(MedicationDoseSerializer):
     total_24h_mg = serializers.IntegerField(read_only=True)
     cap_mg = serializers.IntegerField(read_only=True)
     over_cap = serializers.BooleanField(read_only=True, help_text="At or above the cap")
-    warning = serializers.CharField(read_only=True, allow_blank=True)
+    severity = serializers.ChoiceField(
+        choices=["contact_provider", "urgent"], allow_null=True, read_only=True, help_text="The highest, or null"
+    )
+    message = serializers.CharField(read_only=True, allow_blank=True, help_text="What to do, most serious first")
+    rules = serializers.ListField(child=serializers.CharField(), read_only=True, help_text="Every finding's rule")
+    alerts = serializers.ListField(child=serializers.IntegerField(), read_only=True, help_text="Alert ids raised")
+    warning = serializers.CharField(read_only=True, allow_blank=True, help_text="The same as message (older clients)")
 
     class Meta(MedicationDoseSerializer.Meta):
-        fields = [*MedicationDoseSerializer.Meta.fields, "total_24h_mg", "cap_mg", "over_cap", "warning"]
+        fields = [
+            *MedicationDoseSerializer.Meta.fields,
+            "total_24h_mg",
+            "cap_mg",
+            "over_cap",
+            "severity",
+            "message",
+            "rules",
+            "alerts",
+            "warning",
+        ]
         read_only_fields = fields
+
+
+class DrugLimitSerializer(serializers.Serializer):
+    drug = serializers.CharField()
+    label = serializers.CharField()
+    daily_cap_mg = serializers.IntegerField(help_text="For this patient (pregnancy and breastfeeding lower some caps)")
+    never_above_mg = serializers.IntegerField(allow_null=True, help_text="The absolute maximum in 24 hours")
 
 
 class PlanOptionSerializer(serializers.Serializer):
@@ -322,8 +354,9 @@ class PlanOptionSerializer(serializers.Serializer):
         help_text='"suitable", "approval_first" (only with the clinician\'s approval) or "excluded"'
     )
     reasons = serializers.ListField(child=serializers.CharField())
-    daily_cap_mg = serializers.IntegerField()
-    cap_text = serializers.CharField()
+    daily_cap_mg = serializers.IntegerField(help_text="The cap of the class's default drug, for this patient")
+    limits = DrugLimitSerializer(many=True)
+    cap_text = serializers.CharField(allow_blank=True)
     use_note = serializers.CharField(allow_blank=True)
     citations = serializers.ListField(child=serializers.CharField())
     discuss_with_clinician = serializers.BooleanField()

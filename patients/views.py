@@ -20,12 +20,11 @@ from django.views.decorators.http import require_POST
 from patients import selectors, services
 from patients.access_log import access_log_lines
 from patients.clinical import chart_thresholds
-from patients.diary import log_medication_dose, submit_symptom_entry
+from patients.diary import log_medication_dose, logged_dose_again, submit_symptom_entry
 from patients.forms import AddClinicianForm, EnrolPatientForm, HealthForm, MedicationForm, SymptomForm
-from patients.models import MedicationPolicy
-from patients.pain_plan import daily_cap_for, pain_plan_for
+from patients.medication_alerts import POISON_CONTROL_PHONE_HREF
+from patients.pain_plan import pain_plan_for
 from patients.presenters import (
-    MEDICATION_WORDS,
     day_context,
     entry_rows,
     local,
@@ -39,6 +38,7 @@ from patients.trend import DEFAULT_DAYS, parse_days
 from patients.units import in_units, unit_symbol
 from portal.accounts.models import Role
 from portal.audit.services import audit_read
+from portal.clinic.selectors import current_clinic
 
 HISTORY_PAGE_SIZE = 50
 CHART_APPS = ["messaging", "alerts", "labs"]
@@ -230,36 +230,33 @@ def medications(request, patient):
     form = MedicationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            result = log_medication_dose(patient=patient, data=form.service_data(), entered_by=request.user)
+            logged = log_medication_dose(patient=patient, data=form.service_data(), entered_by=request.user)
         except ValidationError as exc:
-            _attach_errors(form, exc)
+            _attach_errors(form, exc, MedicationForm.FIELD_OF_SERVICE_ERROR)
         else:
-            # Redirect with the dose's id only; the page recomputes its total from the log.
-            return redirect(f"{reverse('patients:medications')}?logged={result.dose.pk}")
+            # Redirect with the dose's id only; the page recomputes its findings from the log.
+            return redirect(f"{reverse('patients:medications')}?logged={logged.dose.pk}")
     logged = None
     logged_id = request.GET.get("logged", "")
     if logged_id.isdigit():
         dose = selectors.medication_doses(patient).filter(pk=int(logged_id)).first()
         if dose is not None:
-            result = services.dose_totals(dose)
-            logged = {"dose": dose, "result": result, "at": local(dose.taken_at, request.user)}
-    totals = selectors.medication_totals_24h(patient)
-    policies = MedicationPolicy.objects.order_by("order")
-    summary = [
-        {
-            "label": policy.label,
-            "total": totals.get(policy.medication_class, 0),
-            "cap": daily_cap_for(policy, patient),
-        }
-        for policy in policies
-    ]
-    for row in summary:
-        row["reached"] = row["total"] >= row["cap"]
+            logged = logged_dose_again(dose)
+    summary = selectors.medication_summary_24h(patient)
     doses = [
-        {"dose": d, "at": local(d.taken_at, request.user), "label": MEDICATION_WORDS[d.medication_class]}
+        {"dose": d, "at": local(d.taken_at, request.user), "label": d.drug.label}
         for d in selectors.medication_doses(patient)[:20]
     ]
-    context = {"form": form, "logged": logged, "summary": summary, "doses": doses, **day_context(patient)}
+    context = {
+        "form": form,
+        "logged": logged,
+        "logged_at": local(logged.dose.taken_at, request.user) if logged else None,
+        "summary": summary,
+        "doses": doses,
+        "poison_control_href": POISON_CONTROL_PHONE_HREF,
+        "clinic": current_clinic(),
+        **day_context(patient),
+    }
     return _render(request, "patients/medications.html", context)
 
 
@@ -331,7 +328,7 @@ def chart(request, patient_id: int):
         "plan": pain_plan_for(patient),
         "panels": _chart_panels(request, patient),
         "doses": [
-            {"dose": d, "at": local(d.taken_at, request.user), "label": MEDICATION_WORDS[d.medication_class]}
+            {"dose": d, "at": local(d.taken_at, request.user), "label": d.drug.label}
             for d in selectors.medication_doses(patient)[:10]
         ],
         **trend_context(patient, request.user, _days(request), chart_id=f"chart-{patient.pk}"),

@@ -14,7 +14,7 @@ from django.utils import timezone
 from alerts import engine
 from alerts.models import Alert, AlertRule, PatientThreshold
 from alerts.rules import rule_book_for, rule_book_for_patient
-from alerts.services import evaluate_entry, medication_over_cap, score_history
+from alerts.services import evaluate_entry, score_history
 from messaging.models import InboxItem
 from patients.models import SymptomEntry
 from portal.outbox.models import Notification
@@ -203,18 +203,6 @@ def test_everything_rolls_back_with_the_entry(patient, clinician):
         evaluate_entry(SymptomEntryFactory(patient=patient, confusion=True))
         raise RuntimeError("the symptom endpoint failed after evaluating")
     assert not Alert.objects.exists() and not InboxItem.objects.exists() and not Notification.objects.exists()
-
-
-def test_medication_over_cap_raises_a_contact_provider_alert(patient, clinician):
-    class Dose:
-        pk = 41
-
-    dose = Dose()
-    dose.patient = patient
-    alert = medication_over_cap(dose=dose)
-    assert alert.rule.code == "medication_over_cap" and alert.severity == "contact_provider"
-    assert medication_over_cap(dose=dose).pk == alert.pk
-    assert InboxItem.objects.filter(source_id=str(alert.pk), priority="high").exists()
 
 
 def test_one_patients_rule_book_matches_the_many_patient_one(patient, clinician):

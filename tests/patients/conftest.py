@@ -11,11 +11,10 @@ from alerts.services import EntryEvaluation
 @pytest.fixture(autouse=True)
 def _empty_rule_engine(request, monkeypatch):
     """The patients tests check the wiring, not the rules (the alerts tests do):
-    the engine answers "nothing flagged" (and the over-cap hook does nothing)
-    unless a test asks for ``real_rule_engine``."""
+    the diary's engine answers "nothing flagged" unless a test asks for
+    ``real_rule_engine``. (The medication log's alerts are real: they are its rules.)"""
     if "real_rule_engine" not in request.fixturenames:
         monkeypatch.setattr(alert_services, "evaluate_entry", lambda entry: EntryEvaluation())
-        monkeypatch.setattr(alert_services, "medication_over_cap", lambda *, dose: None, raising=False)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from alerts import services as alert_services
 from patients.models import MedicationDose, Procedure
 from patients.services import highest_24h_total
 
@@ -35,7 +34,8 @@ def test_a_dose_with_its_24_hour_total(patient_api):
     body = response.json()
     assert body["medication_class"] == "acetaminophen" and body["dose_mg"] == 1000
     assert body["total_24h_mg"] == 1000 and body["cap_mg"] == 3000 and body["over_cap"] is False
-    assert body["warning"] == ""
+    assert body["drug"] == "acetaminophen" and body["severity"] is None
+    assert body["message"] == body["warning"] == ""
 
 
 def test_totals_count_only_the_last_24_hours_of_the_same_class(patient_api):
@@ -52,7 +52,8 @@ def test_reaching_the_cap_warns(patient_api):
     body = log(patient_api, dose_mg=500).json()
     assert body["total_24h_mg"] == 3000
     assert body["over_cap"] is True  # "warns at the cap" (>=)
-    assert "3000 mg" in body["warning"] and "Contact your care team" in body["warning"]
+    assert "3,000 mg" in body["message"] and "Contact your care team" in body["message"]
+    assert body["warning"] == body["message"]  # the older field, kept for older clients
 
 
 def test_a_late_logged_dose_counts_against_later_doses(patient_api):
@@ -68,28 +69,15 @@ def test_caffeine_cap_in_pregnancy(patient, patient_api):
     assert body["cap_mg"] == 200 and body["over_cap"] is True
 
 
-def test_over_cap_calls_the_alerts_hook_when_it_exists(patient_api, monkeypatch):
-    seen = []
-    monkeypatch.setattr(alert_services, "medication_over_cap", lambda *, dose: seen.append(dose.pk), raising=False)
-    log(patient_api, "nsaid", 400)
-    assert seen == []
-    body = log(patient_api, "nsaid", 800).json()
-    assert seen == [body["id"]]
-
-
-def test_over_cap_without_the_hook_still_warns(patient_api, monkeypatch):
-    monkeypatch.delattr(alert_services, "medication_over_cap", raising=False)
-    body = log(patient_api, "nsaid", 1200).json()
-    assert body["over_cap"] is True and body["warning"]
-
-
 @pytest.mark.parametrize(
     ("body", "field"),
     [
         ({"medication_class": "opioid", "dose_mg": 5}, "medication_class"),
         ({"dose_mg": 5}, "medication_class"),
         ({"medication_class": "nsaid", "dose_mg": 0}, "dose_mg"),
-        ({"medication_class": "nsaid", "dose_mg": 5001}, "dose_mg"),
+        ({"medication_class": "nsaid", "dose_mg": 20001}, "dose_mg"),  # more than any product holds
+        ({"medication_class": "nsaid", "drug": "aspirin", "dose_mg": 300}, "drug"),
+        ({"medication_class": "nsaid", "drug": 7, "dose_mg": 300}, "drug"),
         ({"medication_class": "nsaid", "dose_mg": 12.5}, "dose_mg"),
         ({"medication_class": "nsaid"}, "dose_mg"),
         ({"medication_class": "nsaid", "dose_mg": 200, "taken_at": "2999-01-01T00:00:00Z"}, "taken_at"),

@@ -177,19 +177,19 @@ def test_health_form_errors(web):
 
 
 def test_medication_quick_form_warns_at_the_cap(patient, web):
-    response = web.post("/medications/", {"medication_class": "nsaid", "dose_mg": "800"}, follow=True)
-    assert "800 mg of NSAID" in response.content.decode()
-    response = web.post("/medications/", {"medication_class": "nsaid", "dose_mg": "400"}, follow=True)
+    response = web.post("/medications/", {"drug": "ibuprofen", "dose_mg": "800"}, follow=True)
+    assert "800 mg of ibuprofen" in response.content.decode()
+    response = web.post("/medications/", {"drug": "ibuprofen", "dose_mg": "400"}, follow=True)
     html = response.content.decode()
-    assert "Daily limit reached" in html and "1200 mg" in html
+    assert "Contact your care team today" in html and "reaches your daily limit of 1,200 mg" in html
     assert MedicationDose.objects.count() == 2
     assert "mg" not in response.redirect_chain[-1][0].split("?")[-1]  # only the dose id in the URL
 
 
 def test_medication_form_errors(web):
-    response = web.post("/medications/", {"medication_class": "", "dose_mg": "abc"})
+    response = web.post("/medications/", {"drug": "", "dose_mg": "abc"})
     html = response.content.decode()
-    assert "Choose one of" in html and "Enter the dose in mg" in html
+    assert "Choose what you took" in html and "Enter the dose in mg" in html
 
 
 # --- Clinician pages -----------------------------------------------------------------------

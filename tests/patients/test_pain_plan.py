@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 import time_machine
 
-from patients.models import MedicationPolicy, PainPlanCondition
+from patients.models import Drug, PainPlanCondition
 from portal.audit.models import AuditEvent
 
 URL = "/api/v1/pain-plan/"
@@ -106,9 +106,16 @@ def test_no_factors_everything_is_suitable_to_discuss(patient):
 def test_daily_caps(patient):
     plan = plan_for(patient)
     assert plan["acetaminophen"].daily_cap_mg == 3000
-    assert "3,250" in plan["acetaminophen"].cap_text and "4,000" in plan["acetaminophen"].cap_text
-    assert plan["nsaid"].daily_cap_mg == 1200
-    assert plan["caffeine"].daily_cap_mg == 300
+    limits = {limit.drug: limit for option in plan.values() for limit in option.limits}
+    assert (
+        limits["acetaminophen"].text
+        == "Acetaminophen (Tylenol), 500 mg tablets or not sure: at most 3,000 mg in 24 hours; never more than 4,000 mg."
+    )
+    assert (limits["acetaminophen_325"].daily_cap_mg, limits["acetaminophen_325"].never_above_mg) == (3250, 4000)
+    assert plan["nsaid"].daily_cap_mg == 1200  # the class's default drug, ibuprofen
+    assert (limits["ibuprofen"].daily_cap_mg, limits["naproxen"].daily_cap_mg) == (1200, 660)
+    assert "do not combine" in plan["nsaid"].cap_text.lower()
+    assert plan["caffeine"].daily_cap_mg == 300 and limits["caffeine"].never_above_mg == 400
     assert "prevent" in plan["caffeine"].use_note  # treatment of an existing headache only
 
 
@@ -118,7 +125,7 @@ def test_caffeine_cap_in_pregnancy_and_breastfeeding(patient):
 
 
 def test_caps_are_data_not_code(patient):
-    MedicationPolicy.objects.filter(medication_class="nsaid").update(daily_cap_mg=800)
+    Drug.objects.filter(code="ibuprofen").update(daily_cap_mg=800)
     assert plan_for(patient)["nsaid"].daily_cap_mg == 800
 
 

@@ -147,7 +147,7 @@ REQUESTS: dict[tuple, dict] = {
     ("POST", "care-team/"): {"data": {"clinician": "{unrelated_clinician}"}},
     ("POST", "care-team/<int:grant_id>/revoke/"): {"path": {"grant_id": "{grant_revocable}"}},
     ("POST", "pain-plan/health/"): {"data": {"kidney_disease": "on", "preferences": ""}},
-    ("POST", "medications/"): {"data": {"medication_class": "acetaminophen", "dose_mg": "500", "taken_at": ""}},
+    ("POST", "medications/"): {"data": {"drug": "acetaminophen", "dose_mg": "500", "taken_at": ""}},
     ("POST", "patients/enrol/"): {"data": ENROL_FORM},
     ("POST", "patients/<int:patient_id>/health/"): {"data": {"kidney_disease": "on", "preferences": ""}},
     # --- messaging pages
