@@ -6,7 +6,14 @@ never patients' results (DESIGN.md, "Users and what each may see").
 
 from django.contrib import admin
 
-from labs.models import Analyte
+from labs.models import Analyte, AnalyteUnit
+
+
+class AnalyteUnitInline(admin.TabularInline):
+    model = AnalyteUnit
+    extra = 0
+    fields = ["unit", "factor", "shown_alongside", "order"]
+    verbose_name = "other accepted unit"
 
 
 @admin.register(Analyte)
@@ -17,7 +24,7 @@ class AnalyteAdmin(admin.ModelAdmin):
     readonly_fields = ["code", "computed", "updated_at"]
     fieldsets = [
         (None, {"fields": ["code", "name", "short_name", "specimen", "display_order", "citation", "updated_at"]}),
-        ("Units", {"fields": ["unit", "si_unit", "si_factor", "decimal_places"]}),
+        ("Units", {"fields": ["unit", "decimal_places"]}),
         (
             "Usual range",
             {
@@ -34,9 +41,10 @@ class AnalyteAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("Clinician review", {"fields": ["review_when", "back_pain_min_score", "back_pain_within_days"]}),
+        ("Clinician review", {"fields": ["review_when"]}),
         ("Explanations", {"fields": ["explanation", "clinician_note", "computed"]}),
     ]
+    inlines = [AnalyteUnitInline]
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # Values point at these rows; a code is retired by editing, not deleting.

@@ -28,12 +28,12 @@ Gram stain                             no organisms seen
 """
 
 VALUES = [
-    {"analyte": "opening_pressure", "value": 180},
-    {"analyte": "csf_wbc", "value": 3},
-    {"analyte": "csf_rbc", "value": 12},
-    {"analyte": "csf_glucose", "value": 62},
-    {"analyte": "serum_glucose", "value": 98, "fasting": True},
-    {"analyte": "csf_protein", "value": 38},
+    {"analyte": "opening_pressure", "value": 180, "unit": "mmH2O"},
+    {"analyte": "csf_wbc", "value": 3, "unit": "cells/uL"},
+    {"analyte": "csf_rbc", "value": 12, "unit": "cells/uL"},
+    {"analyte": "csf_glucose", "value": 62, "unit": "mg/dL"},
+    {"analyte": "serum_glucose", "value": 98, "unit": "mg/dL", "fasting": True},
+    {"analyte": "csf_protein", "value": 38, "unit": "mg/dL"},
 ]
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from dataclasses import dataclass
 
@@ -13,6 +14,8 @@ from django.utils import timezone
 from labs.models import Analyte, LabReportKind, LabRequest, LabRequestStatus, LabTest
 
 FASTING_CHOICES = [("", "Not recorded"), ("yes", "Fasting"), ("no", "Not fasting")]
+# How ``labs.values`` names a value in its messages.
+ITEM_MESSAGE = re.compile(r"^Item \d+ \((?P<code>[a-z_]+)\): (?P<text>.+)$", re.DOTALL)
 
 
 class LocalDateTimeInput(forms.DateTimeInput):
@@ -28,7 +31,7 @@ class AnalyteRow:
 
     analyte: Analyte
     value: forms.BoundField
-    unit: forms.BoundField | None
+    unit: forms.BoundField
     low: forms.BoundField
     high: forms.BoundField
     fasting: forms.BoundField | None
@@ -54,7 +57,7 @@ class LabReportUploadForm(forms.Form):
     def __init__(self, *args, patient, time_zone: str = "UTC", **kwargs):
         super().__init__(*args, **kwargs)
         self.time_zone = time_zone
-        self.analytes = [analyte for analyte in Analyte.objects.all() if not analyte.computed]
+        self.analytes = [analyte for analyte in Analyte.objects.prefetch_related("other_units") if not analyte.computed]
         self.fields["answers_request"].queryset = LabRequest.objects.filter(
             patient=patient, status=LabRequestStatus.APPROVED
         ).order_by("-requested_at")
@@ -63,14 +66,17 @@ class LabReportUploadForm(forms.Form):
         )
         for analyte in self.analytes:
             self.fields[f"{analyte.code}__value"] = forms.DecimalField(
-                label=f"{analyte.name} ({analyte.unit})", required=False, min_value=0, max_digits=12, decimal_places=4
+                label=analyte.name, required=False, min_value=0, max_digits=12, decimal_places=4
             )
-            if analyte.si_unit and analyte.si_unit != analyte.unit:
-                self.fields[f"{analyte.code}__unit"] = forms.ChoiceField(
-                    label="Unit",
-                    choices=[(analyte.unit, analyte.unit), (analyte.si_unit, analyte.si_unit)],
-                    required=False,
-                )
+            # Every value needs its unit (CLINICAL.md 4): with more than one, the clinician
+            # picks it (nothing is preselected, so no value is read in a unit by default).
+            units = list(dict.fromkeys([analyte.unit, *(other.unit for other in analyte.other_units.all())]))
+            choices = [(unit, unit) for unit in units]
+            self.fields[f"{analyte.code}__unit"] = forms.ChoiceField(
+                label=f"Unit of {analyte.short_name}",
+                choices=[("", "Choose the unit"), *choices] if len(units) > 1 else choices,
+                required=False,
+            )
             for side in ("low", "high"):
                 self.fields[f"{analyte.code}__{side}"] = forms.DecimalField(
                     label=f"Lab's {side} limit", required=False, min_value=0, max_digits=12, decimal_places=4
@@ -88,7 +94,7 @@ class LabReportUploadForm(forms.Form):
             AnalyteRow(
                 analyte=analyte,
                 value=self[f"{analyte.code}__value"],
-                unit=bound(f"{analyte.code}__unit"),
+                unit=self[f"{analyte.code}__unit"],
                 low=self[f"{analyte.code}__low"],
                 high=self[f"{analyte.code}__high"],
                 fasting=bound(f"{analyte.code}__fasting"),
@@ -126,9 +132,17 @@ class LabReportUploadForm(forms.Form):
         return payload
 
     def add_service_errors(self, exc: ValidationError) -> None:
+        """The service names each value ("Item 2 (csf_protein): the unit is missing; ...");
+        its message goes next to that analyte's unit or value field."""
         for field, messages in exc.message_dict.items():
             for message in messages:
-                self.add_error(field if field in self.fields else None, message)
+                named = ITEM_MESSAGE.match(message) if field == "values" else None
+                if named and f"{named['code']}__value" in self.fields:
+                    part = "unit" if "unit" in named["text"] else "value"
+                    text = named["text"]
+                    self.add_error(f"{named['code']}__{part}", text[:1].upper() + text[1:])
+                else:
+                    self.add_error(field if field in self.fields else None, message)
 
 
 class LabRequestForm(forms.Form):

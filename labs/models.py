@@ -12,8 +12,10 @@ by mistake is marked "entered in error".
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -33,12 +35,17 @@ class RangeRule(models.TextChoices):
 
 
 class ReviewTrigger(models.TextChoices):
-    """When a value makes the new report a high-priority inbox item (CLINICAL.md 4)."""
+    """When a value makes the new report a contact_provider (high-priority) inbox item
+    (CLINICAL.md 4). Only the values decide: never the diary."""
 
     NEVER = "", "Never on its own"
     HIGH = "high", "Above the range"
     LOW = "low", "Below the range"
-    HIGH_WITH_BACK_PAIN = "high_with_back_pain", "Above the range in a patient who reports back pain"
+    OUTSIDE = "outside", "Outside the range (below or above)"
+    LOW_WITHOUT_BLOOD_GLUCOSE = (
+        "low_without_blood_glucose",
+        "Below the range without a blood glucose in the same report (the item asks for one)",
+    )
 
 
 class Analyte(models.Model):
@@ -49,15 +56,8 @@ class Analyte(models.Model):
     name = models.CharField(max_length=100)
     short_name = models.CharField(max_length=40, help_text="Used in inbox summaries, e.g. 'CSF WBC'.")
     specimen = models.CharField(max_length=8, choices=Specimen.choices)
-    unit = models.CharField(max_length=30, help_text="The unit values are stored and shown in.")
-    si_unit = models.CharField(max_length=30, blank=True)
-    # A divisor, so that the conversions of CLINICAL.md stay exact (mg/dL ÷ 18 = mmol/L).
-    si_factor = models.DecimalField(
-        max_digits=12,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        help_text="Value in the SI unit = value in the stored unit ÷ this factor (glucose: 18).",
+    unit = models.CharField(
+        max_length=30, help_text="The unit values are stored, flagged and shown in (always accepted as sent)."
     )
     default_low = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     default_high = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
@@ -77,13 +77,7 @@ class Analyte(models.Model):
     explanation = models.TextField(help_text="Plain language for patients: what it measures and what values mean.")
     clinician_note = models.TextField(blank=True, help_text="Shown to clinicians only.")
     computed = models.BooleanField(default=False, help_text="Computed by the portal, not entered.")
-    review_when = models.CharField(max_length=24, choices=ReviewTrigger.choices, blank=True, default="")
-    back_pain_min_score = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MaxValueValidator(10)], help_text="For 'with back pain': the lowest score."
-    )
-    back_pain_within_days = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="For 'with back pain': how recent the diary entry must be."
-    )
+    review_when = models.CharField(max_length=32, choices=ReviewTrigger.choices, blank=True, default="")
     decimal_places = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(4)])
     display_order = models.PositiveSmallIntegerField(default=0)
     citation = models.CharField(max_length=60, help_text="Citation key(s) of CLINICAL.md.")
@@ -94,6 +88,39 @@ class Analyte(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class AnalyteUnit(models.Model):
+    """Another unit a value of the analyte may be sent in, with its conversion to the
+    analyte's own unit: value in ``Analyte.unit`` = value sent x ``factor`` (CLINICAL.md
+    section 4: mmol/L x 18 = mg/dL, g/L x 100 = mg/dL, cmH2O x 10 = mmH2O). A unit that
+    is neither the analyte's nor one of these is refused."""
+
+    analyte = models.ForeignKey(Analyte, on_delete=models.CASCADE, related_name="other_units")
+    unit = models.CharField(max_length=30)
+    factor = models.DecimalField(
+        max_digits=12,
+        decimal_places=6,
+        validators=[MinValueValidator(Decimal("0.000001"))],
+        help_text="Value in the analyte's unit = value in this unit x this factor (glucose mmol/L: 18).",
+    )
+    shown_alongside = models.BooleanField(
+        default=False, help_text="Values are also shown in this unit (at most one unit per analyte)."
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["analyte__display_order", "order", "unit"]
+        constraints = [
+            models.UniqueConstraint(fields=["analyte", "unit"], name="analyteunit_once_per_analyte"),
+            models.UniqueConstraint(
+                fields=["analyte"], condition=Q(shown_alongside=True), name="analyteunit_one_shown_alongside"
+            ),
+            models.CheckConstraint(condition=Q(factor__gt=0), name="analyteunit_factor_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.unit
 
 
 class LabReportKind(models.TextChoices):
@@ -206,7 +233,9 @@ class LabValue(models.Model):
     analyte = models.ForeignKey(Analyte, on_delete=models.PROTECT, related_name="+")
     value = models.DecimalField(max_digits=12, decimal_places=4)
     unit = models.CharField(max_length=30)  # always the analyte's stored unit
-    entered_unit = models.CharField(max_length=30, blank=True)  # the SI unit, when entered in SI
+    # The unit the value was sent in (always given since units are required; blank on
+    # values stored before 2026-12-05, when a value without a unit was read in ``unit``).
+    entered_unit = models.CharField(max_length=30, blank=True)
     # The lab's own range, as entered (in ``unit``); it wins over the default.
     lab_low = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     lab_high = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)

@@ -13,12 +13,14 @@ from decimal import Decimal
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from labs.models import Flag, LabValue, RangeSource
-from labs.ranges import to_si
+from labs.models import AnalyteUnit, Flag, LabValue, RangeSource
+from portal.numbers import rounded_within_limits
 
+# Words stay neutral (CLINICAL.md section 4): a value in the range is "in the usual
+# range", never "reassuring"; one outside it is not a diagnosis.
 FLAG_WORDS = {
     Flag.LOW: ("Below the usual range", "▼"),
-    Flag.NORMAL: ("Within the usual range", "●"),
+    Flag.NORMAL: ("In the usual range", "●"),
     Flag.HIGH: ("Above the usual range", "▲"),
     "": ("No usual range to compare with", "○"),
 }
@@ -38,6 +40,42 @@ def format_number(value: Decimal | None, places: int = 0) -> str:
 
 def as_float(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
+
+
+def _limits(value: LabValue) -> list[Decimal | None]:
+    return [value.ref_low, value.ref_high, value.ref_borderline_low]
+
+
+def shown_value(value: LabValue) -> str:
+    """The value as the pages print it. An entered value is shown as the lab gave it;
+    a computed one (the glucose ratio) to the analyte's decimals, never rounded across
+    a limit (0.595 shows as "0.59", borderline, not as the usual "0.60")."""
+    places = value.analyte.decimal_places
+    if not value.computed:
+        return format_number(value.value, places)
+    return format_number(rounded_within_limits(value.value, places, _limits(value)), places)
+
+
+def alongside_unit(value: LabValue) -> AnalyteUnit | None:
+    """The other unit the analyte's values are also shown in (uses the prefetched rows)."""
+    return next((unit for unit in value.analyte.other_units.all() if unit.shown_alongside), None)
+
+
+def shown_alongside(value: LabValue) -> tuple[Decimal, str] | None:
+    """The value in its other unit to two decimals (more when rounding would cross a
+    limit: 45.4 mg/dL of protein is "0.454 g/L", not the upper limit's "0.45")."""
+    unit = alongside_unit(value)
+    if unit is None or unit.unit == value.unit:
+        return None
+    limits = [None if limit is None else limit / unit.factor for limit in _limits(value)]
+    return rounded_within_limits(value.value / unit.factor, 2, limits), unit.unit
+
+
+def unit_note(value: LabValue, *, for_clinician: bool) -> str:
+    """Values stored before units were required were read in the analyte's unit."""
+    if not for_clinician or value.entered_unit or value.computed:
+        return ""
+    return f"Sent without a unit before units were required; read as {value.unit}."
 
 
 def band(value: LabValue) -> str:
@@ -74,7 +112,7 @@ def range_source_words(value: LabValue) -> str:
 
 
 def value_sentence(value: LabValue) -> str:
-    shown = format_number(value.value, value.analyte.decimal_places)
+    shown = shown_value(value)
     unit = "" if value.unit == "ratio" else f" {value.unit}"
     if not value.flag:
         return f"Your value is {shown}{unit}. There is no set usual range for this test."
@@ -84,16 +122,17 @@ def value_sentence(value: LabValue) -> str:
             f"Your value is {shown}{unit}: borderline (from {borderline} up to the usual range of "
             f"{range_words(value)})."
         )
-    where = {Flag.LOW: "below", Flag.NORMAL: "within", Flag.HIGH: "above"}[value.flag]
+    where = {Flag.LOW: "below", Flag.NORMAL: "in", Flag.HIGH: "above"}[value.flag]
     return f"Your value is {shown}{unit}, {where} the usual range ({range_words(value)})."
 
 
 def as_api(value: LabValue, *, for_clinician: bool) -> dict:
-    si_value = to_si(value.value, value.analyte)
+    alongside = shown_alongside(value)
     data = {
         "analyte": value.analyte.code,
         "name": value.analyte.name,
         "value": as_float(value.value),
+        "shown": shown_value(value),
         "unit": value.unit,
         "low": as_float(value.ref_low),
         "high": as_float(value.ref_high),
@@ -103,7 +142,7 @@ def as_api(value: LabValue, *, for_clinician: bool) -> dict:
         "range_text": range_words(value),
         "range_source": value.range_source or None,
         "computed": value.computed,
-        "si": None if si_value is None else {"value": round(float(si_value), 4), "unit": value.analyte.si_unit},
+        "si": None if alongside is None else {"value": float(alongside[0]), "unit": alongside[1]},
     }
     if value.fasting is not None:
         data["fasting"] = value.fasting
@@ -112,6 +151,7 @@ def as_api(value: LabValue, *, for_clinician: bool) -> dict:
         data["lab_high"] = as_float(value.lab_high)
         data["clinician_note"] = value.analyte.clinician_note
         data["citation"] = value.analyte.citation
+        data["entered_unit"] = value.entered_unit or None
     return data
 
 
@@ -210,22 +250,21 @@ class ValueView:
     range_source: str
     bar: SafeString
     si: str
+    unit_note: str = ""
 
 
-def value_view(value: LabValue) -> ValueView:
-    places = value.analyte.decimal_places
+def value_view(value: LabValue, *, for_clinician: bool = False) -> ValueView:
     word, symbol = flag_words(value)
-    si_value = to_si(value.value, value.analyte)
+    alongside = shown_alongside(value)
     return ValueView(
         value=value,
-        shown=format_number(value.value, places),
+        shown=shown_value(value),
         flag_word=word,
         flag_symbol=symbol,
         sentence=value_sentence(value),
         range_text=range_words(value),
         range_source=range_source_words(value),
         bar=range_bar(value),
-        si=""
-        if si_value is None
-        else f"{format_number(si_value.quantize(Decimal('0.01')), 0)} {value.analyte.si_unit}",
+        si="" if alongside is None else f"{format_number(alongside[0], 0)} {alongside[1]}",
+        unit_note=unit_note(value, for_clinician=for_clinician),
     )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from labs.models import Analyte, Flag, RangeRule, RangeSource
 
@@ -90,20 +90,22 @@ def flag_value(value: Decimal, reference: ReferenceRange) -> str:
     return Flag.NORMAL
 
 
-def to_stored_unit(value: Decimal, analyte: Analyte, unit: str) -> Decimal:
-    """A value entered in the analyte's SI unit, converted to the stored unit."""
-    if unit and unit == analyte.si_unit and unit != analyte.unit and analyte.si_factor:
-        return (value * analyte.si_factor).quantize(FOUR_PLACES, rounding=ROUND_HALF_UP)
-    return value
+def _band(value: Decimal, reference: ReferenceRange) -> bool:
+    return reference.borderline_low is not None and value >= reference.borderline_low
 
 
-def to_si(value: Decimal, analyte: Analyte) -> Decimal | None:
-    if not analyte.si_unit or not analyte.si_factor or analyte.si_unit == analyte.unit:
-        return None
-    return value / analyte.si_factor
+def stored_value(exact: Decimal, reference: ReferenceRange) -> Decimal:
+    """``exact`` to the four decimals a value is stored with, on the same side of every
+    limit as the exact value (its flag and its borderline band), so that the stored
+    number, its flag and everything shown from it agree."""
+    flag, band = flag_value(exact, reference), _band(exact, reference)
+    for rounding in (ROUND_HALF_UP, ROUND_FLOOR, ROUND_CEILING):
+        stored = exact.quantize(FOUR_PLACES, rounding=rounding)
+        if flag_value(stored, reference) == flag and _band(stored, reference) == band:
+            return stored
+    return exact.quantize(FOUR_PLACES, rounding=ROUND_HALF_UP)  # limits finer than four decimals
 
 
-def glucose_ratio(csf_glucose: Decimal, serum_glucose: Decimal, *, places: int = 2) -> Decimal:
-    """CSF ÷ serum glucose, rounded as it is reported and flagged (two decimals)."""
-    quantum = Decimal(1).scaleb(-places)
-    return (csf_glucose / serum_glucose).quantize(quantum, rounding=ROUND_HALF_UP)
+def glucose_ratio(csf_glucose: Decimal, serum_glucose: Decimal) -> Decimal:
+    """CSF ÷ serum glucose, exact (to Decimal's precision): flagged as it is, rounded only to be shown."""
+    return csf_glucose / serum_glucose

@@ -37,7 +37,7 @@ def lab_reports_visible_to(user) -> QuerySet[LabReport]:
 
 def with_values(reports: QuerySet[LabReport]) -> QuerySet[LabReport]:
     return reports.select_related("patient__user", "uploaded_by", "released_by").prefetch_related(
-        Prefetch("values", queryset=LabValue.objects.select_related("analyte"))
+        Prefetch("values", queryset=LabValue.objects.select_related("analyte").prefetch_related("analyte__other_units"))
     )
 
 

@@ -43,8 +43,11 @@ class LabReportUploadSerializer(serializers.Serializer):
     collected_at = serializers.DateTimeField()
     values = JSONTextOrListField(
         required=False,
-        help_text='JSON list of {"analyte": code, "value": number}; optional "unit" (the analyte\'s unit or '
-        'its SI unit), "low"/"high" (the lab\'s own range, which wins), "fasting" (serum_glucose).',
+        help_text='JSON list of {"analyte": code, "value": number, "unit": text}; the unit is required and must '
+        "be one the analyte knows (csf_glucose and serum_glucose mg/dL or mmol/L, csf_protein mg/dL or g/L, "
+        "opening_pressure mmH2O or cmH2O, crp mg/L or mg/dL, esr mm/h, csf_wbc and csf_rbc cells/uL or x10^6/L), "
+        'else 400 naming the item; optional "low"/"high" (the lab\'s own range, in the same unit, which wins), '
+        '"fasting" (serum_glucose).',
     )
     answers_request = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, help_text="An approved lab request this report answers."
@@ -55,6 +58,9 @@ class LabValueSerializer(serializers.Serializer):
     analyte = serializers.CharField()
     name = serializers.CharField()
     value = serializers.FloatField()
+    shown = serializers.CharField(
+        help_text="The value as the pages print it: never rounded across a limit (a ratio of 0.595 is '0.59')."
+    )
     unit = serializers.CharField()
     low = serializers.FloatField(allow_null=True, help_text="Lower limit of the range used (the lab's when given).")
     high = serializers.FloatField(allow_null=True, help_text="Upper limit of the range used (the lab's when given).")
@@ -64,7 +70,16 @@ class LabValueSerializer(serializers.Serializer):
     range_text = serializers.CharField()
     range_source = serializers.ChoiceField(choices=["default", "lab", "age_sex"], allow_null=True)
     computed = serializers.BooleanField()
-    si = serializers.DictField(allow_null=True)
+    si = serializers.DictField(
+        allow_null=True,
+        help_text='The value also shown in another unit: {"value", "unit"}, never rounded across a limit.',
+    )
+    entered_unit = serializers.CharField(
+        required=False,
+        allow_null=True,
+        help_text="Clinicians: the unit the value was sent in (null: computed, or sent before units were required "
+        "and read in `unit`).",
+    )
 
 
 class LabReportFileSerializer(serializers.Serializer):

@@ -34,7 +34,7 @@ from labs.models import (
     file_name_context,
 )
 from labs.uploads import check_report_file
-from labs.values import PreparedValue, prepare_values
+from labs.values import SERUM_GLUCOSE, PreparedValue, prepare_values
 from messaging.models import InboxKind, InboxPriority, InboxStatus
 from messaging.selectors import inbox_items_for
 from messaging.services import post_inbox_item, update_inbox_item
@@ -200,30 +200,11 @@ class ReviewFinding:
     words: str
 
 
-def reports_back_pain(patient: Patient, *, min_score: int, within_days: int, now: datetime | None = None) -> bool:
-    """Does the patient currently report back pain?
-
-    The latest diary entry (not entered in error) from the last ``within_days``
-    days has ``back_pain >= min_score``. The latest entry, not any entry: pain
-    that has since settled does not count.
-    """
-    now = now or timezone.now()
-    latest = (
-        patient.symptom_entries.filter(
-            entered_in_error_at__isnull=True,
-            recorded_at__gte=now - timedelta(days=within_days),
-            recorded_at__lte=now,
-        )
-        .order_by("-recorded_at", "-id")
-        .only("back_pain")
-        .first()
-    )
-    return latest is not None and latest.back_pain >= min_score
-
-
-def review_findings(patient: Patient, prepared: list[PreparedValue]) -> list[ReviewFinding]:
+def review_findings(prepared: list[PreparedValue]) -> list[ReviewFinding]:
     """The values that make a new report a contact_provider (high priority) item,
-    by each analyte's ``review_when`` (CLINICAL.md section 4)."""
+    by each analyte's ``review_when`` (CLINICAL.md section 4). The values alone
+    decide: a raised CRP or ESR counts whatever the diary says [IDSA15]."""
+    codes = {item.analyte.code for item in prepared}
     findings = []
     for item in prepared:
         trigger = item.analyte.review_when
@@ -232,21 +213,17 @@ def review_findings(patient: Patient, prepared: list[PreparedValue]) -> list[Rev
         elif trigger == ReviewTrigger.LOW and item.flag == Flag.LOW:
             borderline = item.reference.borderline_low is not None and item.value >= item.reference.borderline_low
             findings.append(ReviewFinding(item.analyte, "borderline low" if borderline else "low"))
+        elif trigger == ReviewTrigger.OUTSIDE and item.flag in (Flag.LOW, Flag.HIGH):
+            findings.append(ReviewFinding(item.analyte, "outside range"))
         elif (
-            trigger == ReviewTrigger.HIGH_WITH_BACK_PAIN
-            and item.flag == Flag.HIGH
-            and reports_back_pain(
-                patient,
-                min_score=item.analyte.back_pain_min_score if item.analyte.back_pain_min_score is not None else 1,
-                within_days=item.analyte.back_pain_within_days or 7,
-            )
+            trigger == ReviewTrigger.LOW_WITHOUT_BLOOD_GLUCOSE and item.flag == Flag.LOW and SERUM_GLUCOSE not in codes
         ):
-            findings.append(ReviewFinding(item.analyte, "above range with back pain"))
+            findings.append(ReviewFinding(item.analyte, "low: ask for a blood glucose"))
     return findings
 
 
 def _post_review_item(report: LabReport, prepared: list[PreparedValue]) -> None:
-    findings = review_findings(report.patient, prepared)
+    findings = review_findings(prepared)
     label = report.get_kind_display()
     if findings:
         summary = f"{label} report needs review today: " + ", ".join(

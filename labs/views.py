@@ -72,7 +72,7 @@ def report_detail(request, pk: int):
     audit_read(user=user, patient_id=report.patient_id, obj=report, request=request, action="lab_report.read")
     context = {
         "report": report,
-        "rows": [value_view(value) for value in report.values.all()],
+        "rows": [value_view(value, for_clinician=user.role == Role.CLINICIAN) for value in report.values.all()],
         "is_clinician": user.role == Role.CLINICIAN,
         "error_form": EnteredInErrorForm(),
         "lab_request": report.answers_request,

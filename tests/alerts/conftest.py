@@ -152,8 +152,6 @@ def smtp_server(request, settings):
 @pytest.fixture
 def seeded_rules(db):
     """The rule rows (a transactional test elsewhere may have flushed them)."""
-    from importlib import import_module
+    from tests.reference_data import seed_alert_rules
 
-    from django.apps import apps
-
-    import_module("alerts.migrations.0002_seed_rules").seed(apps, None)
+    seed_alert_rules()

@@ -134,9 +134,9 @@ def test_patient_journey(open_browser, mailoutbox):
         kind="csf",
         collected_at=timezone.now() - timedelta(hours=25),
         values=[
-            {"analyte": "opening_pressure", "value": 180},
-            {"analyte": "csf_wbc", "value": 3},
-            {"analyte": "csf_protein", "value": 52},
+            {"analyte": "opening_pressure", "value": 180, "unit": "mmH2O"},
+            {"analyte": "csf_wbc", "value": 3, "unit": "cells/uL"},
+            {"analyte": "csf_protein", "value": 52, "unit": "mg/dL"},
         ],
         file_content=b"CSF analysis\nWhite cells 3 /uL\nProtein 52 mg/dL\n",
         file_name="csf.txt",

@@ -24,7 +24,9 @@ def upload_payload(patient, *, values=None, file=None, kind="csf", collected_at=
         "patient": patient.pk,
         "kind": kind,
         "collected_at": collected_at,
-        "values": json.dumps(values if values is not None else [{"analyte": "csf_wbc", "value": 3}]),
+        "values": json.dumps(
+            values if values is not None else [{"analyte": "csf_wbc", "value": 3, "unit": "cells/uL"}]
+        ),
         "file": file if file is not None else text_file(),
     }
     payload.update(extra)
@@ -34,18 +36,15 @@ def upload_payload(patient, *, values=None, file=None, kind="csf", collected_at=
 @pytest.fixture(autouse=True)
 def analytes(request):
     """The analyte rows come from a data migration. A transactional test elsewhere in
-    the suite flushes them; seed them again (the migration's own function) if so."""
+    the suite flushes them; seed them again (tests/reference_data.py) if so."""
     if "db" not in request.fixturenames and not request.node.get_closest_marker("django_db"):
         return
     request.getfixturevalue("db")
-    from importlib import import_module
-
-    from django.apps import apps
-
     from labs.models import Analyte
+    from tests.reference_data import seed_analytes
 
     if not Analyte.objects.exists():
-        import_module("labs.migrations.0002_seed_analytes").seed(apps, None)
+        seed_analytes()
 
 
 @pytest.fixture
@@ -70,7 +69,7 @@ def make_report(clinician, patient):
             patient=for_patient or patient,
             kind=kind,
             collected_at=parse_datetime(COLLECTED_AT),
-            values=values if values is not None else [{"analyte": "csf_wbc", "value": 3}],
+            values=values if values is not None else [{"analyte": "csf_wbc", "value": 3, "unit": "cells/uL"}],
             file_content=content,
             file_name="report.txt",
         )

@@ -67,7 +67,7 @@ def test_canary_in_an_uploaded_report_is_nowhere_in_plaintext(upload, client_for
         clinician,
         patient,
         file=text_file(content, name=f"{CANARY}.txt"),
-        values=[{"analyte": "csf_wbc", "value": 4}],
+        values=[{"analyte": "csf_wbc", "value": 4, "unit": "cells/uL"}],
     )
     assert response.status_code == 201
     report_id = response.json()["id"]

@@ -30,10 +30,10 @@ def test_patient_sees_released_results_explained_with_an_accessible_range_bar(pa
     report = make_report(
         released=True,
         values=[
-            {"analyte": "csf_wbc", "value": 12},
-            {"analyte": "csf_rbc", "value": 40},
-            {"analyte": "csf_glucose", "value": 50},
-            {"analyte": "serum_glucose", "value": 100},
+            {"analyte": "csf_wbc", "value": 12, "unit": "cells/uL"},
+            {"analyte": "csf_rbc", "value": 40, "unit": "cells/uL"},
+            {"analyte": "csf_glucose", "value": 50, "unit": "mg/dL"},
+            {"analyte": "serum_glucose", "value": 100, "unit": "mg/dL"},
         ],
     )
     response = page_client(patient.user).get(f"/labs/reports/{report.pk}/")
@@ -79,7 +79,7 @@ def test_outsider_clinician_gets_404_pages(page_client, outsider_clinician, pati
 
 
 def test_clinician_report_page_has_download_and_release_and_is_audited(page_client, clinician, patient, make_report):
-    report = make_report(values=[{"analyte": "csf_protein", "value": 50}])
+    report = make_report(values=[{"analyte": "csf_protein", "value": 50, "unit": "mg/dL"}])
     client = page_client(clinician)
     html = client.get(f"/labs/reports/{report.pk}/").content.decode()
     assert "Release to the patient" in html
@@ -106,11 +106,14 @@ def test_clinician_uploads_through_the_form(page_client, clinician, patient):
             "kind": "csf",
             "collected_at": "2026-01-10T08:30",
             "csf_wbc__value": "7",
+            "csf_wbc__unit": "cells/µL",
             "csf_glucose__value": "3.0",
             "csf_glucose__unit": "mmol/L",
             "serum_glucose__value": "95",
+            "serum_glucose__unit": "mg/dL",
             "serum_glucose__fasting": "yes",
             "crp__value": "4",
+            "crp__unit": "mg/L",
             "crp__high": "5",
         },
     )

@@ -21,9 +21,22 @@ COLLECTED = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 FIFTY = date(1976, 1, 15)  # 50 years old on COLLECTED
 
 
+UNITS = {
+    "csf_wbc": "cells/uL",
+    "csf_rbc": "cells/uL",
+    "csf_glucose": "mg/dL",
+    "serum_glucose": "mg/dL",
+    "csf_serum_glucose_ratio": "ratio",
+    "csf_protein": "mg/dL",
+    "opening_pressure": "mmH2O",
+    "crp": "mg/L",
+    "esr": "mm/h",
+}
+
+
 def flag_of(code: str, value, *, kind: str = "csf", sex: str = "female", born: date = FIFTY, **extra):
     prepared = prepare_values(
-        raw=[{"analyte": code, "value": value, **extra}],
+        raw=[{"analyte": code, "value": value, "unit": UNITS[code], **extra}],
         kind=kind,
         sex=sex,
         date_of_birth=born,
@@ -109,17 +122,20 @@ def test_esr_age_counts_whole_years_at_collection():
 @pytest.mark.parametrize(
     ("csf", "serum", "ratio", "flag", "borderline"),
     [
-        (60, 100, "0.60", "normal", False),  # >= 0.6 is usual
-        (59, 100, "0.59", "low", True),  # 0.4-0.59 borderline
-        (40, 100, "0.40", "low", True),
-        (39, 100, "0.39", "low", False),  # < 0.4 low
-        (59.5, 100, "0.60", "normal", False),  # reported and flagged to two decimals (0.595 -> 0.60)
-        (90, 100, "0.90", "normal", False),
+        (60, 100, "0.6000", "normal", False),  # >= 0.6 is usual
+        (59, 100, "0.5900", "low", True),  # 0.4-0.59 borderline
+        (40, 100, "0.4000", "low", True),
+        (39, 100, "0.3900", "low", False),  # < 0.4 low
+        (59.5, 100, "0.5950", "low", True),  # flagged on the exact ratio: 0.595 is borderline
+        (90, 100, "0.9000", "normal", False),
     ],
 )
 def test_glucose_ratio_is_computed_and_flagged(csf, serum, ratio, flag, borderline):
     prepared = prepare_values(
-        raw=[{"analyte": "csf_glucose", "value": csf}, {"analyte": "serum_glucose", "value": serum}],
+        raw=[
+            {"analyte": "csf_glucose", "value": csf, "unit": "mg/dL"},
+            {"analyte": "serum_glucose", "value": serum, "unit": "mg/dL"},
+        ],
         kind="csf",
         sex="female",
         date_of_birth=FIFTY,
@@ -142,9 +158,9 @@ def test_ratio_entered_with_both_glucoses_is_refused():
     with pytest.raises(ValidationError) as caught:
         prepare_values(
             raw=[
-                {"analyte": "csf_glucose", "value": 60},
-                {"analyte": "serum_glucose", "value": 100},
-                {"analyte": "csf_serum_glucose_ratio", "value": 0.6},
+                {"analyte": "csf_glucose", "value": 60, "unit": "mg/dL"},
+                {"analyte": "serum_glucose", "value": 100, "unit": "mg/dL"},
+                {"analyte": "csf_serum_glucose_ratio", "value": 0.6, "unit": "ratio"},
             ],
             kind="csf",
             sex="female",
@@ -184,7 +200,7 @@ def test_the_labs_own_range_wins(code, value, low, high, expected):
         ("csf_wbc", 6, "cells/uL", "6.0000", "high"),
     ],
 )
-def test_values_entered_in_si_units_are_converted(code, value, unit, stored, expected):
+def test_values_entered_in_other_units_are_converted(code, value, unit, stored, expected):
     prepared = prepare_values(
         raw=[{"analyte": code, "value": value, "unit": unit}],
         kind="csf",

@@ -26,9 +26,9 @@ def test_clinician_uploads_a_report_for_a_care_team_patient(upload, clinician, p
         clinician,
         patient,
         values=[
-            {"analyte": "csf_wbc", "value": 3},
-            {"analyte": "csf_glucose", "value": 62},
-            {"analyte": "serum_glucose", "value": 98, "fasting": True},
+            {"analyte": "csf_wbc", "value": 3, "unit": "cells/uL"},
+            {"analyte": "csf_glucose", "value": 62, "unit": "mg/dL"},
+            {"analyte": "serum_glucose", "value": 98, "unit": "mg/dL", "fasting": True},
         ],
     )
     assert response.status_code == 201, response.content
@@ -47,7 +47,8 @@ def test_clinician_uploads_a_report_for_a_care_team_patient(upload, clinician, p
     for key in ("analyte", "value", "unit", "low", "high", "flag", "explanation"):
         assert key in wbc
     assert (wbc["value"], wbc["unit"], wbc["low"], wbc["high"], wbc["flag"]) == (3, "cells/µL", 0, 5, "normal")
-    assert values["csf_serum_glucose_ratio"]["value"] == 0.63
+    assert values["csf_serum_glucose_ratio"]["value"] == 0.6327  # 62 / 98, flagged on the exact ratio
+    assert values["csf_serum_glucose_ratio"]["shown"] == "0.63"
     assert values["csf_serum_glucose_ratio"]["computed"] is True
     assert values["serum_glucose"]["fasting"] is True
     assert AuditEvent.objects.filter(action="lab_report.upload", patient_id=patient.pk).exists()
@@ -130,7 +131,12 @@ def test_list_queries_do_not_grow_with_reports(
     client_for, clinician, patient, make_report, django_assert_max_num_queries
 ):
     for _ in range(5):
-        make_report(values=[{"analyte": "csf_wbc", "value": 3}, {"analyte": "csf_protein", "value": 30}])
+        make_report(
+            values=[
+                {"analyte": "csf_wbc", "value": 3, "unit": "cells/uL"},
+                {"analyte": "csf_protein", "value": 30, "unit": "mg/dL"},
+            ]
+        )
     client = client_for(clinician)
     with django_assert_max_num_queries(14):
         assert client.get(f"/api/v1/lab-reports/?patient={patient.pk}").json()["count"] == 5
@@ -147,7 +153,7 @@ def test_unreleased_report_is_404_to_the_patient(client_for, patient, make_repor
 
 
 def test_released_report_is_shown_to_the_patient_with_explanations(client_for, patient, make_report):
-    report = make_report(values=[{"analyte": "csf_wbc", "value": 12}], released=True)
+    report = make_report(values=[{"analyte": "csf_wbc", "value": 12, "unit": "cells/uL"}], released=True)
     body = client_for(patient.user).get(f"/api/v1/lab-reports/{report.pk}/").json()
     (value,) = body["values"]
     assert value["flag"] == "high"
@@ -240,7 +246,7 @@ def test_file_for_admin_is_403(client_for, admin, make_report):
 def test_release_shows_the_report_and_notifies_the_patient_without_health_data(
     client_for, clinician, patient, make_report, django_capture_on_commit_callbacks
 ):
-    report = make_report(values=[{"analyte": "csf_wbc", "value": 40}])
+    report = make_report(values=[{"analyte": "csf_wbc", "value": 40, "unit": "cells/uL"}])
     with django_capture_on_commit_callbacks():
         response = client_for(clinician).post(f"/api/v1/lab-reports/{report.pk}/release/")
     assert response.status_code == 200

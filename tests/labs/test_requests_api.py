@@ -211,7 +211,11 @@ def test_outsider_review_is_404(client_for, outsider_clinician, lab_request):
 def test_an_approved_request_is_answered_by_a_report(upload, client_for, clinician, patient, lab_request):
     client_for(clinician).post(f"/api/v1/lab-requests/{lab_request.pk}/review/", {"decision": "approve"})
     response = upload(
-        clinician, patient, kind="blood", values=[{"analyte": "crp", "value": 4}], answers_request=lab_request.pk
+        clinician,
+        patient,
+        kind="blood",
+        values=[{"analyte": "crp", "value": 4, "unit": "mg/L"}],
+        answers_request=lab_request.pk,
     )
     assert response.status_code == 201
     assert response.json()["answers_request"] == lab_request.pk

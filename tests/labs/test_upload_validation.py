@@ -96,20 +96,32 @@ def test_ten_megabytes_plus_one_byte_is_refused(upload, clinician, patient):
     ("values", "fragment"),
     [
         ([{"analyte": "csf_sparkle", "value": 3}], "unknown analyte"),
-        ([{"analyte": "csf_wbc", "value": "three"}], "must be a number"),
-        ([{"analyte": "csf_wbc", "value": True}], "must be a number"),
-        ([{"analyte": "csf_wbc", "value": -1}], "must be a number"),
-        ([{"analyte": "csf_wbc", "value": 1e12}], "must be a number"),
+        ([{"analyte": "csf_wbc", "value": "three", "unit": "cells/uL"}], "must be a number"),
+        ([{"analyte": "csf_wbc", "value": True, "unit": "cells/uL"}], "must be a number"),
+        ([{"analyte": "csf_wbc", "value": -1, "unit": "cells/uL"}], "must be a number"),
+        ([{"analyte": "csf_wbc", "value": 1e12, "unit": "cells/uL"}], "must be a number"),
         ([{"analyte": "csf_wbc"}], "must be a number"),
-        ([{"analyte": "csf_wbc", "value": 3}, {"analyte": "csf_wbc", "value": 4}], "more than once"),
-        ([{"analyte": "csf_wbc", "value": 3, "colour": "red"}], "only analyte"),
+        (
+            [
+                {"analyte": "csf_wbc", "value": 3, "unit": "cells/uL"},
+                {"analyte": "csf_wbc", "value": 4, "unit": "cells/uL"},
+            ],
+            "more than once",
+        ),
+        ([{"analyte": "csf_wbc", "value": 3, "unit": "cells/uL", "colour": "red"}], "only analyte"),
         ([{"analyte": "csf_glucose", "value": 3, "unit": "furlongs"}], "mg/dL or mmol/L"),
-        ([{"analyte": "crp", "value": 3, "low": 5, "high": 1}], "low limit is above"),
-        ([{"analyte": "crp", "value": 3, "high": "ten"}], "high must be a number"),
-        ([{"analyte": "csf_wbc", "value": 3, "fasting": True}], "fasting"),
+        ([{"analyte": "crp", "value": 3, "unit": "mg/L", "low": 5, "high": 1}], "low limit is above"),
+        ([{"analyte": "crp", "value": 3, "unit": "mg/L", "high": "ten"}], "high must be a number"),
+        ([{"analyte": "csf_wbc", "value": 3, "unit": "cells/uL", "fasting": True}], "fasting"),
         (["csf_wbc"], "must be an object"),
-        ({"analyte": "csf_wbc", "value": 3}, "JSON list"),
-        ([{"analyte": "csf_glucose", "value": 50}, {"analyte": "serum_glucose", "value": 0}], "above 0"),
+        ({"analyte": "csf_wbc", "value": 3, "unit": "cells/uL"}, "JSON list"),
+        (
+            [
+                {"analyte": "csf_glucose", "value": 50, "unit": "mg/dL"},
+                {"analyte": "serum_glucose", "value": 0, "unit": "mg/dL"},
+            ],
+            "above 0",
+        ),
     ],
 )
 def test_bad_values_are_400_naming_values(upload, clinician, patient, values, fragment):
@@ -131,13 +143,16 @@ def test_values_that_are_not_json_are_400(client_for, clinician, patient):
 
 
 def test_a_csf_value_in_a_blood_report_is_refused(upload, clinician, patient):
-    response = upload(clinician, patient, kind="blood", values=[{"analyte": "csf_wbc", "value": 3}])
+    response = upload(clinician, patient, kind="blood", values=[{"analyte": "csf_wbc", "value": 3, "unit": "cells/uL"}])
     assert response.status_code == 400
     assert "CSF report" in response.json()["values"][0]
 
 
 def test_serum_glucose_and_crp_fit_a_csf_report(upload, clinician, patient):
-    values = [{"analyte": "serum_glucose", "value": 90}, {"analyte": "crp", "value": 2}]
+    values = [
+        {"analyte": "serum_glucose", "value": 90, "unit": "mg/dL"},
+        {"analyte": "crp", "value": 2, "unit": "mg/L"},
+    ]
     assert upload(clinician, patient, values=values).status_code == 201
 
 
@@ -187,7 +202,7 @@ def test_a_json_body_without_a_file_is_400_not_500(client_for, clinician, patien
         "patient": patient.pk,
         "kind": "csf",
         "collected_at": "2026-01-10T08:00:00Z",
-        "values": [{"analyte": "csf_wbc", "value": 3}],
+        "values": [{"analyte": "csf_wbc", "value": 3, "unit": "cells/uL"}],
     }
     response = client_for(clinician).post("/api/v1/lab-reports/", payload, format="json")
     assert response.status_code == 400
@@ -205,6 +220,6 @@ def test_malformed_multipart_is_400(client_for, clinician):
 
 
 def test_values_as_json_text_multipart_field(upload, clinician, patient):
-    response = upload(clinician, patient, values=json.loads('[{"analyte": "crp", "value": 3.5}]'))
+    response = upload(clinician, patient, values=json.loads('[{"analyte": "crp", "value": 3.5, "unit": "mg/L"}]'))
     assert response.status_code == 201
     assert response.json()["values"][0]["value"] == 3.5

@@ -128,7 +128,7 @@ REQUESTS: dict[tuple, dict] = {
             "patient": "{patient_a}",
             "kind": "csf",
             "collected_at": "{an_hour_ago}",
-            "values": '[{"analyte": "csf_wbc", "value": 4}]',
+            "values": '[{"analyte": "csf_wbc", "value": 4, "unit": "cells/uL"}]',
         },
         "file": ("file", "report.txt", b"CSF analysis\nWhite cells 4 /uL\n", "text/plain"),
     },
@@ -173,7 +173,12 @@ REQUESTS: dict[tuple, dict] = {
     ("POST", "labs/requests/new/"): {"data": {"patient": "{patient_a}", "tests": "crp", "reason": "Back pain"}},
     ("POST", "labs/requests/<int:pk>/"): {"data": {"decision": "approve", "note": "Booked"}},
     ("POST", "labs/patients/<int:patient_id>/upload/"): {
-        "multipart": {"kind": "csf", "collected_at": "{an_hour_ago_local}", "csf_wbc__value": "4"},
+        "multipart": {
+            "kind": "csf",
+            "collected_at": "{an_hour_ago_local}",
+            "csf_wbc__value": "4",
+            "csf_wbc__unit": "cells/µL",
+        },
         "file": ("file", "report.txt", b"CSF analysis\nWhite cells 4 /uL\n", "text/plain"),
     },
 }

@@ -277,7 +277,7 @@ def test_no_canary_reaches_any_sink(caplog, mailoutbox, sinks, django_capture_on
                 "patient": patient.pk,
                 "kind": "csf",
                 "collected_at": entry["recorded_at"],
-                "values": '[{"analyte": "csf_wbc", "value": 250}]',
+                "values": '[{"analyte": "csf_wbc", "value": 250, "unit": "cells/uL"}]',
                 "file": SimpleUploadedFile(LAB_FILE_NAME, LAB_FILE, "text/plain"),
             },
         ).json()

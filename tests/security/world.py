@@ -18,13 +18,12 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
-from importlib import import_module
 
-from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from tests.factories import AdminFactory, CareTeamGrantFactory, ClinicianFactory, PatientFactory, UserFactory
+from tests.reference_data import seed_reference_data
 
 # Markers. Case-insensitive search for HEALTH_MARKER finds every piece of A's health data.
 HEALTH_MARKER = "zqxa"
@@ -52,17 +51,6 @@ A_ATTACHMENT_BYTES = PNG + b"ZQXA-attachment-bytes"
 
 # Who may see A's record: everyone else must never receive a marker.
 MAY_SEE_A = {"patient_a", "care_team"}
-
-
-def seed_reference_data() -> None:
-    """Rules, analytes and the pain-plan tables come from data migrations; a
-    transactional test elsewhere in the suite may have flushed them."""
-    for module in (
-        "alerts.migrations.0002_seed_rules",
-        "labs.migrations.0002_seed_analytes",
-        "patients.migrations.0003_seed_pain_plan_and_thresholds",
-    ):
-        import_module(module).seed(apps, None)
 
 
 @dataclass
@@ -173,7 +161,10 @@ def build_world() -> World:
         patient=patient_a,
         kind="csf",
         collected_at=collected,
-        values=[{"analyte": "csf_wbc", "value": 3}, {"analyte": "csf_protein", "value": 40}],
+        values=[
+            {"analyte": "csf_wbc", "value": 3, "unit": "cells/uL"},
+            {"analyte": "csf_protein", "value": 40, "unit": "mg/dL"},
+        ],
         file_content=A_LAB_FILE,
         file_name=A_LAB_FILE_NAME,
     )
@@ -183,7 +174,7 @@ def build_world() -> World:
         patient=patient_a,
         kind="blood",
         collected_at=collected,
-        values=[{"analyte": "crp", "value": 12}],
+        values=[{"analyte": "crp", "value": 12, "unit": "mg/L"}],
         file_content=A_LAB_FILE,
         file_name=A_LAB_FILE_NAME,
     )
@@ -199,7 +190,7 @@ def build_world() -> World:
         patient=patient_b,
         kind="csf",
         collected_at=collected,
-        values=[{"analyte": "csf_wbc", "value": 2}],
+        values=[{"analyte": "csf_wbc", "value": 2, "unit": "cells/uL"}],
         file_content=b"CSF analysis ZQXB-labfile\n",
         file_name="b.txt",
     )
