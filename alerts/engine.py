@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from patients.questions import YES_NO_FIELDS as DIARY_YES_NO_FIELDS
+from portal.numbers import rounded_within_limits
 
 INFO = "info"
 CONTACT_PROVIDER = "contact_provider"
@@ -114,13 +115,18 @@ class Fired:
             return self.rule.variant_severity
         return self.rule.severity
 
+    @property
+    def temperature_limits(self) -> list[Decimal]:
+        """The rule's temperature thresholds: {temperature} is never shown across them."""
+        return [value for key, value in self.rule.thresholds.items() if "temperature" in key]
+
     def patient_message(self, reading: Reading | None = None) -> str:
         text = (self.variant and self.rule.variant_patient_message) or self.rule.patient_message
-        return render_message(text, reading)
+        return render_message(text, reading, self.temperature_limits)
 
     def clinician_message(self, reading: Reading | None = None) -> str:
         text = (self.variant and self.rule.variant_clinician_message) or self.rule.clinician_message
-        return render_message(text, reading)
+        return render_message(text, reading, self.temperature_limits)
 
 
 def as_decimal(value) -> Decimal:
@@ -145,15 +151,19 @@ def merge_thresholds(
 
 
 def fahrenheit(celsius: Decimal) -> Decimal:
-    return (celsius * 9 / 5 + 32).quantize(Decimal("0.1"))
+    return celsius * 9 / 5 + 32
 
 
-def render_message(text: str, reading: Reading | None) -> str:
-    """Fill ``{temperature}`` (both units); unknown placeholders stay as they are."""
+def render_message(text: str, reading: Reading | None, limits_c: Sequence[Decimal] = ()) -> str:
+    """Fill ``{temperature}`` (both units, one decimal, never rounded across a threshold
+    in ``limits_c``: CLINICAL.md); unknown placeholders stay as they are."""
     if reading is None or reading.temperature_c is None or "{temperature}" not in text:
         return text.replace("{temperature}", "your temperature")
-    celsius = reading.temperature_c.quantize(Decimal("0.1"))
-    return text.replace("{temperature}", f"{celsius} °C / {fahrenheit(reading.temperature_c)} °F")
+    celsius = rounded_within_limits(reading.temperature_c, 1, limits_c, fires_at_limit=True)
+    shown_f = rounded_within_limits(
+        fahrenheit(reading.temperature_c), 1, [fahrenheit(limit) for limit in limits_c], fires_at_limit=True
+    )
+    return text.replace("{temperature}", f"{celsius} °C / {shown_f} °F")
 
 
 def ordered(fired: Iterable[Fired]) -> list[Fired]:

@@ -49,3 +49,11 @@ def chart_thresholds(patient: Patient, values: dict[str, Decimal] | None = None)
     if callable(from_rules):
         thresholds.update({k: float(v) for k, v in (from_rules(patient) or {}).items() if k in thresholds})
     return thresholds
+
+
+def temperature_limits(patient: Patient | None = None, values: dict[str, Decimal] | None = None) -> list[Decimal]:
+    """The fever thresholds (°C) a temperature is never shown across: the patient's own
+    (the rules' value, custom or default) or, for a list of many patients, the default."""
+    if patient is None:
+        return [(values or diary_thresholds())[FEVER_C]]
+    return [Decimal(str(chart_thresholds(patient, values)["temperature_c"]))]

@@ -3,10 +3,13 @@ and temperature unit, in plain words. No queries beyond the ones named."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from patients.clinical import temperature_limits
 from patients.models import Patient, SymptomEntry
 from patients.selectors import day_since_procedure, latest_procedure
 from patients.trend import DAY_CHOICES, symptom_trend
@@ -93,11 +96,18 @@ def local(moment: datetime | None, user) -> datetime | None:
     return moment.astimezone(tz_of(user)) if moment is not None else None
 
 
-def temperature_text(value_c, user) -> str:
+def temperature_text(value_c, user, limits_c: Sequence[Decimal]) -> str:
+    """A stored °C value in the reader's unit, never shown across a fever threshold in
+    ``limits_c`` (``patients.clinical.temperature_limits``)."""
     if value_c is None:
         return "not measured"
     units = getattr(user, "display_units", "C")
-    return f"{in_units(value_c, units):.1f} {unit_symbol(units)}"
+    return f"{format_temperature(in_units(value_c, units, limits_c))} {unit_symbol(units)}"
+
+
+def format_temperature(value: float | None) -> str:
+    """One decimal ("38.0"), or the few more that keep it on its side of a threshold."""
+    return "" if value is None else str(float(value))
 
 
 @dataclass
@@ -110,11 +120,20 @@ class EntryRow:
 
 
 def entry_rows(entries, user) -> list[EntryRow]:
+    limits: dict[int, list[Decimal]] = {}  # one patient's entries read their thresholds once
+
+    def limits_of(entry) -> list[Decimal]:
+        if entry.temperature_c is None:
+            return []
+        if entry.patient_id not in limits:
+            limits[entry.patient_id] = temperature_limits(entry.patient)
+        return limits[entry.patient_id]
+
     return [
         EntryRow(
             entry=entry,
             at=local(entry.recorded_at, user),
-            temperature=temperature_text(entry.temperature_c, user),
+            temperature=temperature_text(entry.temperature_c, user, limits_of(entry)),
             yes=[SHORT_LABELS[name] for name in SymptomEntry.YES_NO_FIELDS if getattr(entry, name)],
             in_error=entry.entered_in_error_at is not None,
         )
@@ -146,6 +165,8 @@ def trend_context(patient: Patient, user, days: int, *, chart_id: str = "trend")
     tz = tz_of(user)
     units = getattr(user, "display_units", "C")
     spikes_at = {(s.t, s.field) for s in trend.spikes}
+    fever = trend.thresholds.get("temperature_c")
+    fever_limits = [Decimal(str(fever))] if fever is not None else []
     rows = {}
     for name in ("back_pain", "headache", "temperature_c"):
         for t, v in trend.series.get(name, []):
@@ -155,7 +176,9 @@ def trend_context(patient: Patient, user, days: int, *, chart_id: str = "trend")
             "at": t.astimezone(tz),
             "back_pain": values.get("back_pain"),
             "headache": values.get("headache"),
-            "temperature": temperature_text(values.get("temperature_c"), user) if "temperature_c" in values else "",
+            "temperature": temperature_text(values.get("temperature_c"), user, fever_limits)
+            if "temperature_c" in values
+            else "",
             "rises": [SHORT_FIELD[f] for f in ("back_pain", "headache") if (t, f) in spikes_at],
         }
         for t, values in sorted(rows.items(), reverse=True)

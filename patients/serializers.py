@@ -7,13 +7,16 @@ serializers here exist for the OpenAPI schema.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from patients.clinical import temperature_limits
 from patients.models import CareTeamGrant, MedicationClass, MedicationDose, NeedleType, Patient, Sex, SymptomEntry
 from patients.selectors import day_since_procedure
 from patients.services import ALLERGY_CHOICES, HEALTH_BOOLEANS
-from patients.units import celsius_to_fahrenheit, rounded
+from patients.units import rounded, rounded_fahrenheit
 
 # --- Health factors and procedure ----------------------------------------------------------
 
@@ -62,7 +65,7 @@ class LatestEntrySerializer(serializers.Serializer):
     temperature_f = serializers.FloatField(allow_null=True)
 
 
-def latest_entry_of(entry: SymptomEntry | None) -> dict | None:
+def latest_entry_of(entry: SymptomEntry | None, fever_limits: list[Decimal]) -> dict | None:
     if entry is None:
         return None
     return {
@@ -70,10 +73,8 @@ def latest_entry_of(entry: SymptomEntry | None) -> dict | None:
         "recorded_at": entry.recorded_at,
         "back_pain": entry.back_pain,
         "headache": entry.headache,
-        "temperature_c": rounded(entry.temperature_c),
-        "temperature_f": rounded(celsius_to_fahrenheit(entry.temperature_c))
-        if entry.temperature_c is not None
-        else None,
+        "temperature_c": rounded(entry.temperature_c, fever_limits),
+        "temperature_f": rounded_fahrenheit(entry.temperature_c, fever_limits),
     }
 
 
@@ -132,7 +133,10 @@ class PatientListItemSerializer(PatientSerializer):
     @extend_schema_field(LatestEntrySerializer(allow_null=True))
     def get_latest_entry(self, patient: Patient) -> dict | None:
         entries = self.context.get("latest_entries", {})
-        return latest_entry_of(entries.get(getattr(patient, "latest_entry_id", None)))
+        entry = entries.get(getattr(patient, "latest_entry_id", None))
+        if entry is not None and entry.temperature_c is not None and "default_fever_limits" not in self.context:
+            self.context["default_fever_limits"] = temperature_limits()  # once for the list
+        return latest_entry_of(entry, self.context.get("default_fever_limits", []))
 
     def get_open_alert_count(self, patient: Patient) -> int:
         return int(getattr(patient, "open_alert_count", 0) or 0)
@@ -207,11 +211,20 @@ class SymptomEntrySerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def fever_limits(self, entry: SymptomEntry) -> list[Decimal]:
+        """The patient's fever threshold, read once per response (a list is one patient's)."""
+        if entry.temperature_c is None:
+            return []
+        limits = self.context.setdefault("fever_limits", {})
+        if entry.patient_id not in limits:
+            limits[entry.patient_id] = temperature_limits(entry.patient)
+        return limits[entry.patient_id]
+
     def get_temperature_c(self, entry: SymptomEntry) -> float | None:
-        return rounded(entry.temperature_c)
+        return rounded(entry.temperature_c, self.fever_limits(entry))
 
     def get_temperature_f(self, entry: SymptomEntry) -> float | None:
-        return rounded(celsius_to_fahrenheit(entry.temperature_c)) if entry.temperature_c is not None else None
+        return rounded_fahrenheit(entry.temperature_c, self.fever_limits(entry))
 
     def get_entered_in_error(self, entry: SymptomEntry) -> bool:
         return entry.entered_in_error_at is not None

@@ -202,9 +202,10 @@ def pain_chart(trend: Trend, *, tz: ZoneInfo, chart_id: str = "pain") -> SafeStr
 
 
 def temperature_chart(trend: Trend, *, tz: ZoneInfo, units: str, chart_id: str = "temperature") -> SafeString:
-    values = [in_units(Decimal(str(v)), units) for _, v in trend.series.get("temperature_c", [])]
     fever_c = trend.thresholds.get("temperature_c")
-    fever = in_units(Decimal(str(fever_c)), units) if fever_c is not None else None
+    limits = [Decimal(str(fever_c))] if fever_c is not None else []  # no point drawn across the fever line
+    values = [in_units(Decimal(str(v)), units, limits) for _, v in trend.series.get("temperature_c", [])]
+    fever = in_units(Decimal(str(fever_c)), units, limits) if fever_c is not None else None
     # A steady scale (about 35.5-39.5 °C) that widens only for readings outside it.
     base_low, base_high = (96.0, 103.0) if units == "F" else (35.5, 39.5)
     low = min([base_low, *[v - 0.5 for v in values]])

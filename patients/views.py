@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from patients import selectors, services
 from patients.access_log import access_log_lines
-from patients.clinical import chart_thresholds
+from patients.clinical import chart_thresholds, temperature_limits
 from patients.diary import log_medication_dose, logged_dose_again, submit_symptom_entry
 from patients.forms import AddClinicianForm, EnrolPatientForm, HealthForm, MedicationForm, SymptomForm
 from patients.medication_alerts import POISON_CONTROL_PHONE_HREF
@@ -27,6 +27,7 @@ from patients.pain_plan import pain_plan_for
 from patients.presenters import (
     day_context,
     entry_rows,
+    format_temperature,
     local,
     recommendation_cards,
     temperature_text,
@@ -35,7 +36,7 @@ from patients.presenters import (
 )
 from patients.serializers import health_of
 from patients.trend import DEFAULT_DAYS, parse_days
-from patients.units import in_units, unit_symbol
+from patients.units import exact_fahrenheit, unit_symbol
 from portal.accounts.models import Role
 from portal.audit.services import audit_read
 from portal.clinic.selectors import current_clinic
@@ -119,8 +120,9 @@ def diary(request, patient):
                 "patients/diary_saved.html",
                 {"row": rows[0], "cards": recommendation_cards(submission.recommendations), **day_context(patient)},
             )
-    fever_c = chart_thresholds(patient)["temperature_c"]
-    fever_text = f"{in_units(Decimal(str(fever_c)), units):.1f} {unit_symbol(units)} or higher"
+    fever_c = Decimal(str(chart_thresholds(patient)["temperature_c"]))
+    exact = exact_fahrenheit(fever_c) if units == "F" else fever_c
+    fever_text = f"{format_temperature(float(exact))} {unit_symbol(units)} or higher"
     return _render(
         request, "patients/diary_form.html", {"form": form, "fever_text": fever_text, **day_context(patient)}
     )
@@ -272,6 +274,7 @@ def patient_list(request):
     patients = list(page.object_list)
     latest = selectors.entries_by_id([p.latest_entry_id for p in patients])
     services.record_list_read(user=request.user, patient_ids=[p.pk for p in patients], request=request)
+    fever_limits = temperature_limits() if any(latest.values()) else []  # the default: one query for the page
     rows = []
     for patient in patients:
         entry = latest.get(patient.latest_entry_id)
@@ -281,7 +284,7 @@ def patient_list(request):
                 "day": selectors.day_since_procedure_at(patient.procedure_at),
                 "entry": entry,
                 "entry_at": local(entry.recorded_at, request.user) if entry else None,
-                "temperature": temperature_text(entry.temperature_c, request.user) if entry else "",
+                "temperature": temperature_text(entry.temperature_c, request.user, fever_limits) if entry else "",
                 "urgency": URGENCY_WORDS.get(patient.urgency_rank, ""),
             }
         )

@@ -18,22 +18,29 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 MOST_PLACES = 6
 
 
-def _agrees(shown: Decimal, exact: Decimal, limits: list[Decimal]) -> bool:
-    # The same side of every limit, and on a limit only when the value is on it:
-    # "at least", "above" and "below" all read the same from the shown number.
+def _agrees(shown: Decimal, exact: Decimal, limits: list[Decimal], *, fires_at_limit: bool) -> bool:
+    if fires_at_limit:
+        # Thresholds that fire at the limit (>=): only "at or above" has to read the same.
+        return all((shown >= limit) == (exact >= limit) for limit in limits)
+    # Limits of any kind (a range's inclusive or exclusive ends): the same side of
+    # every limit, and on a limit only when the value is on it.
     return all((shown > limit, shown == limit) == (exact > limit, exact == limit) for limit in limits)
 
 
-def rounded_within_limits(exact: Decimal, places: int, limits: Iterable[Decimal | None]) -> Decimal:
-    """``exact`` to ``places`` decimals (more when it must), on the same side of every limit."""
+def rounded_within_limits(
+    exact: Decimal, places: int, limits: Iterable[Decimal | None], *, fires_at_limit: bool = False
+) -> Decimal:
+    """``exact`` to ``places`` decimals (more when it must), on the same side of every
+    limit. ``fires_at_limit``: every limit is a threshold that fires at it (CLINICAL.md
+    conventions, ``>=``), so 38.04 may show as "38.0" next to a fever threshold of 38.0."""
     checked = [Decimal(limit) for limit in limits if limit is not None]
     for decimals in range(places, max(places, MOST_PLACES) + 1):
         quantum = Decimal(1).scaleb(-decimals)
         usual = exact.quantize(quantum, rounding=ROUND_HALF_UP)
-        if _agrees(usual, exact, checked):
+        if _agrees(usual, exact, checked, fires_at_limit=fires_at_limit):
             return usual
         if usual > exact:
             down = exact.quantize(quantum, rounding=ROUND_FLOOR)
-            if _agrees(down, exact, checked):
+            if _agrees(down, exact, checked, fires_at_limit=fires_at_limit):
                 return down
     return exact

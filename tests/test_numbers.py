@@ -43,3 +43,21 @@ def test_never_across_or_onto_a_limit(exact, limits, places):
     for limit in limits:
         assert (shown > limit) == (exact > limit) and (shown == limit) == (exact == limit)
     assert abs(shown - exact) <= Decimal(1).scaleb(-places)  # never further off than one step
+
+
+@pytest.mark.parametrize(
+    ("exact", "shown"),
+    [("37.95", "37.9"), ("37.99", "37.9"), ("38.00", "38.0"), ("38.04", "38.0"), ("38.05", "38.1"), ("37.74", "37.7")],
+)
+def test_thresholds_that_fire_at_the_limit(exact, shown):
+    assert str(rounded_within_limits(Decimal(exact), 1, [Decimal("38.0")], fires_at_limit=True)) == shown
+
+
+def test_a_threshold_off_the_grid_gets_more_decimals_rather_than_a_false_reading():
+    assert str(rounded_within_limits(Decimal("37.74"), 1, [Decimal("37.74")], fires_at_limit=True)) == "37.74"
+
+
+@given(exact=decimals, limits=st.lists(decimals, max_size=4), places=st.integers(min_value=0, max_value=3))
+def test_thresholds_never_read_otherwise_than_they_fire(exact, limits, places):
+    shown = rounded_within_limits(exact, places, limits, fires_at_limit=True)
+    assert all((shown >= limit) == (exact >= limit) for limit in limits)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 
 from patients.models import Procedure
-from patients.presenters import local, temperature_text
+from patients.presenters import local
 from patients.selectors import day_since_procedure
 from portal.accounts.models import Role
 
@@ -37,9 +37,3 @@ def day_banner(context, patient=None):
         }
         setattr(request, cache_key, cached)
     return cached
-
-
-@register.simple_tag(takes_context=True)
-def temperature(context, value_c):
-    """A stored °C value in the reader's unit, e.g. "100.9 °F"."""
-    return temperature_text(value_c, context["request"].user)

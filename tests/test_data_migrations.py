@@ -1,0 +1,106 @@
+"""The data steps of issue 13's migrations, run on rows as the previous schema held them:
+existing doses get their drug and edited caps survive (patients 0004); analytes get
+their units and triggers, and a computed glucose ratio is recomputed and flagged on
+its exact value (labs 0003)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from tests.factories import ClinicianFactory, PatientFactory
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+AT = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+
+
+def migrate(*targets):
+    executor = MigrationExecutor(connection)
+    return executor.migrate(list(targets)).apps
+
+
+def migrate_to_latest():
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    return executor.migrate(executor.loader.graph.leaf_nodes()).apps
+
+
+def test_doses_get_their_drug_and_edited_caps_survive():
+    patient = PatientFactory()
+    old = migrate(("patients", "0003_seed_pain_plan_and_thresholds"))
+    MedicationPolicy = old.get_model("patients", "MedicationPolicy")
+    MedicationDose = old.get_model("patients", "MedicationDose")
+    MedicationPolicy.objects.filter(medication_class="nsaid").update(daily_cap_mg=800)  # an admin's edit
+    for medication_class in ("acetaminophen", "nsaid", "caffeine"):
+        MedicationDose.objects.create(
+            patient_id=patient.pk, medication_class=medication_class, dose_mg=200, taken_at=AT
+        )
+
+    new = migrate_to_latest()
+    Drug = new.get_model("patients", "Drug")
+    doses = new.get_model("patients", "MedicationDose").objects.filter(patient_id=patient.pk)
+    assert {d.medication_class: d.drug.code for d in doses.select_related("drug")} == {
+        "acetaminophen": "acetaminophen",
+        "nsaid": "ibuprofen",  # the only NSAID the log knew: its cap was ibuprofen's
+        "caffeine": "caffeine",
+    }
+    caps = dict(Drug.objects.values_list("code", "daily_cap_mg"))
+    assert caps == {
+        "acetaminophen": 3000,
+        "acetaminophen_325": 3250,
+        "ibuprofen": 800,
+        "naproxen": 660,
+        "caffeine": 300,
+    }
+    assert Drug.objects.get(code="acetaminophen").never_above_mg == 4000
+    nsaid = new.get_model("patients", "MedicationPolicy").objects.get(medication_class="nsaid")
+    assert "Do not combine" in nsaid.cap_text
+
+
+def test_analytes_get_units_and_triggers_and_a_rounded_ratio_is_flagged_exactly():
+    patient, clinician = PatientFactory(), ClinicianFactory()
+    old = migrate(("labs", "0002_seed_analytes"))
+    Analyte = old.get_model("labs", "Analyte")
+    LabReport = old.get_model("labs", "LabReport")
+    LabValue = old.get_model("labs", "LabValue")
+    analyte = {a.code: a for a in Analyte.objects.all()}
+    report = LabReport.objects.create(
+        patient_id=patient.pk,
+        kind="csf",
+        collected_at=AT,
+        uploaded_by_id=clinician.pk,
+        content_type="text/plain",
+        size=1,
+    )
+    for code, value in (("csf_glucose", "59.5"), ("serum_glucose", "100")):
+        LabValue.objects.create(report=report, analyte=analyte[code], value=Decimal(value), unit="mg/dL", flag="normal")
+    # As the old code stored it: rounded to 0.60 first, then flagged "normal".
+    LabValue.objects.create(
+        report=report,
+        analyte=analyte["csf_serum_glucose_ratio"],
+        value=Decimal("0.60"),
+        unit="ratio",
+        ref_low=Decimal("0.6"),
+        ref_borderline_low=Decimal("0.4"),
+        range_source="default",
+        flag="normal",
+        computed=True,
+    )
+
+    new = migrate_to_latest()
+    ratio = new.get_model("labs", "LabValue").objects.get(report_id=report.pk, analyte__code="csf_serum_glucose_ratio")
+    assert (ratio.value, ratio.flag) == (Decimal("0.5950"), "low")  # borderline, from 59.5 / 100
+    analytes = {a.code: a for a in new.get_model("labs", "Analyte").objects.prefetch_related("other_units")}
+    assert analytes["crp"].review_when == analytes["esr"].review_when == "high"
+    assert analytes["csf_glucose"].review_when == "low_without_blood_glucose"
+    assert analytes["opening_pressure"].review_when == "outside"
+    units = {code: {(u.unit, u.factor) for u in a.other_units.all()} for code, a in analytes.items()}
+    assert units["csf_protein"] == {("g/L", Decimal("100"))}
+    assert units["crp"] == {("mg/dL", Decimal("10"))}
+    assert units["opening_pressure"] == {("cmH₂O", Decimal("10"))}
+    assert "reassur" not in analytes["csf_wbc"].explanation
