@@ -74,7 +74,7 @@ class LabReportUploadForm(forms.Form):
             choices = [(unit, unit) for unit in units]
             self.fields[f"{analyte.code}__unit"] = forms.ChoiceField(
                 label=f"Unit of {analyte.short_name}",
-                choices=[("", "Choose the unit"), *choices] if len(units) > 1 else choices,
+                choices=[("", "Choose…"), *choices] if len(units) > 1 else choices,
                 required=False,
             )
             for side in ("low", "high"):

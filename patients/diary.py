@@ -11,6 +11,7 @@ alerts app through the handler it registers (``patients.medication_alerts``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.db import transaction
@@ -19,6 +20,7 @@ from alerts import services as alert_services
 from patients import medication_alerts, services
 from patients.models import Patient, SymptomEntry
 from portal.accounts.models import User
+from portal.clinic.selectors import current_clinic
 from portal.clinic.texts import with_clinic
 
 SEVERITY_RANK = {"urgent": 0, "contact_provider": 1, "info": 2}
@@ -66,7 +68,13 @@ class LoggedDose:
     @property
     def message(self) -> str:
         """Every finding's words, the most serious first, with the clinic's numbers filled in."""
-        return with_clinic(" ".join(r["message"] for r in self.recommendations))
+        return " ".join(card["message"] for card in self.cards)
+
+    @cached_property
+    def cards(self) -> list[dict]:
+        """Each finding as the page shows it: the first is the instruction, the rest below it."""
+        clinic = current_clinic() if self.recommendations else None
+        return [{**r, "message": with_clinic(r["message"], clinic)} for r in self.recommendations]
 
 
 def log_medication_dose(*, patient: Patient, data: Any, entered_by: User) -> LoggedDose:

@@ -38,8 +38,8 @@ RULES = [
         "thresholds": {},
         "patient_message": (
             "Call Poison Control (1-800-222-1222 in the US) or {emergency_number} now, even if you feel well. "
-            "You have logged {total_mg} mg of {drug} in 24 hours, more than the most that is ever safe "
-            "({never_above_mg} mg). Do not take any more."
+            "You have logged {total_mg} mg of {drug} in 24 hours, more than the absolute maximum of "
+            "{never_above_mg} mg. Do not take any more."
         ),
         "clinician_message": "Medication log: {total_mg} mg of {drug} in 24 h, above the absolute maximum of "
         "{never_above_mg} mg. The patient was told to call Poison Control now.",

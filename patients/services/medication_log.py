@@ -46,9 +46,13 @@ class MedicationLogResult:
 
     @property
     def rules(self) -> tuple[str, ...]:
-        """The findings, most serious first (``patients.medication_alerts``)."""
-        found = {ABOVE_MAXIMUM: self.above_maximum, NSAID_COMBINATION: self.combined_with is not None}
-        found[OVER_CAP] = self.over_cap
+        """The findings, most serious first (``patients.medication_alerts``). Above the
+        absolute maximum says all the cap would: the cap is not raised besides."""
+        found = {
+            ABOVE_MAXIMUM: self.above_maximum,
+            NSAID_COMBINATION: self.combined_with is not None,
+            OVER_CAP: self.over_cap and not self.above_maximum,
+        }
         return tuple(code for code, present in found.items() if present)
 
     def findings(self) -> DoseFindings:
@@ -89,9 +93,8 @@ def _drug_for(errors: FieldErrors, medication_class: str | None, raw_drug: Any) 
 
 def typing_error_message(*, dose_mg: int, drug: Drug) -> str:
     return with_clinic(
-        f"{dose_mg:,} mg of {drug.label} in one dose is more than any product holds, so it looks like a typing "
-        f"error: check the number (in mg; two 500 mg tablets are 1000 mg). If you really took this much: "
-        f"{POISON_CONTROL_TEXT}"
+        f"{dose_mg:,} mg of {drug.name} in one dose is more than any pack holds, so it looks like a typing error: "
+        f"check the number (in mg: two 500 mg tablets are 1000 mg). If you really took this much: {POISON_CONTROL_TEXT}"
     )
 
 

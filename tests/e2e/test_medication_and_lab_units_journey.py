@@ -67,7 +67,7 @@ def test_patient_logs_two_nsaids_an_overdose_and_a_typo(open_browser, people):
 
     # Extra zeros: refused with a message beside the field, nothing saved.
     saved = MedicationDose.objects.count()
-    log_dose(page, "500 mg tablets", "500000")
+    log_dose(page, "^Acetaminophen 500 mg", "500000")
     expect(page.locator(".field.has-error")).to_contain_text("looks like a typing error")
     expect(page.locator(".field.has-error")).to_contain_text("Poison Control")
     assert MedicationDose.objects.count() == saved

@@ -109,7 +109,7 @@ def test_daily_caps(patient):
     limits = {limit.drug: limit for option in plan.values() for limit in option.limits}
     assert (
         limits["acetaminophen"].text
-        == "Acetaminophen (Tylenol), 500 mg tablets or not sure: at most 3,000 mg in 24 hours; never more than 4,000 mg."
+        == "Acetaminophen 500 mg, or not sure: at most 3,000 mg in 24 hours; never more than 4,000 mg."
     )
     assert (limits["acetaminophen_325"].daily_cap_mg, limits["acetaminophen_325"].never_above_mg) == (3250, 4000)
     assert plan["nsaid"].daily_cap_mg == 1200  # the class's default drug, ibuprofen
