@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from labs.models import LabReport
 from labs.services import release_lab_report, upload_lab_report
+from messaging.models import InboxItem
 
 COLLECTED_AT = "2026-01-10T08:30:00Z"
 PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -31,6 +32,11 @@ def upload_payload(patient, *, values=None, file=None, kind="csf", collected_at=
     }
     payload.update(extra)
     return payload
+
+
+def review_item(report) -> InboxItem:
+    """The clinician's review item of a new report."""
+    return InboxItem.objects.get(kind="lab_result", source_type="labs.labreport", source_id=str(report.pk))
 
 
 @pytest.fixture(autouse=True)

@@ -12,14 +12,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from messaging.models import InboxItem
 from tests.factories import SymptomEntryFactory
+from tests.labs.conftest import review_item
 
 pytestmark = pytest.mark.django_db
-
-
-def review_item(report) -> InboxItem:
-    return InboxItem.objects.get(kind="lab_result", source_type="labs.labreport", source_id=str(report.pk))
 
 
 @pytest.mark.parametrize(

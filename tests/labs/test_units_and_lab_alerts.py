@@ -23,7 +23,7 @@ from django.test import Client
 from labs.models import Analyte, LabReport, LabValue
 from labs.presenters import as_api, value_view
 from labs.values import prepare_values
-from messaging.models import InboxItem
+from tests.labs.conftest import review_item
 
 pytestmark = pytest.mark.django_db
 
@@ -39,10 +39,6 @@ def prepared(*items, kind="csf", sex="female"):
 def one(code, value, unit, **extra):
     kind = "blood" if code in ("crp", "esr", "serum_glucose") else "csf"
     return prepared({"analyte": code, "value": value, "unit": unit, **extra}, kind=kind)[code]
-
-
-def review_item(report) -> InboxItem:
-    return InboxItem.objects.get(kind="lab_result", source_type="labs.labreport", source_id=str(report.pk))
 
 
 # --- Units: required, known, converted before flagging ------------------------------------

@@ -13,24 +13,9 @@ from django.utils import timezone
 
 from alerts.models import AlertRule, PatientThreshold
 from patients.models import SymptomEntry
+from patients.questions import YES_NO_FIELDS
 
-YES_NO = {
-    name: False
-    for name in (
-        "positional_headache",
-        "radiating_leg_pain",
-        "numbness",
-        "leg_weakness",
-        "bladder_bowel_change",
-        "site_redness",
-        "site_drainage",
-        "neck_stiffness",
-        "confusion",
-        "vomiting",
-        "vision_change",
-        "took_fever_reducer",
-    )
-}
+YES_NO = dict.fromkeys(YES_NO_FIELDS, False)
 
 
 def post(api, **temperature):
