@@ -36,7 +36,7 @@ TRIGGERS = [
 ]
 
 REASSURING = "A count in the normal range is reassuring, but it is one piece of the picture."
-NEUTRAL = "A count in the usual range is one piece of the picture, read together with your symptoms and other results."
+NEUTRAL = "A count in the usual range is one piece of the picture."
 
 
 def _flag(value, row):

@@ -148,7 +148,7 @@ def test_patient_journey(open_browser, mailoutbox):
     page.get_by_role("link", name=re.compile("CSF report, collected")).click()
     expect(page.get_by_role("heading", name="CSF lab report")).to_be_visible()
     wbc = page.locator("article.lab-value", has=page.get_by_role("heading", name=re.compile("White blood cells")))
-    expect(wbc).to_contain_text("Within the usual range")
+    expect(wbc).to_contain_text("In the usual range")
     protein = page.locator("article.lab-value", has=page.get_by_role("heading", name="Protein in spinal fluid"))
     expect(protein).to_contain_text("Above the usual range")
     expect(protein).to_contain_text(re.compile(r"Your value is 52 mg/dL, above the usual range \(15.45 mg/dL\)"))
