@@ -221,7 +221,9 @@ def round_trips(iterations: int) -> dict[str, list[float]]:
     body = multipart_body(patient.pk, content)
     content_type = f"multipart/form-data; boundary={BOUNDARY}"
     client = Client()
-    client.force_login(clinician)
+    from tests.sessions import sign_in
+
+    sign_in(client, clinician)
 
     def sealed_trip() -> float:
         started = time.perf_counter()

@@ -218,7 +218,9 @@ def main() -> int:
         for who in ("clinician", "whole_clinic"):
             user = people[who]
             client = Client()
-            client.force_login(user)
+            from tests.sessions import sign_in
+
+            sign_in(client, user)
             visible = selectors.inbox_items_for(user).exclude(status=InboxStatus.DONE).count()
             for label, url, query in cases:
                 assert client.get(url).status_code == 200, url

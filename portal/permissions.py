@@ -1,20 +1,20 @@
 """API permissions shared by every app.
 
-``MFARequiredForHealthData`` is a default permission: clinicians and admins get
-403 ``mfa_required`` from every endpoint that may return health data until they
-have TOTP set up. A view that returns none (``/me``, invitations) says so with
-``health_data = False``.
+``MFARequiredForHealthData`` is a default permission: a clinician's or admin's
+session (browser cookie or app token) gets 403 ``mfa_required`` from every
+endpoint that may return health data until TOTP is set up and until that session
+itself passed the TOTP step (``portal.accounts.mfa``). A view that returns none
+(``/me``, invitations) says so with ``health_data = False``.
 """
 
 from __future__ import annotations
 
-from allauth.mfa.utils import is_mfa_enabled
+from django.contrib.sessions.backends.base import SessionBase
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 
+from portal.accounts.mfa import MFAStatus, has_totp, mfa_status, requires_mfa
 from portal.accounts.models import Role
-
-ROLES_NEEDING_MFA = {Role.CLINICIAN, Role.ADMIN}
 
 
 class MFARequired(exceptions.PermissionDenied):
@@ -22,27 +22,33 @@ class MFARequired(exceptions.PermissionDenied):
     default_code = "mfa_required"
 
 
-def needs_mfa(user) -> bool:
-    """True when this user must enrol MFA before seeing health data.
+STEP_NEEDED_DETAIL = "This session did not pass two-factor authentication. Sign in again with your authenticator code."
 
-    Cached on the user object for the request: the check is one query.
-    """
-    if not getattr(user, "is_authenticated", False):
-        return False
-    # Staff reach the admin site whatever their role says: they need MFA too.
-    if getattr(user, "role", None) not in ROLES_NEEDING_MFA and not getattr(user, "is_staff", False):
-        return False
-    cached = getattr(user, "_aftercare_mfa_enabled", None)
-    if cached is None:
-        cached = is_mfa_enabled(user)
-        user._aftercare_mfa_enabled = cached
-    return not cached
+
+def needs_mfa(user) -> bool:
+    """True when this user must set up TOTP before seeing health data (a clinician,
+    an admin or any staff user without it). Whether a session passed the TOTP step
+    is a question about the session: ``portal.accounts.mfa.mfa_status``."""
+    return requires_mfa(user) and not has_totp(user)
+
+
+def session_of(request) -> SessionBase | None:
+    """The session that authenticated a DRF request: the app token's session
+    (``request.auth``) or the browser's cookie session."""
+    if isinstance(getattr(request, "auth", None), SessionBase):
+        return request.auth
+    return getattr(request, "session", None)
 
 
 class MFARequiredForHealthData(BasePermission):
     def has_permission(self, request, view) -> bool:
-        if getattr(view, "health_data", True) and needs_mfa(request.user):
+        if not getattr(view, "health_data", True):
+            return True
+        status = mfa_status(request.user, session_of(request))
+        if status is MFAStatus.SET_UP_NEEDED:
             raise MFARequired()
+        if status is MFAStatus.STEP_NEEDED:
+            raise MFARequired(detail=STEP_NEEDED_DETAIL)
         return True
 
 

@@ -5,7 +5,8 @@
 - ``clinician_without_mfa``: on ``patient``'s care team, no TOTP yet.
 - ``outsider_clinician``: MFA set up, on nobody's care team.
 - ``admin``: staff, MFA set up.
-``client_for(user)`` gives a signed-in Django test client (pages and API alike).
+``client_for(user)`` gives a signed-in Django test client (pages and API alike);
+a user with TOTP gets a session that passed the TOTP step (tests/sessions.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from rest_framework.test import APIClient
 
 from alerts.rules import forget_rule_rows
 from tests.factories import AdminFactory, CareTeamGrantFactory, ClinicianFactory, PatientFactory
+from tests.sessions import sign_in
 
 
 def pytest_addoption(parser):
@@ -91,7 +93,7 @@ def client_for(db):
 
     def make(user) -> APIClient:
         client = APIClient()
-        client.force_login(user)
+        sign_in(client, user)
         return client
 
     return make

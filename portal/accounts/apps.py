@@ -7,8 +7,14 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
+        from allauth.mfa.models import Authenticator
         from django.contrib.auth.signals import user_logged_in
+        from django.db.models.signals import post_delete, post_save
 
+        from portal.accounts import mfa
         from portal.accounts.sessions import on_user_logged_in
 
         user_logged_in.connect(on_user_logged_in, dispatch_uid="aftercare-session-started")
+        # Setting up or removing TOTP ends the user's other sessions, however it happens.
+        post_save.connect(mfa.on_authenticator_saved, sender=Authenticator, dispatch_uid="aftercare-totp-added")
+        post_delete.connect(mfa.on_authenticator_deleted, sender=Authenticator, dispatch_uid="aftercare-totp-removed")

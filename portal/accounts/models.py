@@ -15,6 +15,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 
 class Role(models.TextChoices):
@@ -90,6 +91,10 @@ class User(AbstractUser):
         default=False,
         help_text="A clinician in the clinic's triage pool receives the alerts of patients without an active care team.",
     )
+    # Part of the hash every session carries (``_get_session_auth_hash``): raising it
+    # signs out every session of the user but the one that is re-hashed
+    # (portal.accounts.mfa.end_other_sessions: TOTP set up or reset).
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -112,6 +117,20 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email
+
+    def _get_session_auth_hash(self, secret=None):
+        # Django checks this hash on every request of every session (browser cookie
+        # and app token): it covers the password (a change signs out the other
+        # sessions) and the session generation. Generation 0 keeps Django's own
+        # hash, so sessions made before the generation existed stay valid.
+        if not self.session_generation:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "portal.accounts.User.session_auth_hash",
+            f"{self.password}|{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def is_patient(self) -> bool:

@@ -63,8 +63,10 @@ def use_session_of(person, user) -> None:
     from django.conf import settings
     from django.test import Client
 
+    from tests.sessions import sign_in
+
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
     person.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": person.base_url}])
 

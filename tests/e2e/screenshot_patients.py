@@ -176,7 +176,9 @@ def saved_entry_page(base: str, work: Path) -> Path:
     from portal.accounts.models import User
 
     client = Client()
-    client.force_login(User.objects.get(email="patient@aftercare.example"))
+    from tests.sessions import sign_in
+
+    sign_in(client, User.objects.get(email="patient@aftercare.example"))
     data = {"back_pain": "3", "headache": "6", "temperature": "100.9", "temperature_unit": "F", "notes": ""}
     data.update({name: "no" for name in ("radiating_leg_pain", "numbness", "leg_weakness", "bladder_bowel_change")})
     data.update({name: "no" for name in ("site_redness", "site_drainage", "neck_stiffness", "confusion")})

@@ -12,6 +12,7 @@ from django.test import Client
 from labs.models import LabReport, LabRequest
 from portal.audit.models import AuditEvent
 from tests.labs.conftest import TEXT_BYTES
+from tests.sessions import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def page_client():
     def make(user) -> Client:
         client = Client()
-        client.force_login(user)
+        sign_in(client, user)
         return client
 
     return make
@@ -158,7 +159,7 @@ def test_upload_form_shows_the_file_error(page_client, clinician, patient):
 
 def test_upload_page_needs_csrf(clinician, patient):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(clinician)
+    sign_in(client, clinician)
     response = client.post(
         f"/labs/patients/{patient.pk}/upload/",
         {"file": SimpleUploadedFile("csf.txt", b"x"), "kind": "csf", "collected_at": "2026-01-10T08:30"},

@@ -24,6 +24,7 @@ from labs.models import Analyte, LabReport, LabValue
 from labs.presenters import as_api, value_view
 from labs.values import prepare_values
 from tests.labs.conftest import review_item
+from tests.sessions import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -296,7 +297,7 @@ def upload_form(client, patient, **fields):
 
 def test_the_upload_form_asks_for_a_unit_and_names_the_value_without_one(clinician, patient):
     client = Client()
-    client.force_login(clinician)
+    sign_in(client, clinician)  # with the TOTP step, as a clinician signs in
     page = client.get(f"/labs/patients/{patient.pk}/upload/").content.decode()
     assert 'name="csf_protein__unit"' in page and ">Choose…<" in page
     response = upload_form(client, patient, csf_protein__value="0.8")
@@ -308,7 +309,7 @@ def test_the_upload_form_asks_for_a_unit_and_names_the_value_without_one(clinici
 
 def test_the_upload_form_converts_g_per_l_protein(clinician, patient):
     client = Client()
-    client.force_login(clinician)
+    sign_in(client, clinician)  # with the TOTP step, as a clinician signs in
     response = upload_form(client, patient, csf_protein__value="0.8", csf_protein__unit="g/L")
     assert response.status_code == 302
     protein = LabValue.objects.get(analyte__code="csf_protein")

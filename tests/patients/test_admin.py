@@ -7,11 +7,12 @@ from django.test import Client
 from patients.models import CareTeamGrant
 from portal.audit.models import AuditEvent
 from tests.factories import ClinicianFactory
+from tests.sessions import sign_in
 
 
 def admin_client(admin):
     client = Client()
-    client.force_login(admin)
+    sign_in(client, admin)
     return client
 
 

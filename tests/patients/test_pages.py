@@ -11,19 +11,20 @@ from django.test import Client
 from patients.models import CareTeamGrant, MedicationDose, Patient, SymptomEntry
 from portal.audit.models import AuditEvent
 from tests.factories import ClinicianFactory, SymptomEntryFactory
+from tests.sessions import sign_in
 
 
 @pytest.fixture
 def web(patient):
     client = Client()
-    client.force_login(patient.user)
+    sign_in(client, patient.user)
     return client
 
 
 @pytest.fixture
 def clinician_web(clinician):
     client = Client()
-    client.force_login(clinician)
+    sign_in(client, clinician)
     return client
 
 
@@ -210,7 +211,7 @@ def test_patient_list_search_and_order(patient, clinician, clinician_web, other_
 
 def test_clinician_pages_need_mfa(client_for, clinician_without_mfa, patient):
     client = Client()
-    client.force_login(clinician_without_mfa)
+    sign_in(client, clinician_without_mfa)
     for url in ("/patients/", f"/patients/{patient.pk}/", "/patients/enrol/"):
         assert client.get(url).status_code == 302
 
@@ -225,7 +226,7 @@ def test_chart_page_is_audited_once_and_404_outside_the_care_team(
     assert "Day 1" in html and "Latest diary entries" in html and "<svg" in html
     assert AuditEvent.objects.filter(actor=clinician, action="patient.chart.read", patient_id=patient.pk).count() == 1
     outsider = Client()
-    outsider.force_login(outsider_clinician)
+    sign_in(outsider, outsider_clinician)
     assert outsider.get(f"/patients/{patient.pk}/").status_code == 404
 
 

@@ -30,6 +30,7 @@ from portal.demo import DEMO_PEOPLE
 from portal.operations.backup import MANIFEST
 from tests.factories import enable_totp
 from tests.security.routes import resolver_routes
+from tests.sessions import sign_in
 
 FROZEN = "2026-11-20T10:00:00+00:00"
 # Which rows fill each path parameter of the API's GET routes.
@@ -110,7 +111,7 @@ def read_all(paths: list[str]) -> dict[tuple[str, str], tuple[int, bytes]]:
     with time_machine.travel(FROZEN, tick=False):
         for person in DEMO_PEOPLE:
             client = APIClient()
-            client.force_login(User.objects.get(email=person.email))
+            sign_in(client, User.objects.get(email=person.email))  # with the TOTP step, for those who have TOTP
             for path in paths:
                 response = client.get(path)
                 body = b"".join(response.streaming_content) if response.streaming else response.content

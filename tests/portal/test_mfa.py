@@ -18,6 +18,7 @@ from django.utils import timezone
 from portal.accounts.adapters import PREFIX
 from portal.permissions import MFARequiredForHealthData, needs_mfa
 from tests.factories import TEST_PASSWORD, ClinicianFactory, UserFactory, enable_totp
+from tests.sessions import record_mfa_step
 
 pytestmark = pytest.mark.django_db
 
@@ -154,6 +155,7 @@ def test_me_works_without_mfa(client_for, clinician_without_mfa, clinician):
 
 
 def test_permission_class_directly(rf, clinician_without_mfa, clinician):
+    from django.contrib.sessions.backends.db import SessionStore
     from rest_framework.exceptions import PermissionDenied
 
     class View:
@@ -163,12 +165,18 @@ def test_permission_class_directly(rf, clinician_without_mfa, clinician):
         health_data = False
 
     request = rf.get("/")
+    request.session = SessionStore()
     request.user = clinician_without_mfa
     with pytest.raises(PermissionDenied) as excinfo:
         MFARequiredForHealthData().has_permission(request, View())
     assert excinfo.value.get_codes() == "mfa_required"
     assert MFARequiredForHealthData().has_permission(request, NoHealthData())
+    # TOTP set up, but this session did not pass the step: refused all the same.
     request.user = clinician
+    with pytest.raises(PermissionDenied) as excinfo:
+        MFARequiredForHealthData().has_permission(request, View())
+    assert excinfo.value.get_codes() == "mfa_required"
+    record_mfa_step(request.session, clinician)
     assert MFARequiredForHealthData().has_permission(request, View())
 
 

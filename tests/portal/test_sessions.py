@@ -10,6 +10,7 @@ import time_machine
 from django.utils import timezone
 
 from tests.factories import TEST_PASSWORD
+from tests.sessions import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,7 @@ def clock():
 def test_browser_session_idle_timeout(client, clock, request, persona, still_fresh, expired):
     user = request.getfixturevalue(persona)
     user = getattr(user, "user", user)
-    client.force_login(user)
+    sign_in(client, user)
     assert client.get("/settings/").status_code == 200
     clock.shift(still_fresh)
     assert client.get("/settings/").status_code == 200
@@ -43,7 +44,7 @@ def test_browser_session_idle_timeout(client, clock, request, persona, still_fre
 
 
 def test_browser_session_absolute_limit(client, clock, clinician):
-    client.force_login(clinician)
+    sign_in(client, clinician)
     # Active every 20 minutes: never idle, but 12 hours is the end.
     for _ in range(35):  # 11 h 40 min
         clock.shift(timedelta(minutes=20))
@@ -53,7 +54,7 @@ def test_browser_session_absolute_limit(client, clock, clinician):
 
 
 def test_expired_browser_session_on_the_api_is_401(client, clock, patient):
-    client.force_login(patient.user)
+    sign_in(client, patient.user)
     assert client.get("/api/v1/me").status_code == 200
     clock.shift(timedelta(minutes=16))
     assert client.get("/api/v1/me").status_code == 401

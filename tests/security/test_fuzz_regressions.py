@@ -17,6 +17,7 @@ from tests.security.requests_spec import REQUESTS
 from tests.security.routes import schema_operations
 from tests.security.runner import concrete_path
 from tests.security.world import fill
+from tests.sessions import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.django_db
 def as_persona(world):
     def client(persona: str) -> APIClient:
         api = APIClient()
-        api.force_login(world.users[persona])
+        sign_in(api, world.users[persona])
         return api
 
     return client

@@ -40,6 +40,7 @@ from portal.outbox.models import Notification
 from tests.factories import TEST_PASSWORD, ClinicianFactory
 from tests.security.runner import body_of
 from tests.security.world import PNG, seed_reference_data
+from tests.sessions import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -119,7 +120,7 @@ def test_no_canary_reaches_any_sink(caplog, mailoutbox, sinks, django_capture_on
     # From here on (the factories above log their own debug lines): the root logger, every level.
     caplog.set_level(logging.DEBUG)
     doctor = APIClient()
-    doctor.force_login(clinician)
+    sign_in(doctor, clinician)
     yesterday = (timezone.now() - timedelta(days=1)).isoformat()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -304,7 +305,7 @@ def test_no_canary_reaches_any_sink(caplog, mailoutbox, sinks, django_capture_on
 
         # 6. A page flow: the diary form (browser session).
         browser = APIClient()
-        browser.force_login(patient.user)
+        sign_in(browser, patient.user)
         go(
             browser,
             "post",
