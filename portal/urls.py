@@ -16,6 +16,7 @@ admin.site.login = views.admin_login_redirect  # one sign-in (allauth, rate-limi
 api_v1 = [
     path("me", accounts_api.MeView.as_view(), name="api_me"),
     path("invitations/accept/", accounts_api.AcceptInvitationView.as_view(), name="api_invitation_accept"),
+    path("invitations/totp/", accounts_api.InvitationTOTPView.as_view(), name="api_invitation_totp"),
     path("", include("patients.api_urls")),
     path("", include("messaging.api_urls")),
     path("", include("alerts.api_urls")),

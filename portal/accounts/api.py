@@ -5,6 +5,7 @@ from __future__ import annotations
 from allauth.mfa.utils import is_mfa_enabled
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -54,10 +55,19 @@ class MeView(APIView):
 class AcceptInvitationSerializer(serializers.Serializer):
     token = serializers.CharField(max_length=200)
     password = serializers.CharField(max_length=200, write_only=True, trim_whitespace=False)
+    totp_code = serializers.CharField(
+        max_length=12,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text="A clinician's or admin's invitation: the code the authenticator app shows for the secret "
+        "of POST /api/v1/invitations/totp/.",
+    )
 
 
 class AcceptInvitationView(APIView):
-    """Set a password from an invitation token; the token is spent."""
+    """Set a password from an invitation token (and, for a clinician or admin, set up
+    TOTP with ``totp_code``); the token is spent."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -69,3 +79,36 @@ class AcceptInvitationView(APIView):
         serializer.is_valid(raise_exception=True)
         user = services.accept_invitation(**serializer.validated_data)
         return Response({"detail": "Your password is set. You can sign in now.", "email": user.email})
+
+
+class InvitationTokenSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200)
+
+
+class InvitationTOTPSerializer(serializers.Serializer):
+    secret = serializers.CharField(read_only=True)
+    otpauth_url = serializers.CharField(read_only=True)
+
+
+class InvitationTOTPView(APIView):
+    """The TOTP secret a clinician's or admin's invitation sets up (the same one on
+    every call until the invitation is accepted): add it to an authenticator app,
+    then accept with the app's code as ``totp_code``."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    health_data = False
+
+    @extend_schema(request=InvitationTokenSerializer, responses=InvitationTOTPSerializer)
+    def post(self, request):
+        serializer = InvitationTokenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        invitation = services.invitation_for_token(serializer.validated_data["token"])
+        if invitation is None:
+            raise ValidationError({"token": [services.INVALID_LINK_MESSAGE]})
+        setup = services.invitation_totp_setup(invitation)
+        if setup is None:
+            raise ValidationError(
+                {"token": ["This invitation sets up no authenticator app: accept it with a password."]}
+            )
+        return Response(InvitationTOTPSerializer(setup).data)

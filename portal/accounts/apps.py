@@ -13,6 +13,12 @@ class AccountsConfig(AppConfig):
 
         from portal.accounts import mfa
         from portal.accounts.sessions import on_user_logged_in
+        from portal.sealed import register_sealed_field
+
+        # The TOTP secret an invited clinician or admin sets up while accepting (key rotation).
+        register_sealed_field(
+            model="accounts.Invitation", field="totp_secret_sealed", context=lambda row: f"invitation_totp:{row.pk}"
+        )
 
         user_logged_in.connect(on_user_logged_in, dispatch_uid="aftercare-session-started")
         # Setting up or removing TOTP ends the user's other sessions, however it happens.

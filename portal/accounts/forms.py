@@ -26,6 +26,17 @@ class AcceptInvitationForm(forms.Form):
         strip=False,
     )
 
+    def __init__(self, *args, with_totp: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if with_totp:
+            # A clinician or admin sets up the authenticator app in the same step.
+            self.fields["code"] = forms.CharField(
+                label="Code from your authenticator app",
+                max_length=12,
+                widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+                help_text="6 digits; a new code appears every 30 seconds.",
+            )
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):

@@ -153,7 +153,12 @@ class User(AbstractUser):
 
 
 class Invitation(models.Model):
-    """A one-time sign-up link: the token's hash only, 7 days, used once."""
+    """A one-time sign-up link: the token's hash only, 7 days, used once.
+
+    A clinician's or admin's invitation also carries the TOTP secret they set up
+    while accepting it (sealed, context ``invitation_totp:<pk>``; emptied once
+    accepted): no session of theirs ever exists before TOTP does.
+    """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
     token_hash = models.CharField(max_length=64, unique=True)
@@ -164,12 +169,17 @@ class Invitation(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    totp_secret_sealed = models.BinaryField(default=b"", blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"Invitation for {self.user.email}"
+
+    @property
+    def totp_seal_context(self) -> str:
+        return f"invitation_totp:{self.pk}"
 
     @property
     def is_usable(self) -> bool:

@@ -1,4 +1,10 @@
-"""Account writes: invitations and their acceptance, settings, MFA reset."""
+"""Account writes: invitations and their acceptance, settings, MFA reset.
+
+A clinician or admin accepts an invitation by choosing a password and setting up
+TOTP in the same step: the invitation carries the TOTP secret (sealed) from the
+moment it is issued, and the account gets its authenticator before any session
+of it can exist. Patients choose a password only (TOTP is optional for them).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,10 @@ import secrets
 from datetime import timedelta
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret, validate_totp_code
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -17,8 +26,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.accounts.mfa import has_totp, requires_mfa
 from portal.accounts.models import Invitation, Role, User
 from portal.audit.services import record_audit
+from portal.crypto import open_sealed_text, seal_text
 
 INVITATION_LIFETIME = timedelta(days=7)
 
@@ -77,13 +88,17 @@ def reissue_invitation(*, user: User, invited_by: User | None = None) -> str:
     now = timezone.now()
     Invitation.objects.filter(user=user, used_at=None, revoked_at=None).update(revoked_at=now)
     token = secrets.token_urlsafe(32)
-    Invitation.objects.create(
+    invitation = Invitation.objects.create(
         user=user,
         token_hash=_hash_token(token),
         invited_by=invited_by,
         created_at=now,
         expires_at=now + INVITATION_LIFETIME,
     )
+    if requires_mfa(user) and not has_totp(user):
+        # The context names the row, so the row exists before its secret is sealed.
+        invitation.totp_secret_sealed = seal_text(generate_totp_secret(), context=invitation.totp_seal_context)
+        invitation.save(update_fields=["totp_secret_sealed"])
     link = invitation_link(token)
     context = {"user": user, "link": link, "days": INVITATION_LIFETIME.days}
     subject = "You are invited to Aftercare"
@@ -104,28 +119,68 @@ def invitation_for_token(token: str) -> Invitation | None:
     return invitation
 
 
-@transaction.atomic
-def accept_invitation(*, token: str, password: str) -> User:
-    """Set the password and prove the email address; the token is spent.
+def invitation_totp_secret(invitation: Invitation) -> str | None:
+    """The TOTP secret to set up while accepting, or None when the invitation sets
+    up none (a patient's, or an account that has TOTP already)."""
+    if not invitation.totp_secret_sealed or has_totp(invitation.user):
+        return None
+    return open_sealed_text(bytes(invitation.totp_secret_sealed), context=invitation.totp_seal_context)
 
-    Raises ValidationError with ``token`` or ``password`` as the field.
+
+def invitation_totp_setup(invitation: Invitation) -> dict | None:
+    """What an authenticator app needs to be set up while accepting: the secret and
+    its ``otpauth://`` address (a QR code of it, or the secret typed in by hand)."""
+    secret = invitation_totp_secret(invitation)
+    if secret is None:
+        return None
+    return {"secret": secret, "otpauth_url": get_mfa_adapter().build_totp_url(invitation.user, secret)}
+
+
+INVALID_LINK_MESSAGE = "This invitation link is invalid, expired or already used."
+
+
+@transaction.atomic
+def accept_invitation(*, token: str, password: str, totp_code: str | None = None) -> User:
+    """Set the password, set up TOTP when the invitation carries a secret (a
+    clinician's or admin's), and prove the email address; the token is spent.
+
+    Raises ValidationError naming ``token``, ``password`` or ``totp_code`` (every
+    problem at once); nothing is saved unless all is well.
     """
     invitation = invitation_for_token(token)
     if invitation is None:
-        raise ValidationError({"token": ["This invitation link is invalid, expired or already used."]})
+        raise ValidationError({"token": [INVALID_LINK_MESSAGE]})
     # Lock the invitation so two simultaneous accepts cannot both succeed.
     invitation = Invitation.objects.select_for_update().select_related("user").get(pk=invitation.pk)
     if not invitation.is_usable:
-        raise ValidationError({"token": ["This invitation link is invalid, expired or already used."]})
+        raise ValidationError({"token": [INVALID_LINK_MESSAGE]})
     user = invitation.user
+    errors: dict[str, list[str]] = {}
     try:
         validate_password(password, user=user)
     except ValidationError as exc:
-        raise ValidationError({"password": list(exc.messages)}) from exc
+        errors["password"] = list(exc.messages)
+    secret = invitation_totp_secret(invitation)
+    code = (totp_code or "").strip()
+    if secret is not None:
+        if not code:
+            errors["totp_code"] = ["Type the 6-digit code your authenticator app shows for Aftercare."]
+        elif not validate_totp_code(secret, code):
+            errors["totp_code"] = ["That code is not the one your authenticator app shows now. Try the new code."]
+    if errors:
+        raise ValidationError(errors)
     user.set_password(password)
     user.save(update_fields=["password"])
+    if secret is not None:
+        authenticator = TOTP.activate(user, secret).instance
+        # Through allauth's own check, which also marks the code as used: it cannot
+        # be replayed at the sign-in that follows.
+        if not TOTP(authenticator).validate_code(code):
+            raise ValidationError({"totp_code": ["That code was used already. Wait for the next one."]})
+        RecoveryCodes.activate(user)
+        invitation.totp_secret_sealed = b""
     invitation.used_at = timezone.now()
-    invitation.save(update_fields=["used_at"])
+    invitation.save(update_fields=["used_at", "totp_secret_sealed"])
     # Accepting the emailed link proves the address: allauth requires a verified
     # address before TOTP can be set up.
     EmailAddress.objects.filter(user=user).exclude(email__iexact=user.email).update(primary=False)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -14,23 +17,36 @@ from portal.accounts.forms import INVITED_EMAIL_KEY, AcceptInvitationForm, Accou
 
 
 @never_cache
-@sensitive_post_parameters("password1", "password2")
+@sensitive_post_parameters("password1", "password2", "code")
 def accept_invitation(request, token: str):
     invitation = services.invitation_for_token(token)
     if invitation is None:
         return render(request, "accounts/invitation_invalid.html", status=404)
-    form = AcceptInvitationForm(request.POST or None)
+    totp = services.invitation_totp_setup(invitation)
+    form = AcceptInvitationForm(request.POST or None, with_totp=totp is not None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.accept_invitation(token=token, password=form.cleaned_data["password1"])
+            user = services.accept_invitation(
+                token=token, password=form.cleaned_data["password1"], totp_code=form.cleaned_data.get("code")
+            )
         except ValidationError as exc:
-            for message in exc.message_dict.get("password", []) + exc.message_dict.get("token", []):
+            errors = exc.message_dict
+            for message in errors.get("password", []) + errors.get("token", []):
                 form.add_error("password1", message)
+            for message in errors.get("totp_code", []):
+                form.add_error("code", message)
         else:
-            messages.success(request, "Your password is set. Sign in to continue.")
+            if totp is not None:
+                messages.success(request, "Your password and authenticator app are set. Sign in with both to continue.")
+            else:
+                messages.success(request, "Your password is set. Sign in to continue.")
             request.session[INVITED_EMAIL_KEY] = user.email  # the sign-in form fills it in (not in the URL)
             return redirect("account_login")
-    return render(request, "accounts/invitation_accept.html", {"form": form, "invited": invitation.user})
+    if totp is not None:
+        # The QR code as an SVG data URI, as allauth's own set-up page shows it.
+        svg = get_mfa_adapter().build_totp_svg(totp["otpauth_url"])
+        totp["qr_data_uri"] = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    return render(request, "accounts/invitation_accept.html", {"form": form, "invited": invitation.user, "totp": totp})
 
 
 @login_required

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
 import pytest
 import time_machine
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
@@ -16,6 +19,14 @@ from portal.accounts.models import Invitation, Role
 from portal.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def frozen_clock():
+    # A TOTP code computed here must still be valid when the server checks it.
+    with time_machine.travel(timezone.now(), tick=False):
+        yield
+
 
 GOOD_PASSWORD = "a-long-unusual-passphrase-42"
 
@@ -158,19 +169,93 @@ def test_api_missing_fields(anon_client):
     assert set(response.json()) == {"token", "password"}
 
 
-def test_accepted_user_can_sign_in_and_set_up_totp(anon_client, client):
+def totp_code(secret: str) -> str:
+    from allauth.mfa import app_settings as mfa_settings
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // mfa_settings.TOTP_PERIOD))
+
+
+def test_a_clinicians_invitation_sets_up_totp_with_the_password(client, frozen_clock):
+    """The clinician has TOTP before any session of theirs can exist: there is no
+    password-only window to sign in through."""
     user, token = invite(role=Role.CLINICIAN, specialty="neurology")
-    services.accept_invitation(token=token, password=GOOD_PASSWORD)
+    invitation = Invitation.objects.get(user=user)
+    setup = services.invitation_totp_setup(invitation)
+    assert setup["otpauth_url"].startswith("otpauth://totp/")
+    assert setup["secret"].encode() not in bytes(invitation.totp_secret_sealed)  # sealed at rest
+
+    accepted = services.accept_invitation(token=token, password=GOOD_PASSWORD, totp_code=totp_code(setup["secret"]))
+    assert Authenticator.objects.filter(user=accepted, type="totp").exists()
+    assert Authenticator.objects.filter(user=accepted, type="recovery_codes").exists()
+    invitation.refresh_from_db()
+    assert invitation.used_at is not None and bytes(invitation.totp_secret_sealed) == b""
+
+    # Signing in asks for the code; the code typed while accepting cannot be replayed.
     response = client.post("/accounts/login/", {"login": user.email, "password": GOOD_PASSWORD})
-    assert response.status_code == 302
-    # allauth asks for the password again before any MFA change (a deliberate default).
-    page = client.get("/accounts/2fa/totp/activate/")
-    assert page.status_code == 302 and page["Location"].startswith("/accounts/reauthenticate/")
-    client.post("/accounts/reauthenticate/", {"password": GOOD_PASSWORD})
-    # The verified address lets allauth offer TOTP set-up at once.
-    page = client.get("/accounts/2fa/totp/activate/")
-    assert page.status_code == 200
-    assert b"otpauth" in page.content or b"svg" in page.content
+    assert response["Location"] == "/accounts/2fa/authenticate/"
+    assert client.post("/accounts/2fa/authenticate/", {"code": totp_code(setup["secret"])}).status_code == 200
+    assert client.get("/patients/")["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize(
+    ("code", "message"), [("", "Type the 6-digit code"), ("000000", "not the one your authenticator app shows")]
+)
+def test_a_clinicians_invitation_needs_the_code_and_saves_nothing_without_it(code, message, frozen_clock):
+    user, token = invite(role=Role.CLINICIAN, specialty="neurology")
+    with pytest.raises(ValidationError) as excinfo:
+        services.accept_invitation(token=token, password="short", totp_code=code)
+    assert set(excinfo.value.message_dict) == {"password", "totp_code"}  # every problem at once
+    assert message in excinfo.value.message_dict["totp_code"][0]
+    user.refresh_from_db()
+    assert not user.has_usable_password()
+    assert not Authenticator.objects.filter(user=user).exists()
+    assert services.invitation_for_token(token) is not None
+
+
+def test_an_admins_invitation_sets_up_totp_too(frozen_clock):
+    user, token = invite(email="boss@example.test", role=Role.ADMIN)
+    secret = services.invitation_totp_setup(Invitation.objects.get(user=user))["secret"]
+    services.accept_invitation(token=token, password=GOOD_PASSWORD, totp_code=totp_code(secret))
+    assert Authenticator.objects.filter(user=user, type="totp").exists()
+
+
+def test_a_patients_invitation_sets_up_no_totp():
+    user, token = invite()
+    assert services.invitation_totp_setup(Invitation.objects.get(user=user)) is None
+    services.accept_invitation(token=token, password=GOOD_PASSWORD)
+    assert not Authenticator.objects.filter(user=user).exists()
+
+
+def test_the_api_gives_the_secret_and_accepts_with_the_code(anon_client, frozen_clock):
+    user, token = invite(role=Role.CLINICIAN, specialty="nursing")
+    response = anon_client.post("/api/v1/invitations/totp/", {"token": token}, format="json")
+    assert response.status_code == 200
+    secret = response.json()["secret"]
+    assert response.json()["otpauth_url"].startswith("otpauth://totp/")
+    # The same secret until accepted: a second call does not change what was scanned.
+    assert anon_client.post("/api/v1/invitations/totp/", {"token": token}, format="json").json()["secret"] == secret
+
+    missing = anon_client.post(
+        "/api/v1/invitations/accept/", {"token": token, "password": GOOD_PASSWORD}, format="json"
+    )
+    assert missing.status_code == 400
+    assert list(missing.json()) == ["totp_code"]
+    response = anon_client.post(
+        "/api/v1/invitations/accept/",
+        {"token": token, "password": GOOD_PASSWORD, "totp_code": totp_code(secret)},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    assert Authenticator.objects.filter(user=user, type="totp").exists()
+
+
+def test_the_api_totp_endpoint_refuses_bad_tokens_and_patients_invitations(anon_client):
+    _, token = invite()
+    for body in ({"token": token}, {"token": "nope"}, {}):
+        response = anon_client.post("/api/v1/invitations/totp/", body, format="json")
+        assert response.status_code == 400
+        assert list(response.json()) == ["token"]
 
 
 # --- Web page ------------------------------------------------------------------------------
@@ -200,6 +285,36 @@ def test_sign_in_after_accepting_shows_the_address_once(client):
     page = client.get("/accounts/login/").content.decode()
     assert f'value="{user.email}"' in page
     assert user.email not in client.get("/accounts/login/").content.decode()  # once, for this browser only
+
+
+def test_a_clinicians_invitation_page_sets_up_the_authenticator_app(client, frozen_clock):
+    user, token = invite(role=Role.CLINICIAN, specialty="neurology")
+    page = client.get(f"/invitations/{token}/")
+    assert page.status_code == 200
+    secret = page.context["totp"]["secret"]
+    html = page.content.decode()
+    assert 'src="data:image/svg+xml;base64,' in html  # the QR code, no external image
+    assert f'value="{secret}"' in html
+    assert 'autocomplete="one-time-code"' in html
+
+    no_code = client.post(f"/invitations/{token}/", {"password1": GOOD_PASSWORD, "password2": GOOD_PASSWORD})
+    assert no_code.status_code == 200
+    assert no_code.context["form"].errors["code"] == ["This field is required."]
+    wrong = client.post(
+        f"/invitations/{token}/", {"password1": GOOD_PASSWORD, "password2": GOOD_PASSWORD, "code": "123456"}
+    )
+    assert "not the one your authenticator app shows" in wrong.context["form"].errors["code"][0]
+    assert wrong.context["totp"]["secret"] == secret  # the same key to scan, until it works
+    user.refresh_from_db()
+    assert not user.has_usable_password()
+
+    response = client.post(
+        f"/invitations/{token}/",
+        {"password1": GOOD_PASSWORD, "password2": GOOD_PASSWORD, "code": totp_code(secret)},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/"
+    assert Authenticator.objects.filter(user=user, type="totp").exists()
 
 
 def test_web_page_shows_validator_messages(client):
@@ -289,7 +404,9 @@ def test_headless_signup_is_refused(anon_client):
     assert response.status_code == 403
 
 
-def test_create_admin_command_invites_a_staff_user(django_capture_on_commit_callbacks, mailoutbox, client):
+def test_create_admin_command_invites_a_staff_user(
+    django_capture_on_commit_callbacks, mailoutbox, client, frozen_clock
+):
     from portal.accounts.models import User
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -298,5 +415,6 @@ def test_create_admin_command_invites_a_staff_user(django_capture_on_commit_call
     assert user.role == Role.ADMIN and user.is_staff and user.is_superuser
     assert not user.has_usable_password()
     token = link_token(mailoutbox[0].body)
-    services.accept_invitation(token=token, password=GOOD_PASSWORD)
+    secret = services.invitation_totp_setup(Invitation.objects.get(user=user))["secret"]
+    services.accept_invitation(token=token, password=GOOD_PASSWORD, totp_code=totp_code(secret))
     assert EmailAddress.objects.get(user=user).verified

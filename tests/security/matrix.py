@@ -44,6 +44,7 @@ MATRIX: dict[tuple, tuple] = {
     ('PATCH', 'api/v1/inbox/<int:item_id>/'):                                                    (401, 403, 403, 200, 404, MFA, 403),
     ('POST', 'api/v1/inbox/bulk/'):                                                              (401, 403, 403, 200, 400, MFA, 403),  # A's item in a bulk: 400 'not in your inbox', as for a missing id
     ('POST', 'api/v1/invitations/accept/'):                                                      (200, 200, 200, 200, 200, 200, 200),  # public: the token is the credential
+    ('POST', 'api/v1/invitations/totp/'):                                                        (200, 200, 200, 200, 200, 200, 200),  # public: the invited clinician's TOTP secret, to the token's holder
     ('GET', 'api/v1/lab-reports/'):                                                              (401, 200, 404, 200, 404, MFA, 403),
     ('GET', 'api/v1/lab-reports/', 'own'):                                                       (401, 200, 200, 200, 200, MFA, 403),
     ('POST', 'api/v1/lab-reports/'):                                                             (401, 403, 403, 201, 400, MFA, 403),
@@ -125,7 +126,7 @@ MATRIX: dict[tuple, tuple] = {
     ('GET', 'inbox/bulk/'):                                                                      (LOGIN, 405, 405, 405, 405, MFA, 405),
     ('POST', 'inbox/bulk/'):                                                                     (LOGIN, 403, 403, 302, 302, MFA, 403),
     ('GET', 'invitations/<str:token>/'):                                                         (200, 200, 200, 200, 200, 200, 200),
-    ('POST', 'invitations/<str:token>/'):                                                        (302, 302, 302, 302, 302, 302, 302),  # the token is the credential: password set, on to sign in
+    ('POST', 'invitations/<str:token>/'):                                                        (302, 302, 302, 302, 302, 302, 302),  # the token is the credential: password and TOTP set, on to sign in
     ('GET', 'labs/'):                                                                            (LOGIN, 200, 200, 200, 200, MFA, 403),
     ('POST', 'labs/'):                                                                           (LOGIN, 200, 200, 200, 200, MFA, 403),
     ('GET', 'labs/patients/<int:patient_id>/upload/'):                                           (LOGIN, 403, 403, 200, 404, MFA, 403),

@@ -80,12 +80,21 @@ REQUESTS: dict[tuple, dict] = {
     # --- portal and accounts
     ("POST", "settings/"): {"data": {"display_units": "F", "time_zone": "UTC"}},
     ("POST", "invitations/<str:token>/"): {
-        "data": {"password1": "a-Long-unique-pass-9", "password2": "a-Long-unique-pass-9"}
+        "data": {
+            "password1": "a-Long-unique-pass-9",
+            "password2": "a-Long-unique-pass-9",
+            "code": "{invitation_totp_code}",
+        }
     },
     ("PATCH", "api/v1/me"): {"json": {"display_units": "F"}},
     ("POST", "api/v1/invitations/accept/"): {
-        "json": {"token": "{invitation_token}", "password": "a-Long-unique-pass-9"}
+        "json": {
+            "token": "{invitation_token}",
+            "password": "a-Long-unique-pass-9",
+            "totp_code": "{invitation_totp_code}",
+        }
     },
+    ("POST", "api/v1/invitations/totp/"): {"json": {"token": "{invitation_token}"}},
     # --- allauth's headless API (the project keeps no phone numbers)
     ("POST", "_allauth/app/v1/account/phone"): {"json": {"phone": "+15555550123"}},
     ("POST", "_allauth/browser/v1/account/phone"): {"json": {"phone": "+15555550123"}},

@@ -275,7 +275,7 @@ def _last_audit_id() -> int:
 
 def perform(key: tuple, persona: str, world: World, sessions: dict[str, str], ids: dict | None = None) -> Result:
     """One request; ``ids`` replaces the world's ids (to ask for objects that do not exist)."""
-    ids = ids or world.ids
+    ids = {**(ids or world.ids), **world.fresh_ids()}
     method = key[0].lower()
     path = concrete_path(key, world, ids)
     spec = REQUESTS.get(key, {})

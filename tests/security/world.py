@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -60,9 +61,19 @@ class World:
     patient_b: object = None
     anesthesiologist: object = None
     ids: dict = field(default_factory=dict)  # name -> pk, for URL and body placeholders
+    invitation_totp_secret: str = ""  # the invited clinician's authenticator app
 
     def user(self, persona: str):
         return self.users.get(persona)
+
+    def fresh_ids(self) -> dict:
+        """Values that depend on the moment of the request: the invited clinician's
+        current TOTP code (a code computed when the world was built would expire)."""
+        from allauth.mfa import app_settings
+        from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+        counter = int(time.time()) // app_settings.TOTP_PERIOD
+        return {"invitation_totp_code": format_hotp_value(hotp_value(self.invitation_totp_secret, counter))}
 
 
 def build_world() -> World:
@@ -74,7 +85,7 @@ def build_world() -> World:
     from patients.diary import log_medication_dose, submit_symptom_entry
     from patients.models import CareTeamGrant
     from patients.services import update_health
-    from portal.accounts.services import invite_user
+    from portal.accounts.services import invitation_totp_setup, invite_user
     from portal.operations.models import Heartbeat
     from portal.operations.pipeline import record_heartbeat
 
@@ -196,10 +207,12 @@ def build_world() -> World:
     )
     release_lab_report(report=report_b, released_by=outsider)
 
-    # An invited clinician who has not accepted yet (the invitation link pages).
-    _, token = invite_user(
+    # An invited clinician who has not accepted yet (the invitation link pages): accepting
+    # sets up TOTP too, with the secret the invitation carries.
+    invited, token = invite_user(
         email="invited@example.test", first_name="Ivy", last_name="Invited", role="clinician", specialty="nursing"
     )
+    world.invitation_totp_secret = invitation_totp_setup(invited.invitations.get())["secret"]
     UserFactory(email="unrelated@example.test")
 
     message_item = InboxItem.objects.get(kind="message", patient=patient_a)
