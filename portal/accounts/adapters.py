@@ -1,22 +1,98 @@
-"""allauth adapters: closed signup, and TOTP secrets sealed with the key ring.
+"""allauth adapters: closed signup, client IPs, and TOTP secrets sealed to their row.
 
 allauth's default MFA adapter stores TOTP secrets and recovery seeds in clear;
-``encrypt``/``decrypt`` here seal them with AES-256-GCM like every other secret.
+``encrypt``/``decrypt`` here seal them with AES-256-GCM like every other secret,
+bound to the authenticator row that holds them: the associated data names the
+row's owner and kind (``mfa:<user id>:<type>``; allauth keeps at most one TOTP and
+one set of recovery codes per user, so that pair is the row's identity). A secret
+copied into another user's row does not open there.
+
+allauth calls ``encrypt(text)`` and ``decrypt(text)`` without the row, so the row is
+attached where the row is known: when an ``Authenticator`` is built or loaded
+(``bind_authenticator_secrets``, a ``post_init`` receiver), each sealed value
+becomes a ``BoundSecret`` that knows its row; a fresh secret from ``encrypt`` is a
+``PendingSecret`` that is sealed at that moment, before anything is saved.
 """
 
 from __future__ import annotations
 
 import base64
+import logging
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django import forms
 from django.conf import settings
 
-from portal.crypto import open_sealed, seal
+from portal.crypto import SealedDataError, open_sealed, seal
 
-MFA_CONTEXT = "mfa_secret"
-PREFIX = "sealed:"
+logger = logging.getLogger(__name__)
+
+PREFIX = "sealed2:"  # sealed to its row (mfa:<user id>:<type>)
+LEGACY_PREFIX = "sealed:"  # before: one fixed context for every row (migrated by accounts 0005)
+LEGACY_CONTEXT = "mfa_secret"
+MFA_KEYS = ("secret", "seed")  # the sealed values in Authenticator.data (and "migrated_codes", a list)
+
+
+def authenticator_seal_context(user_id, kind: str) -> str:
+    return f"mfa:{user_id}:{kind}"
+
+
+class PendingSecret(str):
+    """What ``encrypt`` returns: the plaintext, waiting for its row. As text it is
+    a placeholder, so it can never be stored as it is."""
+
+    def __new__(cls, plaintext: str):
+        value = super().__new__(cls, "pending-seal")
+        value.plaintext = plaintext
+        return value
+
+    def __reduce__(self):
+        return (PendingSecret, (self.plaintext,))
+
+
+class BoundSecret(str):
+    """A sealed value (``sealed2:<base64>``) that knows the row it belongs to."""
+
+    def __new__(cls, text: str, context: str = "", authenticator_id: int | None = None):
+        value = super().__new__(cls, text)
+        value.context = context
+        value.authenticator_id = authenticator_id
+        return value
+
+    def __reduce__(self):  # copies keep their row
+        return (BoundSecret, (str(self), self.context, self.authenticator_id))
+
+
+def _bind(value, *, context: str, authenticator_id):
+    if isinstance(value, PendingSecret):
+        blob = seal(value.plaintext.encode(), context=context)
+        value = PREFIX + base64.b64encode(blob).decode()
+    if isinstance(value, str) and value.startswith(PREFIX):
+        return BoundSecret(value, context=context, authenticator_id=authenticator_id)
+    return value
+
+
+def bind_authenticator_secrets(sender, instance, **kwargs) -> None:
+    """``post_init`` of allauth's ``Authenticator``: seal pending secrets and bind
+    sealed ones to this row (its owner and kind)."""
+    if "data" in instance.get_deferred_fields() or not isinstance(instance.data, dict):
+        return
+    context = authenticator_seal_context(instance.user_id, instance.type)
+    data = instance.data
+    for key in MFA_KEYS:
+        if key in data:
+            data[key] = _bind(data[key], context=context, authenticator_id=instance.pk)
+    if isinstance(data.get("migrated_codes"), list):
+        data["migrated_codes"] = [
+            _bind(code, context=context, authenticator_id=instance.pk) for code in data["migrated_codes"]
+        ]
+
+
+class UnreadableAuthenticator(forms.ValidationError):
+    """An authenticator's secret does not open for its row (moved from another row,
+    or damaged). Raised as a validation error, so allauth's code forms answer "this
+    cannot be used" (a 400) rather than fail; the event is logged by row id only."""
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -39,12 +115,21 @@ class AccountAdapter(DefaultAccountAdapter):
 
 class MFAAdapter(DefaultMFAAdapter):
     def encrypt(self, text: str) -> str:
-        blob = seal(text.encode(), context=MFA_CONTEXT)
-        return PREFIX + base64.b64encode(blob).decode()
+        # Sealed when the Authenticator row is built around it (bind_authenticator_secrets).
+        return PendingSecret(text)
 
     def decrypt(self, encrypted_text: str) -> str:
-        if not encrypted_text.startswith(PREFIX):
-            # Never stored in clear by this project; refuse rather than guess.
-            raise ValueError("MFA secret is not sealed")
-        blob = base64.b64decode(encrypted_text[len(PREFIX) :])
-        return open_sealed(blob, context=MFA_CONTEXT).decode()
+        if isinstance(encrypted_text, PendingSecret):
+            return encrypted_text.plaintext
+        if not isinstance(encrypted_text, BoundSecret):
+            # Never stored in clear by this project, and never opened without its row.
+            raise ValueError("MFA secret is not sealed to an authenticator row")
+        try:
+            blob = base64.b64decode(encrypted_text[len(PREFIX) :])
+            return open_sealed(blob, context=encrypted_text.context).decode()
+        except (SealedDataError, ValueError) as exc:
+            logger.error("MFA authenticator %s: its secret does not open for its row", encrypted_text.authenticator_id)
+            raise UnreadableAuthenticator(
+                "This authenticator cannot be used. Ask your clinic to reset two-factor authentication.",
+                code="authenticator_unreadable",
+            ) from exc

@@ -1,10 +1,14 @@
 """Accounts in Django admin: list and filter by role, invite, deactivate, reset MFA.
 
-Admins never see health data here: users only, no patient record fields.
+Admins never see health data here: users only, no patient record fields. The
+authenticators (allauth's MFA rows) are read-only: an admin sees who has TOTP set
+up and when it was last used, never the sealed secret, and cannot edit, add or
+delete one (a reset goes through "Reset two-factor authentication", audited).
 """
 
 from __future__ import annotations
 
+from allauth.mfa.models import Authenticator
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -114,4 +118,26 @@ class InvitationAdmin(admin.ModelAdmin):
     exclude = ["token_hash"]
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+
+admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(admin.ModelAdmin):
+    list_display = ["user", "type", "created_at", "last_used_at"]
+    list_filter = ["type"]
+    list_select_related = ["user"]
+    search_fields = ["user__email"]
+    fields = ["user", "type", "created_at", "last_used_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -351,7 +351,7 @@ def verify(manifest: dict, *, write=print) -> RestoreReport:
 def open_every_sealed_object() -> int:
     """Open every registered sealed column and every sealed MFA secret; the first that
     does not open raises ``BackupError`` naming its table and row (never its content)."""
-    from portal.accounts.adapters import MFA_CONTEXT, PREFIX
+    from portal.accounts.adapters import MFA_KEYS, PREFIX, authenticator_seal_context
 
     ring = current_key_ring()
     opened = 0
@@ -368,13 +368,16 @@ def open_every_sealed_object() -> int:
             opened += 1
     if apps.is_installed("allauth.mfa"):
         authenticator = apps.get_model("mfa", "Authenticator")
-        for pk, data in authenticator._base_manager.order_by("pk").values_list("pk", "data"):
-            values = [data.get(key) for key in ("secret", "seed")] if isinstance(data, dict) else []
+        rows = authenticator._base_manager.order_by("pk").values_list("pk", "user_id", "type", "data")
+        for pk, user_id, kind, data in rows:
+            values = [data.get(key) for key in MFA_KEYS] if isinstance(data, dict) else []
             values += list(data.get("migrated_codes") or []) if isinstance(data, dict) else []
+            # Each is sealed to its row's owner and kind (portal.accounts.adapters).
+            context = authenticator_seal_context(user_id, kind)
             for text in values:
                 if isinstance(text, str) and text.startswith(PREFIX):
                     try:
-                        open_sealed(base64.b64decode(text[len(PREFIX) :]), context=MFA_CONTEXT, ring=ring)
+                        open_sealed(base64.b64decode(text[len(PREFIX) :]), context=context, ring=ring)
                     except (SealedDataError, ValueError) as exc:
                         raise BackupError(f"mfa.Authenticator row {pk} does not open: {exc}") from exc
                     opened += 1

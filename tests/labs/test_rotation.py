@@ -15,7 +15,7 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from labs.models import LabReportFile, file_context, file_name_context
-from portal.accounts.adapters import MFA_CONTEXT, PREFIX, MFAAdapter
+from portal.accounts.adapters import PREFIX, MFAAdapter, authenticator_seal_context
 from portal.crypto import open_sealed, seal, sealed_key_id
 from portal.management.commands import rotate_encryption_key
 from portal.management.commands.rotate_encryption_key import Command
@@ -166,11 +166,13 @@ def test_batch_size_must_be_positive():
         call_command("rotate_encryption_key", batch_size=0)
 
 
-def test_mfa_secrets_are_sealed_strings(old_objects):
-    data = Authenticator.objects.get(pk=old_objects["totp"].pk).data
+def test_mfa_secrets_are_sealed_strings_bound_to_their_row(old_objects):
+    totp = Authenticator.objects.get(pk=old_objects["totp"].pk)
+    data = totp.data
     assert data["secret"].startswith(PREFIX)
+    context = authenticator_seal_context(totp.user_id, "totp")
     with override_settings(AFTERCARE_ENCRYPTION_KEYS=OLD):
-        assert open_sealed(base64.b64decode(data["secret"][len(PREFIX) :]), context=MFA_CONTEXT) == b"JBSWY3DPEHPK3PXP"
+        assert open_sealed(base64.b64decode(data["secret"][len(PREFIX) :]), context=context) == b"JBSWY3DPEHPK3PXP"
 
 
 def test_message_subjects_and_bodies_are_rotated_too(patient, clinician):

@@ -9,8 +9,8 @@ so even 10 MB lab files are cheap.
 
 What it walks: every column registered in ``portal.sealed`` (lab files and names,
 message bodies, subjects, attachments, forward notes, ...) and the MFA secrets that
-allauth keeps as ``"sealed:<base64>"`` strings in ``Authenticator.data`` (the TOTP
-secret, the recovery-code seed and any migrated codes).
+allauth keeps as ``"sealed2:<base64>"`` strings in ``Authenticator.data`` (the TOTP
+secret, the recovery-code seed and any migrated codes), each sealed to its row.
 
 Safe while the portal keeps serving:
 1. Rows are visited in primary-key order, ``--batch-size`` at a time; per batch only
@@ -36,6 +36,7 @@ from django.db.models import BinaryField, F, Value
 from django.db.models.functions import Substr
 from django.db.models.lookups import Exact
 
+from portal.accounts.adapters import MFA_KEYS, PREFIX, authenticator_seal_context
 from portal.crypto import KeyRing, SealedDataError, current_key_ring, rewrap, sealed_key_id
 from portal.sealed import SealedField, sealed_fields
 
@@ -44,8 +45,6 @@ from portal.sealed import SealedField, sealed_fields
 HEAD_BYTES = 512
 RETRIES = 3
 BAR_WIDTH = 24
-
-MFA_KEYS = ("secret", "seed")
 
 
 @dataclass
@@ -166,23 +165,22 @@ class Rotation:
                 return
         progress.unreadable += 1  # kept changing under us; the next run picks it up
 
-    # --- allauth MFA secrets ("sealed:<base64>" strings in Authenticator.data) ----------
+    # --- allauth MFA secrets ("sealed2:<base64>" strings in Authenticator.data) ---------
 
     def _rotate_mfa(self) -> None:
-        from portal.accounts.adapters import MFA_CONTEXT, PREFIX
-
         authenticator = apps.get_model("mfa", "Authenticator")
         manager = authenticator._base_manager
         progress = Progress(label="mfa.Authenticator.data", total=manager.count())
         self.results.append(progress)
 
-        def rewrapped(text: Any) -> tuple[Any, bool]:
+        def rewrapped(text: Any, row: dict) -> tuple[Any, bool]:
             if not isinstance(text, str) or not text.startswith(PREFIX):
                 return text, False
             blob = base64.b64decode(text[len(PREFIX) :])
             if sealed_key_id(blob) == self.ring.newest_id:
                 return text, False
-            fresh = rewrap(blob, context=MFA_CONTEXT, ring=self.ring)
+            context = authenticator_seal_context(row["user_id"], row["type"])
+            fresh = rewrap(blob, context=context, ring=self.ring)
             return PREFIX + base64.b64encode(fresh).decode(), True
 
         last_pk = None
@@ -190,7 +188,8 @@ class Rotation:
             rows = manager.order_by("pk")
             if last_pk is not None:
                 rows = rows.filter(pk__gt=last_pk)
-            batch = list(rows.values("pk", "data")[: self.batch_size])
+            # values(): plain rows, not model instances (whose secrets are bound on load).
+            batch = list(rows.values("pk", "user_id", "type", "data")[: self.batch_size])
             if not batch:
                 break
             for row in batch:
@@ -205,7 +204,7 @@ class Rotation:
         for attempt in range(RETRIES):
             if attempt:
                 progress.retried += 1
-                row = manager.filter(pk=row["pk"]).values("pk", "data").first()
+                row = manager.filter(pk=row["pk"]).values("pk", "user_id", "type", "data").first()
                 if row is None:
                     return
             data = row["data"]
@@ -217,10 +216,10 @@ class Rotation:
             try:
                 for key in MFA_KEYS:
                     if key in data:
-                        fresh[key], did = rewrapped(data[key])
+                        fresh[key], did = rewrapped(data[key], row)
                         changed |= did
                 if isinstance(data.get("migrated_codes"), list):
-                    codes = [rewrapped(code) for code in data["migrated_codes"]]
+                    codes = [rewrapped(code, row) for code in data["migrated_codes"]]
                     fresh["migrated_codes"] = [code for code, _ in codes]
                     changed |= any(did for _, did in codes)
             except (SealedDataError, ValueError):
