@@ -65,6 +65,12 @@ def _check_key_ring(text: str) -> None:
 
 _check_key_ring(AFTERCARE_ENCRYPTION_KEYS)
 
+# How many proxies of the deployment's own stand in front of the app, each appending
+# to X-Forwarded-For (portal.client_ip): 0 trusts no header (the socket's address).
+AFTERCARE_TRUSTED_PROXIES = env.int("AFTERCARE_TRUSTED_PROXIES", default=0)
+if AFTERCARE_TRUSTED_PROXIES < 0:
+    sys.exit("Aftercare cannot start: AFTERCARE_TRUSTED_PROXIES must be 0 or more.")
+
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 AFTERCARE_SITE_URL = env.str("AFTERCARE_SITE_URL", default="http://localhost:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = [AFTERCARE_SITE_URL]
@@ -100,6 +106,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "portal.client_ip.ClientIPMiddleware",
     "portal.middleware.RefuseNulCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

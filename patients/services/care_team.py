@@ -29,7 +29,7 @@ from patients.services.validation import (
 from portal.accounts.models import Role, User
 from portal.accounts.services import invite_user
 from portal.audit.models import AuditEvent
-from portal.audit.services import _client_ip, record_audit
+from portal.audit.services import client_ip_of, record_audit
 
 # --- Enrolment and the care team -------------------------------------------------------
 
@@ -149,7 +149,7 @@ def record_list_read(*, user: User, patient_ids: list[int], request=None, action
     list shows each patient's latest entry, which is health data)."""
     if not patient_ids or user.role == Role.PATIENT:
         return
-    ip = _client_ip(request)
+    ip = client_ip_of(request)
     AuditEvent.objects.bulk_create(
         AuditEvent(
             actor=user,

@@ -24,6 +24,7 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from django import forms
 from django.conf import settings
 
+from portal.audit.services import client_ip_of
 from portal.crypto import SealedDataError, open_sealed, seal
 
 logger = logging.getLogger(__name__)
@@ -98,6 +99,11 @@ class UnreadableAuthenticator(forms.ValidationError):
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         return settings.AFTERCARE_OPEN_SIGNUP
+
+    def get_client_ip(self, request) -> str:
+        # The rate limits' per-IP buckets use the address the audit log records:
+        # the trusted proxies' X-Forwarded-For entry, never a client-chosen one.
+        return client_ip_of(request) or super().get_client_ip(request)
 
     # Aftercare keeps no phone numbers, but allauth's headless API routes its phone
     # endpoints whatever the settings (``/_allauth/*/v1/account/phone``): the default

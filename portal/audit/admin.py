@@ -5,7 +5,7 @@ from portal.audit.models import AuditEvent
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "actor", "role", "action", "patient_id", "object_type", "object_id", "ip"]
+    list_display = ["at", "actor", "role", "action", "detail", "patient_id", "object_type", "object_id", "ip"]
     list_filter = ["action", "role"]
     search_fields = ["actor__email", "action", "object_type", "object_id"]
     date_hierarchy = "at"

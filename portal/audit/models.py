@@ -39,7 +39,10 @@ class AuditEvent(models.Model):
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     at = models.DateTimeField(default=timezone.now)
+    # The client, as the deployment's trusted proxies report it (portal.client_ip).
     ip = models.GenericIPAddressField(null=True, blank=True)
+    # What changed, in a few words without health data ("patient -> clinician").
+    detail = models.CharField(max_length=200, blank=True, default="", db_default="")
 
     objects = AuditEventQuerySet.as_manager()
 

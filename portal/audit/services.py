@@ -8,15 +8,23 @@ from django.db import models
 from django.http import HttpRequest
 
 from portal.audit.models import AuditEvent
+from portal.client_ip import ForwardedForError, client_ip, current_client_ip
 
 
-def _client_ip(request: HttpRequest | None) -> str | None:
+def client_ip_of(request: HttpRequest | None) -> str | None:
+    """The client address to record: the request's (as ``ClientIPMiddleware`` read
+    it, from the trusted proxies' X-Forwarded-For entries), else that of the
+    request under way, for services called without one (writes); None outside a
+    request."""
     if request is None:
-        return None
-    # Behind the production proxy the client is the first X-Forwarded-For entry.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    candidate = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
-    return candidate or None
+        return current_client_ip()
+    http_request = getattr(request, "_request", request)  # DRF wraps Django's request
+    if hasattr(http_request, "client_ip"):
+        return http_request.client_ip
+    try:
+        return client_ip(http_request)
+    except ForwardedForError:
+        return None  # never stored verbatim; the middleware answers such a request 400
 
 
 def record_audit(
@@ -26,8 +34,10 @@ def record_audit(
     patient_id: int | None = None,
     obj: models.Model | None = None,
     request: HttpRequest | None = None,
+    detail: str = "",
 ) -> AuditEvent:
-    """Append one event. ``obj`` names the object (type and id); never its content."""
+    """Append one event. ``obj`` names the object (type and id); never its content.
+    ``detail`` is a short, health-data-free note (a role change: "patient -> clinician")."""
     actor = actor if getattr(actor, "is_authenticated", False) else None
     return AuditEvent.objects.create(
         actor=actor,
@@ -36,7 +46,8 @@ def record_audit(
         patient_id=patient_id,
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
-        ip=_client_ip(request),
+        ip=client_ip_of(request),
+        detail=detail,
     )
 
 

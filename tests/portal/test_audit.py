@@ -12,8 +12,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def event(clinician, patient, rf):
-    request = rf.get("/", HTTP_X_FORWARDED_FOR="203.0.113.9, 10.0.0.1")
+def event(clinician, patient, rf, settings):
+    settings.AFTERCARE_TRUSTED_PROXIES = 1
+    # The client wrote the first entry; the deployment's one proxy appended the last.
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.9")
     return record_audit(actor=clinician, action="patient.read", patient_id=patient.pk, obj=patient, request=request)
 
 
