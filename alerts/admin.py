@@ -43,9 +43,12 @@ class AlertRuleAdmin(admin.ModelAdmin):
 
 @admin.register(PatientThreshold)
 class PatientThresholdAdmin(admin.ModelAdmin):
-    list_display = ["patient", "rule", "value", "set_by", "set_at"]
-    list_select_related = ["patient", "rule", "set_by"]
-    readonly_fields = ["patient", "rule", "value", "set_by", "set_at"]
+    """Which rules clinicians adjust, and to what: never for which patient."""
+
+    list_display = ["rule", "value", "set_by", "set_at"]
+    list_select_related = ["rule", "set_by"]
+    fields = ["rule", "value", "set_by", "set_at"]
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False
@@ -53,23 +56,13 @@ class PatientThresholdAdmin(admin.ModelAdmin):
 
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
-    """Status and timing only: no patient names or messages in the admin list."""
+    """Status and timing only: no patient (nor the dedup key, which names one) and no
+    messages, in the list or on an alert's page."""
 
     list_display = ["id", "rule", "severity", "status", "created_at", "acknowledged_at", "resolved_at", "escalated_at"]
     list_filter = ["status", "severity", "rule"]
     list_select_related = ["rule"]
-    fields = [
-        "id",
-        "patient",
-        "rule",
-        "severity",
-        "status",
-        "created_at",
-        "acknowledged_at",
-        "resolved_at",
-        "escalated_at",
-        "dedup_key",
-    ]
+    fields = ["id", "rule", "severity", "status", "created_at", "acknowledged_at", "resolved_at", "escalated_at"]
     readonly_fields = fields
 
     def has_add_permission(self, request):

@@ -43,6 +43,8 @@ class UserAdmin(admin.ModelAdmin):
     ]
     readonly_fields = ["last_login", "date_joined"]
     filter_horizontal = ["groups"]
+    # On one's own account: no role, staff, superuser or group change (services.save_account_by_admin).
+    OWN_ACCOUNT_READONLY = ["role", "specialty", "is_active", "is_staff", "is_superuser", "groups"]
     actions = ["deactivate_users", "reset_users_mfa", "resend_invitation"]
     change_list_template = "admin/accounts/user/change_list.html"
 
@@ -57,6 +59,16 @@ class UserAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         # Accounts are deactivated, never deleted: clinical rows point at them.
         return False
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.pk == request.user.pk:
+            fields += self.OWN_ACCOUNT_READONLY
+        return fields
+
+    def save_model(self, request, obj, form, change) -> None:
+        # Refuses a change of one's own access (403) and audits every access change.
+        services.save_account_by_admin(user=obj, actor=request.user, created=not change)
 
     def invite_clinician_view(self, request):
         form = InviteClinicianForm(request.POST or None)

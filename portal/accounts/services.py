@@ -19,7 +19,7 @@ from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret, validate_totp_code
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -206,6 +206,40 @@ def reset_mfa(*, user: User, actor: User) -> int:
     deleted, _ = Authenticator.objects.filter(user=user).delete()
     record_audit(actor=actor, action="mfa.reset", obj=user)
     return deleted
+
+
+# What decides how far an account reaches: its role and the admin site's flags.
+ACCESS_FIELDS = ("role", "is_staff", "is_superuser")
+ACCESS_ACTIONS = {
+    "role": "account.role_changed",
+    "is_staff": "account.staff_changed",
+    "is_superuser": "account.superuser_changed",
+}
+
+
+@transaction.atomic
+def save_account_by_admin(*, user: User, actor: User, created: bool) -> User:
+    """Save an account as an admin edited it in Django admin.
+
+    Nobody changes their own role, staff or superuser flag (an admin who made
+    themselves a clinician could give themselves a care team: DESIGN.md, "cannot
+    give themselves a clinical role"): PermissionDenied. Every change of these on
+    anyone else, and the access a new account starts with, is audited.
+    """
+    if created:
+        user.save()
+        detail = f"role: {user.role}, staff: {user.is_staff}, superuser: {user.is_superuser}"
+        record_audit(actor=actor, action="account.created", obj=user, detail=detail)
+        return user
+    before = User.objects.select_for_update().values(*ACCESS_FIELDS).get(pk=user.pk)
+    changed = [field for field in ACCESS_FIELDS if before[field] != getattr(user, field)]
+    if changed and user.pk == actor.pk:
+        raise PermissionDenied("You cannot change your own role, staff or superuser status.")
+    user.save()
+    for field in changed:
+        detail = f"{field}: {before[field]} -> {getattr(user, field)}"
+        record_audit(actor=actor, action=ACCESS_ACTIONS[field], obj=user, detail=detail)
+    return user
 
 
 @transaction.atomic

@@ -1,3 +1,9 @@
+"""The notification outbox in Django admin: delivery state, and "send again" for
+failed rows. A notification to a patient is itself a clinical event (a lab result
+released, an alert): the admin sees that *a patient* was notified, never which one,
+and no key or link that leads back to them (DESIGN.md: admins never see which
+patient had which alert)."""
+
 from django.contrib import admin, messages
 
 from portal.outbox.models import Notification
@@ -8,7 +14,7 @@ from portal.outbox.services import retry_notifications
 class NotificationAdmin(admin.ModelAdmin):
     list_display = [
         "created_at",
-        "recipient",
+        "to",
         "kind",
         "channel",
         "status",
@@ -18,10 +24,17 @@ class NotificationAdmin(admin.ModelAdmin):
         "last_error",
     ]
     list_filter = ["status", "kind", "channel"]
-    search_fields = ["recipient__email", "dedup_key"]
-    readonly_fields = [f.name for f in Notification._meta.fields]
+    fields = ["created_at", "to", "kind", "channel", "status", "attempts", "next_attempt_at", "sent_at", "last_error"]
+    readonly_fields = fields
     list_select_related = ["recipient"]
     actions = ["send_again"]
+
+    @admin.display(description="to")
+    def to(self, notification: Notification) -> str:
+        recipient = notification.recipient
+        if recipient.role == "patient":
+            return "A patient"
+        return recipient.display_name
 
     @admin.action(description="Send the selected failed notifications again")
     def send_again(self, request, queryset):

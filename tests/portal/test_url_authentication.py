@@ -29,6 +29,7 @@ PUBLIC = [
     r"^/accounts/reauthenticate/$",  # redirects anonymous visitors to sign-in
     r"^/invitations/[^/]+/$",  # the invitation link
     r"^/api/v1/invitations/accept/$",
+    r"^/api/v1/invitations/totp/$",  # the invited clinician's TOTP secret, to whoever holds the token
     r"^/api/schema/$",
     r"^/api/docs/$",
     r"^/healthz$",

@@ -95,6 +95,19 @@ REQUESTS: dict[tuple, dict] = {
         }
     },
     ("POST", "api/v1/invitations/totp/"): {"json": {"token": "{invitation_token}"}},
+    # --- Django admin: the admin who edits a clinician's authenticator, pasting the data
+    # of another clinician's (whose app they hold) into it; or adds one for them.
+    ("POST", "admin/mfa/authenticator/<path:object_id>/change/"): {
+        "path": {"object_id": "{care_team_totp}"},
+        "data": {"user": "{care_team}", "type": "totp", "data": "{outsider_totp_data}"},
+    },
+    ("POST", "admin/mfa/authenticator/<path:object_id>/delete/"): {
+        "path": {"object_id": "{care_team_totp}"},
+        "data": {"post": "yes"},
+    },
+    ("POST", "admin/mfa/authenticator/add/"): {
+        "data": {"user": "{care_team}", "type": "totp", "data": "{outsider_totp_data}"},
+    },
     # --- allauth's headless API (the project keeps no phone numbers)
     ("POST", "_allauth/app/v1/account/phone"): {"json": {"phone": "+15555550123"}},
     ("POST", "_allauth/browser/v1/account/phone"): {"json": {"phone": "+15555550123"}},

@@ -8,7 +8,8 @@ allauth's regexes as they are). Methods:
 - plain view functions (the portal's pages): GET and POST, whatever the view does
   with them (a page that ignores POST must still be safe when it receives one);
 - Django admin's per-model pages: GET (the admin's own rules apply to writes; the
-  audit log's refusals are tested in test_audit_completeness.py).
+  audit log's refusals are tested in test_audit_completeness.py), and POST where
+  the table checks the admin's writes themselves (``ADMIN_WRITES``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.views import APIView
 
 HANDLERS = ("get", "post", "put", "patch", "delete")
+# Admin pages whose POST is in the table too: the admin who edits a clinician's
+# authenticator (copying another's sealed secret into it) must be refused.
+ADMIN_WRITES = (
+    "admin/mfa/authenticator/add/",
+    "admin/mfa/authenticator/<path:object_id>/change/",
+    "admin/mfa/authenticator/<path:object_id>/delete/",
+)
 
 
 @dataclass(frozen=True)
@@ -37,7 +45,7 @@ def _view_class(callback):
 
 def _methods(route: str, callback) -> tuple[str, ...]:
     if route.startswith("admin/"):
-        return ("GET",)
+        return ("GET", "POST") if route in ADMIN_WRITES else ("GET",)
     cls = _view_class(callback)
     if cls is None:
         return ("GET", "POST")

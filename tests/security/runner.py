@@ -112,12 +112,12 @@ def session_cookies(world: World) -> dict[str, str]:
     """persona -> session key of a signed-in browser session (the app token too)."""
     from django.test import Client
 
-    from tests.sessions import sign_in
+    from tests.sessions import password_only_sign_in, sign_in
 
     keys = {}
     for persona, user in world.users.items():
         client = Client()
-        sign_in(client, user)
+        (password_only_sign_in if persona == "password_only" else sign_in)(client, user)
         keys[persona] = client.cookies[settings.SESSION_COOKIE_NAME].value
     return keys
 

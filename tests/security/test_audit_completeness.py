@@ -89,7 +89,7 @@ def test_the_patients_own_reads_are_not_audited_but_downloads_are(matrix_world, 
         assert about_a == [], f"{key}: the patient's own read was audited: {about_a}"
 
 
-@pytest.mark.parametrize("persona", ["patient_b", "outsider", "no_mfa", "admin"])
+@pytest.mark.parametrize("persona", ["patient_b", "outsider", "no_mfa", "admin", "password_only"])
 def test_nobody_outside_the_care_team_leaves_a_read_of_a(matrix_world, persona):
     """Refused look-ups of A's objects read nothing, so they record no read of A."""
     world, sessions = matrix_world

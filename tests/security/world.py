@@ -77,6 +77,8 @@ class World:
 
 
 def build_world() -> World:
+    from allauth.mfa.models import Authenticator
+
     from alerts.models import Alert
     from alerts.services import acknowledge_alert, set_patient_threshold
     from labs.services import release_lab_report, request_labs, upload_lab_report
@@ -102,12 +104,16 @@ def build_world() -> World:
     care_team = ClinicianFactory(email="care.team@example.test", first_name="Casey", last_name="Carer")
     outsider = ClinicianFactory(email="outsider@example.test", first_name="Oli", last_name="Outside")
     no_mfa = ClinicianFactory(email="no.mfa@example.test", first_name="Noa", last_name="Nomfa", mfa=False)
+    # On A's care team with TOTP set up, but signed in with the password alone (a session
+    # from before TOTP was set up elsewhere): it must reach nothing of A's record.
+    password_only = ClinicianFactory(email="password.only@example.test", first_name="Pia", last_name="Passonly")
     admin = AdminFactory(email="admin@example.test", first_name="Ada", last_name="Admin")
     anesthesiologist = ClinicianFactory(
         email="anesthesia@example.test", first_name="Ana", last_name="Esthesia", specialty="anesthesiology"
     )
     grant = CareTeamGrantFactory(patient=patient_a, clinician=care_team)
     CareTeamGrantFactory(patient=patient_a, clinician=no_mfa)
+    CareTeamGrantFactory(patient=patient_a, clinician=password_only)
     anesthesia_grant = CareTeamGrantFactory(patient=patient_a, clinician=anesthesiologist)
     grant_b = CareTeamGrantFactory(patient=patient_b, clinician=outsider)
 
@@ -118,6 +124,7 @@ def build_world() -> World:
         "outsider": outsider,
         "no_mfa": no_mfa,
         "admin": admin,
+        "password_only": password_only,
     }
     world.patient_a, world.patient_b, world.anesthesiologist = patient_a, patient_b, anesthesiologist
 
@@ -227,6 +234,7 @@ def build_world() -> World:
         "care_team": care_team.pk,
         "outsider": outsider.pk,
         "no_mfa": no_mfa.pk,
+        "password_only": password_only.pk,
         "anesthesiologist": anesthesiologist.pk,
         "unrelated_clinician": ClinicianFactory(email="unrelated.clinician@example.test").pk,
         "entry": fever.entry.pk,
@@ -254,6 +262,10 @@ def build_world() -> World:
         "report_b": report_b.pk,
         "lab_request": lab_request.pk,
         "invitation_token": token,
+        "care_team_totp": Authenticator.objects.get(user=care_team, type="totp").pk,
+        "outsider_totp_data": json.dumps(
+            Authenticator.objects.filter(user=outsider, type="totp").values_list("data", flat=True).get()
+        ),
         "an_hour_ago": (now - timedelta(hours=1)).isoformat(),
         "an_hour_ago_local": (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
     }
