@@ -188,20 +188,39 @@ def interpolate(value: str) -> str:
     return re.sub(r"\$\{([A-Z_]+)(:[-?])?([^}]*)\}", replace, value)
 
 
+ONE_SHOT = {"migrate"}  # runs to completion; the long-running services wait for it
+
+
 def test_compose_has_every_service(compose):
-    assert {"web", "worker", "beat", "postgres", "redis", "mailpit"} <= set(compose["services"])
+    assert {"migrate", "web", "worker", "beat", "postgres", "redis", "mailpit"} <= set(compose["services"])
     for name, service in compose["services"].items():
+        if name in ONE_SHOT:
+            assert service.get("restart") == "no", name
+            continue
         assert "healthcheck" in service, name
         assert service.get("restart") == "unless-stopped", name
+
+
+def test_compose_migrates_as_the_owner_and_runs_as_the_app_role(compose):
+    """SECURITY.md: the owner role runs migrations only; the app's role owns nothing."""
+    services = compose["services"]
+    migrate = services["migrate"]
+    assert migrate["command"].index("migrate --noinput") < migrate["command"].index("grant_app_role aftercare_app")
+    assert migrate["environment"]["DATABASE_URL"].startswith("postgres://aftercare:")
+    assert services["postgres"]["environment"]["POSTGRES_USER"] == "aftercare"
+    for name in ("web", "worker", "beat"):
+        environment = services[name]["environment"]
+        assert environment["DATABASE_URL"].startswith("postgres://aftercare_app:"), name
+        assert "POSTGRES_PASSWORD" not in str(environment), f"{name} must not hold the owner's password"
+        assert "migrate" not in services[name]["command"].split(), name
+    assert services["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
 def test_compose_commands(compose):
     services = compose["services"]
     web = services["web"]["command"]
-    assert "migrate --noinput" in web
     assert "collectstatic --noinput" in web
     assert "gunicorn portal.wsgi:application" in web
-    assert web.index("migrate") < web.index("gunicorn")
     assert services["worker"]["command"].startswith("celery -A portal worker")
     assert "-B" not in services["worker"]["command"].split()  # beat runs once, as its own service
     assert services["beat"]["command"].startswith("celery -A portal beat")
