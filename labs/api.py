@@ -301,7 +301,7 @@ class LabRequestPrefillView(GenericAPIView):
         ]
     )
     def get(self, request):
-        prefill = alert_prefill(request.user, request.query_params)
+        prefill = alert_prefill(request.user, request.query_params, request=request)
         return Response(
             {
                 "patient": prefill.patient.pk,

@@ -18,6 +18,7 @@ from django.http import Http404
 from labs.models import LabTest
 from patients.models import Patient
 from patients.selectors import patient_for, patients_visible_to
+from portal.audit.services import audit_read
 
 MAX_REASON = 1000
 
@@ -57,9 +58,10 @@ def _alert_words(alert) -> str:
     return f"Follow-up of alert #{alert.pk}" + (f" ({label})" if label else "")
 
 
-def alert_prefill(user, params) -> Prefill:
+def alert_prefill(user, params, *, request=None) -> Prefill:
     """Pre-fill from ``alert`` (an alert of a care-team patient) or ``patient``;
-    ``reason`` and ``tests`` (repeatable) may be given by the linking page."""
+    ``reason`` and ``tests`` (repeatable) may be given by the linking page. An
+    alert's words are part of the patient's record: reading them is audited."""
     alert = None
     raw_alert = params.get("alert")
     if raw_alert not in (None, ""):
@@ -78,6 +80,8 @@ def alert_prefill(user, params) -> Prefill:
     reason = (params.get("reason") or "").strip()[:MAX_REASON]
     if alert is not None and not reason:
         reason = _alert_words(alert)
+    if alert is not None:
+        audit_read(user=user, patient_id=patient.pk, request=request, action="lab_request.prefill.read")
     return Prefill(
         patient=patient,
         tests=[test for test in LabTest.values if test in tests],

@@ -189,7 +189,7 @@ def request_new(request):
         patient, initial = own_patient(user), {}
     else:
         try:
-            prefill = alert_prefill(user, request.POST if request.method == "POST" else request.GET)
+            prefill = alert_prefill(user, request.POST if request.method == "POST" else request.GET, request=request)
         except ValidationError:
             messages.error(request, "Choose a patient first: open their chart or an alert, then request labs.")
             return redirect("labs:index")

@@ -266,6 +266,10 @@ class ThreadListView(APIView):
             attachments=_uploads(request),
         )
         thread = selectors.thread_for(request.user, thread.pk)
+        # A clinician's new thread comes back with the patient's details: a read of the record.
+        audit_read(
+            user=request.user, patient_id=thread.patient_id, obj=thread, request=request, action="messaging.thread.read"
+        )
         return Response(ThreadSerializer(thread).data, status=status.HTTP_201_CREATED)
 
 
@@ -433,6 +437,8 @@ class InboxItemView(APIView):
             item=item, by=request.user, **_triage_changes(serializer.validated_data, by=request.user)
         )
         item = selectors.inbox_item_for(request.user, item_id)
+        # The answer names the patient and what happened: a read, as GET is.
+        audit_read(user=request.user, patient_id=item.patient_id, obj=item, request=request, action="inbox.item.read")
         return Response(InboxItemSerializer(item, context={"now": timezone.now()}).data)
 
 

@@ -146,6 +146,8 @@ class PatientDetailView(APIView):
         if "health" not in data:
             raise ValidationError({"health": ['Send the health details to change under "health".']})
         patient = services.update_health(patient=patient, health=data["health"], updated_by=request.user)
+        # The answer is the whole profile: a read, whether or not anything changed.
+        audit_read(user=request.user, patient_id=patient.pk, obj=patient, request=request)
         return Response(PatientSerializer(patient).data)
 
 

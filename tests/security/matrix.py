@@ -69,6 +69,7 @@ MATRIX: dict[tuple, tuple] = {
     ('GET', 'api/v1/lab-requests/<int:pk>/'):                                                    (401, 200, 404, 200, 404, MFA, 403, MFA),
     ('POST', 'api/v1/lab-requests/<int:pk>/review/'):                                            (401, 403, 403, 200, 404, MFA, 403, MFA),
     ('GET', 'api/v1/lab-requests/prefill/'):                                                     (401, 403, 403, 200, 404, MFA, 403, MFA),
+    ('GET', 'api/v1/lab-requests/prefill/', 'alert'):                                            (401, 403, 403, 200, 404, MFA, 403, MFA),  # the alert's words: a read of A's record
     ('GET', 'api/v1/me'):                                                                        (401, 200, 200, 200, 200, 200, 200, 200),
     ('PATCH', 'api/v1/me'):                                                                      (401, 200, 200, 200, 200, 200, 200, 200),
     ('GET', 'api/v1/medications/'):                                                              (401, 200, 404, 200, 404, MFA, 403, MFA),
@@ -79,6 +80,7 @@ MATRIX: dict[tuple, tuple] = {
     ('POST', 'api/v1/patients/'):                                                                (401, 403, 403, 201, 201, MFA, 403, MFA),
     ('GET', 'api/v1/patients/<int:patient_id>/'):                                                (401, 200, 404, 200, 404, MFA, 403, MFA),
     ('PATCH', 'api/v1/patients/<int:patient_id>/'):                                              (401, 200, 404, 200, 404, MFA, 403, MFA),
+    ('PATCH', 'api/v1/patients/<int:patient_id>/', 'no_change'):                                 (401, 200, 404, 200, 404, MFA, 403, MFA),  # changes nothing, answers the whole profile
     ('GET', 'api/v1/patients/<int:patient_id>/thresholds/'):                                     (401, 403, 403, 200, 404, MFA, 403, MFA),
     ('PUT', 'api/v1/patients/<int:patient_id>/thresholds/'):                                     (401, 403, 403, 200, 404, MFA, 403, MFA),
     ('GET', 'api/v1/symptoms/'):                                                                 (401, 200, 404, 200, 404, MFA, 403, MFA),
@@ -152,6 +154,7 @@ MATRIX: dict[tuple, tuple] = {
     ('GET', 'labs/requests/<int:pk>/'):                                                          (LOGIN, 200, 404, 200, 404, MFA, 403, LOGIN),
     ('POST', 'labs/requests/<int:pk>/'):                                                         (LOGIN, 403, 404, 302, 404, MFA, 403, LOGIN),
     ('GET', 'labs/requests/new/'):                                                               (LOGIN, 200, 200, 200, 404, MFA, 403, LOGIN),
+    ('GET', 'labs/requests/new/', 'alert'):                                                      (LOGIN, 200, 200, 200, 404, MFA, 403, LOGIN),  # pre-filled with the alert's words
     ('POST', 'labs/requests/new/'):                                                              (LOGIN, 302, 302, 302, 404, MFA, 403, LOGIN),
     ('GET', 'labs/upload/'):                                                                     (LOGIN, 403, 403, 302, 404, MFA, 403, LOGIN),
     ('POST', 'labs/upload/'):                                                                    (LOGIN, 403, 403, 404, 404, MFA, 403, LOGIN),

@@ -114,6 +114,7 @@ REQUESTS: dict[tuple, dict] = {
     # --- patients API
     ("POST", "api/v1/patients/"): {"json": ENROL},
     ("PATCH", "api/v1/patients/<int:patient_id>/"): {"json": {"health": {"kidney_disease": True}}},
+    ("PATCH", "api/v1/patients/<int:patient_id>/", "no_change"): {"json": {"health": {}}},
     ("GET", "api/v1/symptoms/"): {"query": "patient={patient_a}"},
     ("GET", "api/v1/symptoms/", "own"): {},
     ("POST", "api/v1/symptoms/"): {"json": SYMPTOMS},
@@ -162,6 +163,7 @@ REQUESTS: dict[tuple, dict] = {
     ("GET", "api/v1/lab-requests/", "own"): {},
     ("POST", "api/v1/lab-requests/"): {"json": {"patient": "{patient_a}", "tests": ["esr"], "reason": "Back pain"}},
     ("GET", "api/v1/lab-requests/prefill/"): {"query": "patient={patient_a}"},
+    ("GET", "api/v1/lab-requests/prefill/", "alert"): {"query": "alert={alert}"},
     ("POST", "api/v1/lab-requests/<int:pk>/review/"): {"json": {"decision": "approve", "note": "Booked"}},
     # --- patients pages
     ("POST", "diary/"): {"data": DIARY_FORM},
@@ -192,6 +194,7 @@ REQUESTS: dict[tuple, dict] = {
     ("GET", "labs/reports/<int:pk>/", "unreleased"): {"path": {"pk": "{report_unreleased}"}},
     ("POST", "labs/reports/<int:pk>/entered-in-error/"): {"data": {"reason": "Wrong patient"}},
     ("GET", "labs/requests/new/"): {"query": "patient={patient_a}"},
+    ("GET", "labs/requests/new/", "alert"): {"query": "alert={alert}"},
     ("POST", "labs/requests/new/"): {"data": {"patient": "{patient_a}", "tests": "crp", "reason": "Back pain"}},
     ("POST", "labs/requests/<int:pk>/"): {"data": {"decision": "approve", "note": "Booked"}},
     ("POST", "labs/patients/<int:patient_id>/upload/"): {

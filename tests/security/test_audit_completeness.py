@@ -1,11 +1,15 @@
 """Audit completeness: exactly one audit event per read of health data by anyone
-but its patient, per lab report download, per grant and per revocation; and the
-audit log cannot be changed through the ORM, the admin, the API or SQL.
+but its patient, per lab report download, per grant and per revocation; every
+response that carries patient data is audited whatever its method; and the audit
+log cannot be changed through the ORM, the admin, the API or SQL.
 
 The reads are every GET row of the permission matrix that A's care-team clinician
 may open: each is either listed in AUDITED_READS' complement ``NOT_A_READ`` with
 its reason, or must write exactly one event naming patient A. A new page or
-endpoint therefore has to be classified here too.
+endpoint therefore has to be classified here too. The writes are every POST, PUT,
+PATCH and DELETE row the care team may send: a response that carries any of A's
+data (A's health data, A's name, A's id in a patient field) must have written at
+least one event naming A (the write's own, or a read).
 
 (The foundation's tests/portal/test_audit.py covers ``save``/``delete``/queryset
 ``update`` raising, the admin's read-only pages and the trigger on one row.)
@@ -20,7 +24,7 @@ from django.db import DatabaseError, connection, transaction
 from portal.audit.models import AppendOnlyError, AuditEvent
 from portal.audit.services import record_audit
 from tests.security.matrix import MATRIX
-from tests.security.runner import perform
+from tests.security.runner import leaks_in, perform
 
 pytestmark = pytest.mark.django_db
 
@@ -96,6 +100,41 @@ def test_nobody_outside_the_care_team_leaves_a_read_of_a(matrix_world, persona):
     for key in READ_ROWS:
         result = perform(key, persona, world, sessions)
         assert not [event for event in result.audit if event[2] == world.patient_a.pk], (persona, key, result.audit)
+
+
+# --- Writes: a response with patient data is audited too -----------------------------------
+
+WRITE_ROWS = sorted(
+    (
+        key
+        for key, outcomes in MATRIX.items()
+        if key[0] in ("POST", "PUT", "PATCH", "DELETE")
+        and isinstance(outcomes[CARE_TEAM], int)
+        and 200 <= outcomes[CARE_TEAM] < 400
+        and not key[1].startswith(("admin/", "accounts/", "_allauth/"))
+    ),
+    key=lambda key: (key[1], key[0], key[2:]),
+)
+
+
+def carries_data_of_a(result, world) -> bool:
+    """Would this response be a leak, were it sent to someone outside A's care team?"""
+    return bool(leaks_in("outsider", result.path, result.response, result.body, world))
+
+
+def test_the_write_rows_are_many_and_some_carry_data():
+    assert len(WRITE_ROWS) >= 40
+
+
+@pytest.mark.parametrize("key", WRITE_ROWS, ids=lambda key: " ".join(key))
+def test_a_care_team_write_whose_answer_carries_patient_data_is_audited(matrix_world, key):
+    world, sessions = matrix_world
+    clinician = world.users["care_team"].pk
+    result = perform(key, "care_team", world, sessions)
+    assert 200 <= result.status < 400, (key, result.status)
+    about_a = [event for event in result.audit if event[2] == world.patient_a.pk and event[0] == clinician]
+    if carries_data_of_a(result, world):
+        assert about_a, f"{key} answered with A's data and wrote no audit event naming A: {result.audit}"
 
 
 # --- Grants and revocations ----------------------------------------------------------------
