@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.cache import add_never_cache_headers
 
 
@@ -43,3 +44,30 @@ class RefuseNulCharactersMiddleware:
                 return JsonResponse({"non_field_errors": [self.MESSAGE]}, status=400)
             return HttpResponseBadRequest(self.MESSAGE)
         return self.get_response(request)
+
+
+class RequestBodyLimitMiddleware:
+    """A request body larger than ``AFTERCARE_MAX_REQUEST_BYTES`` gets 413 before a
+    byte of it is read (uploads are kept in memory: portal.uploads)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = settings.AFTERCARE_MAX_REQUEST_BYTES
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            return self._refuse(request, 400, "The Content-Length header is not a number.")
+        if length > limit:
+            megabytes = limit // (1024 * 1024)
+            return self._refuse(request, 413, f"The request is too large: at most {megabytes} MB in all.")
+        return self.get_response(request)
+
+    @staticmethod
+    def _refuse(request, status: int, message: str):
+        if request.path.startswith("/api/"):
+            return JsonResponse({"non_field_errors": [message]}, status=status)
+        return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")

@@ -107,6 +107,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "portal.client_ip.ClientIPMiddleware",
+    "portal.middleware.RequestBodyLimitMiddleware",
     "portal.middleware.RefuseNulCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -318,10 +319,14 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"InboxItemStatusEnum": "messaging.models.InboxStatus"},
 }
 
-# --- Uploads: 10 MB files plus form overhead; larger bodies get 413/400, never 500.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
+# --- Uploads: each file at most 10 MB (a message takes 5); the whole request body at most
+# AFTERCARE_MAX_REQUEST_BYTES (413 past it). Uploads stay in memory, never spooled to a
+# temporary file in clear (portal/uploads.py); the form fields besides files stay under 11 MB.
 AFTERCARE_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+AFTERCARE_MAX_REQUEST_BYTES = env.int("AFTERCARE_MAX_REQUEST_BYTES", default=51 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = AFTERCARE_MAX_REQUEST_BYTES
+FILE_UPLOAD_HANDLERS = ["portal.uploads.MemoryOnlyUploadHandler"]
 # A follow-up lab request is due for a clinician's review this many hours after it is made.
 AFTERCARE_LAB_REQUEST_REVIEW_HOURS = env.float("AFTERCARE_LAB_REQUEST_REVIEW_HOURS", default=4)
 # --- The clinic ---------------------------------------------------------------
