@@ -250,6 +250,9 @@ AFTERCARE_SESSION_IDLE_SECONDS = {"patient": 15 * 60, "clinician": 30 * 60, "adm
 AFTERCARE_SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Flash messages ("Successfully signed in as <name>") are kept in the session, on the
+# server: Django's default cookie storage signs them but sends them in clear.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # --- allauth ------------------------------------------------------------------
 ACCOUNT_ADAPTER = "portal.accounts.adapters.AccountAdapter"
