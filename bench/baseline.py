@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from messaging import selectors as inbox_selectors
 from patients.models import Patient, SymptomEntry
+from portal.crypto import open_sealed_text, seal_text
 
 YES_NO = (
     "positional_headache",
@@ -33,7 +34,7 @@ YES_NO = (
     "vision_change",
     "took_fever_reducer",
 )
-HISTORY_FIELDS = ("id", "recorded_at", "back_pain", "headache", "temperature_c", *YES_NO, "notes")
+HISTORY_FIELDS = ("id", "recorded_at", "back_pain", "headache", "temperature_c", *YES_NO, "notes_sealed")
 INBOX_FIELDS = ("id", "kind", "patient_id", "priority", "status", "assignee_id", "due_at", "created_at", "summary")
 
 
@@ -60,9 +61,11 @@ def insert_symptom_entry(request: HttpRequest) -> HttpResponse:
         back_pain=data["back_pain"],
         headache=data["headache"],
         temperature_c=None if temperature is None else Decimal(str(temperature)),
-        notes=data.get("notes", ""),
         **{field: bool(data.get(field, False)) for field in YES_NO},
     )
+    if data.get("notes"):  # sealed to its row, as the app does
+        entry.notes_sealed = seal_text(data["notes"], context=f"symptom_entry:{entry.pk}")
+        entry.save(update_fields=["notes_sealed"])
     return JsonResponse({"id": entry.pk}, status=201)
 
 
@@ -76,6 +79,9 @@ def symptom_history(request: HttpRequest) -> HttpResponse:
         .order_by("-recorded_at")
         .values(*HISTORY_FIELDS)[:100]
     )
+    for row in rows:  # the notes opened, as the app shows them
+        sealed = bytes(row.pop("notes_sealed"))
+        row["notes"] = open_sealed_text(sealed, context=f"symptom_entry:{row['id']}") if sealed else ""
     return JsonResponse({"results": rows})
 
 

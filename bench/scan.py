@@ -207,7 +207,6 @@ def seed(patients: int, per_patient: int, clinicians: int) -> None:
                 "positional_headache": "random() < 0.3",
                 "leg_weakness": "random() < 0.003",
                 "numbness": "random() < 0.002",
-                "notes": "''",
             },
             f"patients_procedure pr CROSS JOIN generate_series(0, {per_patient - 1}) i",
         )
@@ -235,7 +234,6 @@ def sparse_history(patients_every: int) -> None:
                 "positional_headache": "random() < 0.3",
                 "leg_weakness": "false",
                 "numbness": "false",
-                "notes": "''",
             },
             f"patients_procedure pr WHERE pr.patient_id % {patients_every} = 0",
         )
@@ -267,7 +265,6 @@ def add_new_entries(patients_every: int) -> tuple[int, datetime]:
                     "positional_headache": "false",
                     "leg_weakness": weakness,
                     "numbness": "false",
-                    "notes": "''",
                 },
                 f"patients_procedure pr WHERE pr.patient_id % {patients_every} = 0",
             )

@@ -300,14 +300,19 @@ def seed(args) -> dict:
         "headache",
         "temperature_c",
         *YES_NO,
-        "notes",
+        "notes_sealed",
         "entered_in_error_reason",
     ]
 
     def diary_rows():
         """Most patients improve entry by entry; one in 20 does not, one in 25 keeps
-        back pain, one in 50 runs a rising temperature; deficits are rare."""
+        back pain, one in 50 runs a rising temperature; deficits are rare. One entry
+        in 20 has a note, sealed to its row as the app seals it (the Copier numbers
+        rows from ``entries.next_id``)."""
+        from portal.crypto import seal_text
+
         latest = now - timedelta(hours=3)
+        entry_id = entries.next_id
         for n, pid in enumerate(patient_ids):
             count, start = counts[n], performed[n] + timedelta(hours=1)
             step = (latest - start) / max(count - 1, 1)
@@ -334,7 +339,10 @@ def seed(args) -> dict:
                     False,
                     rng.random() < 0.05,  # took_fever_reducer
                 ]
-                notes = "Slept badly." if rng.random() < 0.05 else ""
+                notes = b""
+                if rng.random() < 0.05:
+                    notes = bytes(seal_text("Slept badly.", context=f"symptom_entry:{entry_id}"))
+                entry_id += 1
                 yield (
                     pid,
                     patient_user_ids[n],

@@ -17,3 +17,7 @@ class LabsConfig(AppConfig):
         register_sealed_field(
             model="labs.LabReportFile", field="name_sealed", context=lambda row: file_name_context(row.report_id)
         )
+        # A lab request's reason, bound to the request.
+        register_sealed_field(
+            model="labs.LabRequest", field="reason_sealed", context=lambda row: f"lab_request:{row.pk}"
+        )

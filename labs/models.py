@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from patients.models import Patient
+from portal.crypto import open_sealed_text
 
 
 class Specimen(models.TextChoices):
@@ -284,7 +285,9 @@ class LabRequest(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="lab_requests")
     tests = models.JSONField()  # list of LabTest values, validated by the service
-    reason = models.TextField(max_length=1000)
+    # Why the labs are asked for, in the requester's words: sealed like message bodies
+    # (portal.crypto, context "lab_request:<pk>"); read through ``reason``.
+    reason_sealed = models.BinaryField(default=b"", db_default=b"", blank=True, editable=False)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(default=timezone.now)
     due_at = models.DateTimeField()
@@ -315,6 +318,17 @@ class LabRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Lab request #{self.pk}"
+
+    @property
+    def reason_seal_context(self) -> str:
+        return f"lab_request:{self.pk}"
+
+    @property
+    def reason(self) -> str:
+        """The reason in clear, for those the request's selectors let read it."""
+        if not self.reason_sealed:
+            return ""
+        return open_sealed_text(bytes(self.reason_sealed), context=self.reason_seal_context)
 
     @property
     def test_labels(self) -> list[str]:

@@ -42,7 +42,7 @@ from patients.models import Patient
 from patients.selectors import is_on_care_team
 from portal.accounts.models import Role
 from portal.audit.services import record_audit
-from portal.crypto import SealedDataError, open_sealed, seal
+from portal.crypto import SealedDataError, open_sealed, seal, seal_text
 from portal.outbox.services import queue_notification
 
 logger = logging.getLogger(__name__)
@@ -384,12 +384,14 @@ def request_labs(
     lab_request = LabRequest.objects.create(
         patient=patient,
         tests=cleaned_tests,
-        reason=cleaned_reason,
         requested_by=requested_by,
         requested_at=now,
         due_at=due_at,
         source_alert_id=source_alert_id,
     )
+    # Sealed like a message body; the context names the row, so the row comes first.
+    lab_request.reason_sealed = seal_text(cleaned_reason, context=lab_request.reason_seal_context)
+    lab_request.save(update_fields=["reason_sealed"])
     who = "patient" if role == Role.PATIENT else "clinician"
     post_inbox_item(
         kind=InboxKind.LAB_REQUEST,

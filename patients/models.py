@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from patients.questions import YES_NO_FIELDS
+from portal.crypto import open_sealed_text
 
 
 class Sex(models.TextChoices):
@@ -146,7 +147,9 @@ class SymptomEntry(models.Model):
     vomiting = models.BooleanField(default=False)
     vision_change = models.BooleanField(default=False)
     took_fever_reducer = models.BooleanField(default=False)
-    notes = models.TextField(blank=True, max_length=2000)
+    # The patient's free text, sealed like message bodies (portal.crypto, context
+    # "symptom_entry:<pk>"; empty when there is none): read through ``notes``.
+    notes_sealed = models.BinaryField(default=b"", db_default=b"", blank=True, editable=False)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -178,6 +181,17 @@ class SymptomEntry(models.Model):
     @property
     def is_entered_in_error(self) -> bool:
         return self.entered_in_error_at is not None
+
+    @property
+    def notes_seal_context(self) -> str:
+        return f"symptom_entry:{self.pk}"
+
+    @property
+    def notes(self) -> str:
+        """The notes in clear, for those the entry's selectors let read it."""
+        if not self.notes_sealed:
+            return ""
+        return open_sealed_text(bytes(self.notes_sealed), context=self.notes_seal_context)
 
 
 class MedicationClass(models.TextChoices):

@@ -26,6 +26,7 @@ from patients.services.validation import (
 from patients.units import celsius_to_fahrenheit, fahrenheit_to_celsius
 from portal.accounts.models import User
 from portal.audit.services import record_audit
+from portal.crypto import seal_text
 
 # API.md ranges (input validation, not clinical thresholds).
 TEMPERATURE_MIN_C = Decimal("34.0")
@@ -115,7 +116,13 @@ def record_symptoms(*, patient: Patient, data: Any, entered_by: User) -> Symptom
     """Validate and save one diary entry. The caller evaluates it with the alert
     rules in the same transaction (``patients.diary.submit_symptom_entry``)."""
     clean = check_symptom_data(data, patient=patient)
-    return SymptomEntry.objects.create(patient=patient, entered_by=entered_by, created_at=timezone.now(), **clean)
+    notes = clean.pop("notes")
+    entry = SymptomEntry.objects.create(patient=patient, entered_by=entered_by, created_at=timezone.now(), **clean)
+    if notes:
+        # Sealed like a message body; the context names the row, so the row comes first.
+        entry.notes_sealed = seal_text(notes, context=entry.notes_seal_context)
+        entry.save(update_fields=["notes_sealed"])
+    return entry
 
 
 @transaction.atomic

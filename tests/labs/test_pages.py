@@ -56,9 +56,7 @@ def test_patient_sees_released_results_explained_with_an_accessible_range_bar(pa
 def test_patient_index_lists_released_reports_and_requests(page_client, patient, make_report):
     released = make_report(released=True)
     hidden = make_report()
-    LabRequest.objects.create(
-        patient=patient, tests=["crp"], reason="r", requested_by=patient.user, due_at=released.uploaded_at
-    )
+    LabRequest.objects.create(patient=patient, tests=["crp"], requested_by=patient.user, due_at=released.uploaded_at)
     html = page_client(patient.user).get("/labs/").content.decode()
     assert f"/labs/reports/{released.pk}/" in html
     assert f"/labs/reports/{hidden.pk}/" not in html
@@ -201,7 +199,7 @@ def test_clinician_request_form_is_prefilled_from_the_query(page_client, clinici
 
 def test_clinician_reviews_a_request_on_its_page(page_client, clinician, patient):
     lab_request = LabRequest.objects.create(
-        patient=patient, tests=["esr"], reason="r", requested_by=patient.user, due_at="2026-11-23T12:00:00Z"
+        patient=patient, tests=["esr"], requested_by=patient.user, due_at="2026-11-23T12:00:00Z"
     )
     client = page_client(clinician)
     assert "Save the review" in client.get(f"/labs/requests/{lab_request.pk}/").content.decode()
@@ -217,7 +215,7 @@ def test_clinician_reviews_a_request_on_its_page(page_client, clinician, patient
 
 def test_patient_cannot_post_a_review(page_client, patient):
     lab_request = LabRequest.objects.create(
-        patient=patient, tests=["esr"], reason="r", requested_by=patient.user, due_at="2026-11-23T12:00:00Z"
+        patient=patient, tests=["esr"], requested_by=patient.user, due_at="2026-11-23T12:00:00Z"
     )
     assert (
         page_client(patient.user).post(f"/labs/requests/{lab_request.pk}/", {"decision": "approve"}).status_code == 403
@@ -228,9 +226,7 @@ def test_clinician_labs_page_lists_what_waits(
     page_client, clinician, patient, make_report, django_assert_max_num_queries
 ):
     make_report()
-    LabRequest.objects.create(
-        patient=patient, tests=["esr"], reason="r", requested_by=patient.user, due_at="2026-11-23T12:00:00Z"
-    )
+    LabRequest.objects.create(patient=patient, tests=["esr"], requested_by=patient.user, due_at="2026-11-23T12:00:00Z")
     client = page_client(clinician)
     with django_assert_max_num_queries(30):
         html = client.get("/labs/").content.decode()
