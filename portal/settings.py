@@ -7,6 +7,7 @@ With ``DJANGO_DEBUG`` off, a missing secret key or encryption key stops start-up
 
 from __future__ import annotations
 
+import os
 import sys
 import zoneinfo
 from datetime import timedelta
@@ -16,7 +17,10 @@ import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("AFTERCARE_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# The var folder holds the SQLite database, the development key, the file broker and
+# cache: readable by the portal's own user only, whatever the umask.
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+VAR_DIR.chmod(0o700)
 
 env = environ.Env()
 
@@ -38,6 +42,13 @@ def _required_outside_debug(name: str, development_value: str) -> str:
 
 
 SECRET_KEY = _required_outside_debug("DJANGO_SECRET_KEY", "django-insecure-development-only-key-not-for-production")
+# It signs sessions, app tokens and password-reset links: a guessable one is refused
+# (Django's own deploy check asks the same: 50 characters, 5 different ones at least).
+if not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-")):
+    sys.exit(
+        "Aftercare cannot start: DJANGO_SECRET_KEY is too weak (use at least 50 characters, at least 5 different "
+        'ones: python -c "import secrets; print(secrets.token_urlsafe(50))").'
+    )
 
 
 def _development_encryption_keys() -> str:
@@ -148,6 +159,15 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'aftercare.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    _sqlite_file = Path(DATABASES["default"]["NAME"])
+    if str(_sqlite_file) != ":memory:":
+        # Created 0600 before SQLite opens it (its -wal and -shm files take the same
+        # mode); an existing file is tightened to 0600 too.
+        _sqlite_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(_sqlite_file, os.O_CREAT | os.O_WRONLY, 0o600))
+        for _path in (_sqlite_file, Path(f"{_sqlite_file}-wal"), Path(f"{_sqlite_file}-shm")):
+            if _path.exists():
+                _path.chmod(0o600)
     # WAL and a busy timeout let the web process and the worker share the file.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
@@ -263,8 +283,13 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_RATE_LIMITS = {
-    # The 6th failed sign-in for one account within 5 minutes is refused.
-    "login_failed": "20/m/ip,5/5m/key",
+    # The 6th failed sign-in for one account within 5 minutes is refused, a wrong
+    # password and a wrong TOTP code alike. Per account only: a per-address bucket here
+    # let people behind one NAT (a hospital's network) lock each other out of the TOTP step.
+    "login_failed": "5/5m/key",
+    # Password guessing across many accounts from one address (the trusted proxies'
+    # client address, portal.client_ip): every sign-in attempt counts, 30 a minute.
+    "login": "30/m/ip",
 }
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 # No "remember me": a session ends with the browser (shared phones), and in any case

@@ -101,6 +101,24 @@ def test_an_empty_secret_counts_as_missing(tmp_path, variable):
     assert variable in result.stderr
 
 
+@pytest.mark.parametrize(
+    "weak",
+    ["short-key", "a" * 64, "abcd" * 20, "django-insecure-" + secrets.token_urlsafe(50)],
+    ids=["too-short", "one-character", "four-characters", "django-insecure"],
+)
+def test_a_weak_secret_key_stops_start_up_without_echoing_it(tmp_path, weak):
+    result = manage(production_env(tmp_path, DJANGO_SECRET_KEY=weak), "check")
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "DJANGO_SECRET_KEY is too weak" in lines[0], result.stderr
+    assert weak not in result.stderr
+
+
+def test_a_weak_secret_key_is_allowed_in_debug(tmp_path):
+    env = production_env(tmp_path, DJANGO_SECRET_KEY="short-key", DJANGO_DEBUG="true")
+    assert manage(env, "check").returncode == 0
+
+
 def test_a_malformed_key_ring_stops_start_up(tmp_path):
     result = manage(production_env(tmp_path, AFTERCARE_ENCRYPTION_KEYS="k1:not-a-key"), "check")
     assert result.returncode != 0
@@ -164,6 +182,38 @@ def test_embedded_default_needs_no_server(tmp_path):
         "import django; django.setup(); from portal.crypto import current_key_ring; print(current_key_ring().newest_id)",
     )
     assert again.stdout.strip() == key_id
+
+
+def test_the_embedded_database_and_var_folder_are_private(tmp_path):
+    """The SQLite file (and its WAL) 0600, the var folder 0700, whatever the umask:
+    before, a default umask left the patients' database readable by every local user."""
+    var = tmp_path / "var"
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/root"), "DJANGO_DEBUG": "true"}
+    env["AFTERCARE_VAR_DIR"] = str(var)
+    code = (
+        "import os; os.umask(0o022); import django; django.setup(); from django.db import connection; "
+        "c = connection.cursor(); c.execute('CREATE TABLE probe (n int)'); c.execute('INSERT INTO probe VALUES (1)'); "
+        # The WAL exists while a connection is open (SQLite removes it at the last close).
+        "print(oct(os.stat(connection.settings_dict['NAME'] + '-wal').st_mode & 0o777))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings", "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    mode = lambda path: oct(path.stat().st_mode & 0o777)  # noqa: E731
+    assert mode(var) == "0o700"
+    assert mode(var / "aftercare.sqlite3") == "0o600"
+    assert result.stdout.split()[-1] == "0o600"  # the WAL, while it exists
+    # An existing, looser folder and file are tightened at the next start.
+    var.chmod(0o755)
+    (var / "aftercare.sqlite3").chmod(0o644)
+    assert python(env, "import django; django.setup()").returncode == 0
+    assert mode(var) == "0o700" and mode(var / "aftercare.sqlite3") == "0o600"
 
 
 # --- docker-compose.yml ------------------------------------------------------------------------
