@@ -101,10 +101,10 @@ def test_events_outside_a_request_have_no_ip(clinician, patient):
 
 
 def test_the_sign_in_rate_limit_counts_the_trusted_address(client, settings, patient):
-    """The per-IP bucket of failed sign-ins uses the same address: rotating a forged
-    header does not make a fresh bucket for each attempt."""
+    """The per-address limit of sign-in attempts uses the same address: rotating a
+    forged header does not make a fresh bucket for each attempt."""
     settings.AFTERCARE_TRUSTED_PROXIES = 1
-    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed": "3/m/ip"}
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login": "3/m/ip"}
     statuses = []
     for n in range(4):
         response = client.post(
@@ -112,5 +112,5 @@ def test_the_sign_in_rate_limit_counts_the_trusted_address(client, settings, pat
             {"login": f"nobody{n}@example.test", "password": "wrong-password-1"},
             HTTP_X_FORWARDED_FOR=f"10.9.9.{n}, 198.51.100.7",
         )
-        statuses.append(b"too many failed login attempts" in response.content.lower())
-    assert statuses == [False, False, False, True]
+        statuses.append(response.status_code)
+    assert statuses == [200, 200, 200, 429]

@@ -117,3 +117,52 @@ def test_posting_to_the_admin_sign_in_checks_no_password(staff):
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
     assert "_auth_user_id" not in client.session
+
+
+# --- The TOTP step: failures count per account, never per address -----------------------------
+
+
+def totp_code(secret: str) -> str:
+    import time
+
+    from allauth.mfa import app_settings
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // app_settings.TOTP_PERIOD))
+
+
+def password_step(email: str) -> APIClient:
+    client = APIClient()
+    response = client.post("/accounts/login/", {"login": email, "password": TEST_PASSWORD})
+    assert response["Location"] == "/accounts/2fa/authenticate/"
+    return client
+
+
+def test_wrong_totp_codes_of_colleagues_behind_one_address_do_not_lock_another_out(redis_cache, clock):
+    """A hospital's clinicians share one public address. Before: 20 wrong codes in a
+    minute from that address (four colleagues' typos, or one attacker) refused every
+    clinician's TOTP step there."""
+    from tests.factories import ClinicianFactory, enable_totp
+
+    for n in range(5):
+        colleague = ClinicianFactory(email=f"colleague{n}@example.test")
+        client = password_step(colleague.email)
+        for _ in range(4):  # 4 wrong codes each: under their own account's limit
+            response = client.post("/accounts/2fa/authenticate/", {"code": "000000"})
+            assert not refused(response)
+    me = ClinicianFactory(email="me@example.test", mfa=False)
+    secret = enable_totp(me)
+    response = password_step(me.email).post("/accounts/2fa/authenticate/", {"code": totp_code(secret)})
+    assert response.status_code == 302, response.content[:300]
+
+
+def test_the_sixth_wrong_totp_code_for_one_account_is_refused(redis_cache, clock):
+    from tests.factories import ClinicianFactory, enable_totp
+
+    user = ClinicianFactory(email="typo@example.test", mfa=False)
+    secret = enable_totp(user)
+    client = password_step(user.email)
+    for _ in range(5):
+        assert not refused(client.post("/accounts/2fa/authenticate/", {"code": "000000"}))
+    response = client.post("/accounts/2fa/authenticate/", {"code": totp_code(secret)})
+    assert refused(response)
