@@ -35,6 +35,7 @@ class AcceptInvitationForm(forms.Form):
                 max_length=12,
                 widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
                 help_text="6 digits; a new code appears every 30 seconds.",
+                error_messages={"required": "Type the 6-digit code your authenticator app shows for Aftercare."},
             )
 
     def clean(self):

@@ -299,7 +299,9 @@ def test_a_clinicians_invitation_page_sets_up_the_authenticator_app(client, froz
 
     no_code = client.post(f"/invitations/{token}/", {"password1": GOOD_PASSWORD, "password2": GOOD_PASSWORD})
     assert no_code.status_code == 200
-    assert no_code.context["form"].errors["code"] == ["This field is required."]
+    assert no_code.context["form"].errors["code"] == [
+        "Type the 6-digit code your authenticator app shows for Aftercare."
+    ]
     wrong = client.post(
         f"/invitations/{token}/", {"password1": GOOD_PASSWORD, "password2": GOOD_PASSWORD, "code": "123456"}
     )

@@ -10,7 +10,7 @@ from portal.accounts.models import Role
 class Command(BaseCommand):
     help = (
         "Invite an administrator (staff, Django admin): creates the account and emails a one-time "
-        "sign-up link (valid 7 days). Accepting it verifies the address, so TOTP can be set up at once."
+        "sign-up link (valid 7 days). Accepting it verifies the address and sets the password and TOTP."
     )
 
     def add_arguments(self, parser):
