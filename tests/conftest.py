@@ -12,8 +12,10 @@ a user with TOTP gets a session that passed the TOTP step (tests/sessions.py).
 from __future__ import annotations
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from alerts.rules import forget_rule_rows
@@ -44,6 +46,14 @@ def _isolated_cache():
     forget_rule_rows()  # rows kept from another test's rolled-back database
     yield
     cache.clear()
+
+
+@pytest.fixture
+def frozen_clock():
+    """The clock stopped (time_machine): a TOTP code a test computes is still the
+    server's when it checks it; ``frozen_clock.shift(...)`` moves on."""
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture

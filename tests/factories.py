@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 
 import factory
 from allauth.account.models import EmailAddress
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from allauth.mfa import app_settings as mfa_settings
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from django.utils import timezone
 
 from patients.models import CareTeamGrant, Patient, Procedure, SymptomEntry
@@ -63,6 +65,13 @@ def enable_totp(user: User) -> str:
     secret = generate_totp_secret()
     TOTP.activate(user, secret)
     return secret
+
+
+def totp_code(secret: str) -> str:
+    """The code an authenticator app holding ``secret`` shows now (freeze the clock,
+    fixture ``frozen_clock``, so that it is still valid when the server checks it)."""
+    counter = int(time.time()) // mfa_settings.TOTP_PERIOD
+    return format_hotp_value(hotp_value(secret, counter))
 
 
 class PatientFactory(factory.django.DjangoModelFactory):

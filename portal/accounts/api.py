@@ -65,13 +65,17 @@ class AcceptInvitationSerializer(serializers.Serializer):
     )
 
 
-class AcceptInvitationView(APIView):
-    """Set a password from an invitation token (and, for a clinician or admin, set up
-    TOTP with ``totp_code``); the token is spent."""
+class InvitationTokenView(APIView):
+    """Open to anyone: the invitation token in the body is the credential."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
     health_data = False
+
+
+class AcceptInvitationView(InvitationTokenView):
+    """Set a password from an invitation token (and, for a clinician or admin, set up
+    TOTP with ``totp_code``); the token is spent."""
 
     @extend_schema(request=AcceptInvitationSerializer, responses=DetailSerializer)
     def post(self, request):
@@ -90,14 +94,10 @@ class InvitationTOTPSerializer(serializers.Serializer):
     otpauth_url = serializers.CharField(read_only=True)
 
 
-class InvitationTOTPView(APIView):
+class InvitationTOTPView(InvitationTokenView):
     """The TOTP secret a clinician's or admin's invitation sets up (the same one on
     every call until the invitation is accepted): add it to an authenticator app,
     then accept with the app's code as ``totp_code``."""
-
-    permission_classes = [AllowAny]
-    authentication_classes: list = []
-    health_data = False
 
     @extend_schema(request=InvitationTokenSerializer, responses=InvitationTOTPSerializer)
     def post(self, request):

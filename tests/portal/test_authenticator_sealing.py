@@ -11,34 +11,19 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from importlib import import_module
 
 import pytest
-import time_machine
-from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.apps import apps
 from django.test import Client
-from django.utils import timezone
 
 from portal.accounts.adapters import PREFIX, MFAAdapter, authenticator_seal_context
 from portal.crypto import open_sealed, seal
-from tests.factories import TEST_PASSWORD, ClinicianFactory, enable_totp
+from tests.factories import TEST_PASSWORD, ClinicianFactory, enable_totp, totp_code
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _frozen_clock():
-    with time_machine.travel(timezone.now(), tick=False):
-        yield
-
-
-def totp_code(secret: str) -> str:
-    return format_hotp_value(hotp_value(secret, int(time.time()) // mfa_settings.TOTP_PERIOD))
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 
 def stored_data(user) -> dict:

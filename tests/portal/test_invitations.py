@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from datetime import timedelta
 
 import pytest
@@ -17,16 +16,9 @@ from django.utils import timezone
 from portal.accounts import services
 from portal.accounts.models import Invitation, Role
 from portal.audit.models import AuditEvent
+from tests.factories import totp_code
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def frozen_clock():
-    # A TOTP code computed here must still be valid when the server checks it.
-    with time_machine.travel(timezone.now(), tick=False):
-        yield
-
 
 GOOD_PASSWORD = "a-long-unusual-passphrase-42"
 
@@ -167,13 +159,6 @@ def test_api_missing_fields(anon_client):
     response = anon_client.post("/api/v1/invitations/accept/", {}, format="json")
     assert response.status_code == 400
     assert set(response.json()) == {"token", "password"}
-
-
-def totp_code(secret: str) -> str:
-    from allauth.mfa import app_settings as mfa_settings
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-
-    return format_hotp_value(hotp_value(secret, int(time.time()) // mfa_settings.TOTP_PERIOD))
 
 
 def test_a_clinicians_invitation_sets_up_totp_with_the_password(client, frozen_clock):

@@ -4,39 +4,22 @@ and admins before any health data (pages, admin site, API)."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
-import time_machine
-from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from allauth.mfa.utils import decrypt
-from django.utils import timezone
 
 from portal.accounts.adapters import PREFIX
 from portal.permissions import MFARequiredForHealthData, needs_mfa
-from tests.factories import TEST_PASSWORD, ClinicianFactory, UserFactory, enable_totp
+from tests.factories import TEST_PASSWORD, ClinicianFactory, UserFactory, enable_totp, totp_code
 from tests.sessions import record_mfa_step
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _frozen_clock():
-    """A code computed by the test must still be valid when the server checks it:
-    freeze the clock so a 30-second window never rolls over in between."""
-    with time_machine.travel(timezone.now(), tick=False):
-        yield
+# A code computed by the test must still be valid when the server checks it.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 
 HEALTH_PROBE = "/api/v1/test-health-data/"
-
-
-def totp_code(secret: str) -> str:
-    """The code an authenticator app would show now."""
-    return format_hotp_value(hotp_value(secret, int(time.time()) // mfa_settings.TOTP_PERIOD))
 
 
 # --- Secrets at rest ---------------------------------------------------------------------------

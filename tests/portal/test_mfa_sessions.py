@@ -9,37 +9,25 @@ was set up elsewhere; the same after an admin's "reset two-factor", and in /admi
 
 from __future__ import annotations
 
-import time
-
 import pytest
-import time_machine
-from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.test import Client
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from portal.accounts import services
 from portal.accounts.mfa import MFAStatus, mfa_status, session_passed_mfa
-from tests.factories import TEST_PASSWORD, AdminFactory, ClinicianFactory, enable_totp
+from tests.factories import TEST_PASSWORD, AdminFactory, ClinicianFactory, enable_totp, totp_code
 from tests.sessions import password_only_sign_in, record_mfa_step, sign_in
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.portal.urls_health_data")]
+# A code computed here must still be valid when the server checks it.
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.urls("tests.portal.urls_health_data"),
+    pytest.mark.usefixtures("frozen_clock"),
+]
 
 HEALTH_PROBE = "/api/v1/test-health-data/"
-
-
-@pytest.fixture(autouse=True)
-def _frozen_clock():
-    # A code computed here must still be valid when the server checks it.
-    with time_machine.travel(timezone.now(), tick=False):
-        yield
-
-
-def totp_code(secret: str) -> str:
-    return format_hotp_value(hotp_value(secret, int(time.time()) // mfa_settings.TOTP_PERIOD))
 
 
 def app_token(email: str, password: str = TEST_PASSWORD) -> str:

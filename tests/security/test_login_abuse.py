@@ -19,7 +19,7 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tests.factories import TEST_PASSWORD, AdminFactory
+from tests.factories import TEST_PASSWORD, AdminFactory, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -120,15 +120,6 @@ def test_posting_to_the_admin_sign_in_checks_no_password(staff):
 
 
 # --- The TOTP step: failures count per account, never per address -----------------------------
-
-
-def totp_code(secret: str) -> str:
-    import time
-
-    from allauth.mfa import app_settings
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-
-    return format_hotp_value(hotp_value(secret, int(time.time()) // app_settings.TOTP_PERIOD))
 
 
 def password_step(email: str) -> APIClient:

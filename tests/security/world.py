@@ -16,14 +16,20 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from tests.factories import AdminFactory, CareTeamGrantFactory, ClinicianFactory, PatientFactory, UserFactory
+from tests.factories import (
+    AdminFactory,
+    CareTeamGrantFactory,
+    ClinicianFactory,
+    PatientFactory,
+    UserFactory,
+    totp_code,
+)
 from tests.reference_data import seed_reference_data
 
 # Markers. Case-insensitive search for HEALTH_MARKER finds every piece of A's health data.
@@ -69,11 +75,7 @@ class World:
     def fresh_ids(self) -> dict:
         """Values that depend on the moment of the request: the invited clinician's
         current TOTP code (a code computed when the world was built would expire)."""
-        from allauth.mfa import app_settings
-        from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-
-        counter = int(time.time()) // app_settings.TOTP_PERIOD
-        return {"invitation_totp_code": format_hotp_value(hotp_value(self.invitation_totp_secret, counter))}
+        return {"invitation_totp_code": totp_code(self.invitation_totp_secret)}
 
 
 def build_world() -> World:

@@ -40,20 +40,20 @@ def _resealer(from_prefix, from_context, to_prefix, to_context):
     return convert
 
 
-def forwards(apps, schema_editor):
+def _reseal_every_row(apps, resealer_for) -> None:
     Authenticator = apps.get_model("mfa", "Authenticator")
     for row in Authenticator.objects.order_by("pk").iterator():
-        context = f"mfa:{row.user_id}:{row.type}"
-        if isinstance(row.data, dict) and _convert(row.data, _resealer(OLD_PREFIX, OLD_CONTEXT, NEW_PREFIX, context)):
+        convert = resealer_for(f"mfa:{row.user_id}:{row.type}")
+        if isinstance(row.data, dict) and _convert(row.data, convert):
             Authenticator.objects.filter(pk=row.pk).update(data=row.data)
+
+
+def forwards(apps, schema_editor):
+    _reseal_every_row(apps, lambda context: _resealer(OLD_PREFIX, OLD_CONTEXT, NEW_PREFIX, context))
 
 
 def backwards(apps, schema_editor):
-    Authenticator = apps.get_model("mfa", "Authenticator")
-    for row in Authenticator.objects.order_by("pk").iterator():
-        context = f"mfa:{row.user_id}:{row.type}"
-        if isinstance(row.data, dict) and _convert(row.data, _resealer(NEW_PREFIX, context, OLD_PREFIX, OLD_CONTEXT)):
-            Authenticator.objects.filter(pk=row.pk).update(data=row.data)
+    _reseal_every_row(apps, lambda context: _resealer(NEW_PREFIX, context, OLD_PREFIX, OLD_CONTEXT))
 
 
 class Migration(migrations.Migration):
