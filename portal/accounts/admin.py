@@ -43,8 +43,8 @@ class UserAdmin(admin.ModelAdmin):
     ]
     readonly_fields = ["last_login", "date_joined"]
     filter_horizontal = ["groups"]
-    # On one's own account: no role, staff, superuser or group change (services.save_account_by_admin).
-    OWN_ACCOUNT_READONLY = ["role", "specialty", "is_active", "is_staff", "is_superuser", "groups"]
+    # On one's own account: no role, triage, staff, superuser or group change (services.save_account_by_admin).
+    OWN_ACCOUNT_READONLY = ["role", "specialty", "is_triage", "is_active", "is_staff", "is_superuser", "groups"]
     actions = ["deactivate_users", "reset_users_mfa", "resend_invitation"]
     change_list_template = "admin/accounts/user/change_list.html"
 

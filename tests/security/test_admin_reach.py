@@ -31,6 +31,7 @@ def account_form(user, **changes) -> dict:
         "specialty": user.specialty,
         "display_units": user.display_units,
         "time_zone": user.time_zone,
+        "is_triage": "on" if user.is_triage else "",
         "is_active": "on" if user.is_active else "",
         "is_staff": "on" if user.is_staff else "",
         "is_superuser": "on" if user.is_superuser else "",
@@ -109,7 +110,21 @@ def test_an_account_added_in_the_admin_is_audited_with_its_access(client_for, ad
     )
     assert response.status_code == 302, response.content[:500]
     event = AuditEvent.objects.get(action="account.created")
-    assert event.detail == "role: admin, staff: True, superuser: False"
+    assert event.detail == "role: admin, triage: False, staff: True, superuser: False"
+
+
+def test_putting_a_clinician_in_the_triage_pool_is_audited(client_for, admin):
+    """The triage pool receives the alerts of patients without a care team: a reach
+    into patient data, changed by an admin, so it is in the log."""
+    from tests.factories import ClinicianFactory
+
+    nurse = ClinicianFactory(email="triage.nurse@example.test")
+    client_for(admin).post(f"/admin/accounts/user/{nurse.pk}/change/", account_form(nurse, is_triage="on"))
+    nurse.refresh_from_db()
+    assert nurse.is_triage
+    assert list(AuditEvent.objects.filter(object_id=str(nurse.pk)).values_list("action", "detail")) == [
+        ("account.triage_changed", "is_triage: False -> True")
+    ]
 
 
 # --- Lists of clinical events ------------------------------------------------------------------
