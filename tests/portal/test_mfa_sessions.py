@@ -134,7 +134,10 @@ def test_a_password_only_browser_session_is_signed_out_of_pages_and_the_admin(cl
         response = client.get(path)
         assert response.status_code == 302, path
         assert response["Location"] == f"/accounts/login/?next={path}"
-        # The session is gone: not even the account pages are open to it.
+        # The sign-in page says what to do; the session is gone: not even the account
+        # pages are open to it.
+        page = client.get(response["Location"]).content.decode()
+        assert "Sign in again with your password and your authenticator code." in page
         assert client.get("/settings/")["Location"].startswith("/accounts/login/")
 
 
