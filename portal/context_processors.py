@@ -9,7 +9,7 @@ from django.urls import NoReverseMatch, reverse
 
 from portal.permissions import needs_mfa
 
-NAV_APPS = ["portal", "patients", "messaging", "alerts", "labs"]
+NAV_APPS = ["portal", "patients", "messaging", "alerts", "labs", "quality"]
 
 
 def _app_nav(app: str, user) -> list[dict]:

@@ -27,6 +27,7 @@ class DemoPerson:
     specialty: str = ""
     display_units: str = "C"
     time_zone: str = "Europe/London"
+    is_quality: bool = False  # a quality lead: the clinic's quality figures
 
 
 DEMO_PEOPLE = [
@@ -50,6 +51,15 @@ DEMO_PEOPLE = [
         time_zone="America/New_York",
     ),
     DemoPerson("recovering_patient", "sam@aftercare.example", "Sam", "Okafor", Role.PATIENT),
+    DemoPerson(
+        "quality_lead",
+        "quality@aftercare.example",
+        "Quinn",
+        "Harper",
+        Role.CLINICIAN,
+        Specialty.NURSING,
+        is_quality=True,
+    ),
 ]
 
 
@@ -81,6 +91,7 @@ def seed_accounts() -> dict[str, User]:
                 "last_name": person.last_name,
                 "role": person.role,
                 "specialty": person.specialty,
+                "is_quality": person.is_quality,
                 "display_units": person.display_units,
                 "time_zone": person.time_zone,
                 "is_staff": person.role == Role.ADMIN,

@@ -21,6 +21,7 @@ api_v1 = [
     path("", include("messaging.api_urls")),
     path("", include("alerts.api_urls")),
     path("", include("labs.api_urls")),
+    path("", include("quality.api_urls")),
 ]
 
 urlpatterns = [
@@ -43,4 +44,5 @@ urlpatterns = [
     path("", include("messaging.urls")),
     path("", include("alerts.urls")),
     path("", include("labs.urls")),
+    path("", include("quality.urls")),
 ]

@@ -13,7 +13,7 @@ from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-DASHBOARD_APPS = ["patients", "messaging", "alerts", "labs"]
+DASHBOARD_APPS = ["patients", "messaging", "alerts", "labs", "quality"]
 
 
 def _panels(request) -> list:

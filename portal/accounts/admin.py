@@ -21,8 +21,18 @@ from portal.accounts.models import Invitation, Role, User
 
 @admin.register(User)
 class UserAdmin(admin.ModelAdmin):
-    list_display = ["email", "first_name", "last_name", "role", "specialty", "is_triage", "is_active", "last_login"]
-    list_filter = ["role", "specialty", "is_triage", "is_active", "is_staff"]
+    list_display = [
+        "email",
+        "first_name",
+        "last_name",
+        "role",
+        "specialty",
+        "is_triage",
+        "is_quality",
+        "is_active",
+        "last_login",
+    ]
+    list_filter = ["role", "specialty", "is_triage", "is_quality", "is_active", "is_staff"]
     search_fields = ["email", "first_name", "last_name"]
     ordering = ["last_name", "first_name"]
     fields = [
@@ -32,6 +42,7 @@ class UserAdmin(admin.ModelAdmin):
         "role",
         "specialty",
         "is_triage",
+        "is_quality",
         "display_units",
         "time_zone",
         "is_active",
@@ -43,8 +54,18 @@ class UserAdmin(admin.ModelAdmin):
     ]
     readonly_fields = ["last_login", "date_joined"]
     filter_horizontal = ["groups"]
-    # On one's own account: no role, triage, staff, superuser or group change (services.save_account_by_admin).
-    OWN_ACCOUNT_READONLY = ["role", "specialty", "is_triage", "is_active", "is_staff", "is_superuser", "groups"]
+    # On one's own account: no role, triage, quality, staff, superuser or group change
+    # (services.save_account_by_admin).
+    OWN_ACCOUNT_READONLY = [
+        "role",
+        "specialty",
+        "is_triage",
+        "is_quality",
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        "groups",
+    ]
     actions = ["deactivate_users", "reset_users_mfa", "resend_invitation"]
     change_list_template = "admin/accounts/user/change_list.html"
 
@@ -82,6 +103,7 @@ class UserAdmin(admin.ModelAdmin):
                     role=Role.CLINICIAN,
                     specialty=data["specialty"],
                     is_triage=data["is_triage"],
+                    is_quality=data["is_quality"],
                     invited_by=request.user,
                 )
             except ValidationError as exc:

@@ -64,6 +64,11 @@ class InviteClinicianForm(forms.Form):
         required=False,
         help_text="Receives the alerts of patients without an active care team.",
     )
+    is_quality = forms.BooleanField(
+        label="Quality lead",
+        required=False,
+        help_text="Reads the clinic's quality figures and patients' feedback, without names.",
+    )
     role = forms.CharField(widget=forms.HiddenInput, initial=Role.CLINICIAN, required=False)
 
 

@@ -52,6 +52,10 @@ class UserQuerySet(models.QuerySet):
         """Active clinicians an admin put in the clinic's triage pool (CLINICAL.md section 7)."""
         return self.clinicians().filter(is_triage=True)
 
+    def quality_leads(self) -> UserQuerySet:
+        """Active clinicians an admin marked *quality*: they read the clinic's quality figures."""
+        return self.clinicians().filter(is_quality=True)
+
 
 class UserManager(BaseUserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
     use_in_migrations = True
@@ -91,6 +95,12 @@ class User(AbstractUser):
         default=False,
         help_text="A clinician in the clinic's triage pool receives the alerts of patients without an active care team.",
     )
+    is_quality = models.BooleanField(
+        "quality lead",
+        default=False,
+        help_text="A quality lead reads the clinic's aggregate quality figures and patients' feedback "
+        "(without names); never a patient's record through them.",
+    )
     # Part of the hash every session carries (``_get_session_auth_hash``): raising it
     # signs out every session of the user but the one that is re-hashed
     # (portal.accounts.mfa.end_other_sessions: TOTP set up or reset).
@@ -112,6 +122,11 @@ class User(AbstractUser):
                 condition=models.Q(role="clinician") | models.Q(is_triage=False),
                 name="user_triage_only_for_clinicians",
                 violation_error_message="Only a clinician can be in the triage pool.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role="clinician") | models.Q(is_quality=False),
+                name="user_quality_only_for_clinicians",
+                violation_error_message="Only a clinician can be a quality lead (admins read the figures anyway).",
             ),
         ]
 

@@ -51,6 +51,7 @@ def invite_user(
     role: str,
     specialty: str = "",
     is_triage: bool = False,
+    is_quality: bool = False,
     invited_by: User | None = None,
 ) -> tuple[User, str]:
     """Create an account without a usable password and email it a one-time link.
@@ -71,6 +72,7 @@ def invite_user(
         role=role,
         specialty=specialty if role == Role.CLINICIAN else "",
         is_triage=is_triage,
+        is_quality=is_quality,
         # Admins run the clinic in Django admin; its pages never decrypt health data.
         is_staff=role == Role.ADMIN,
         is_superuser=role == Role.ADMIN,
@@ -209,11 +211,13 @@ def reset_mfa(*, user: User, actor: User) -> int:
 
 
 # What decides how far an account reaches: its role, the triage pool (the alerts of
-# patients without a care team) and the admin site's flags.
-ACCESS_FIELDS = ("role", "is_triage", "is_staff", "is_superuser")
+# patients without a care team), the quality mark (the clinic's figures and patients'
+# feedback) and the admin site's flags.
+ACCESS_FIELDS = ("role", "is_triage", "is_quality", "is_staff", "is_superuser")
 ACCESS_ACTIONS = {
     "role": "account.role_changed",
     "is_triage": "account.triage_changed",
+    "is_quality": "account.quality_changed",
     "is_staff": "account.staff_changed",
     "is_superuser": "account.superuser_changed",
 }
@@ -223,20 +227,23 @@ ACCESS_ACTIONS = {
 def save_account_by_admin(*, user: User, actor: User, created: bool) -> User:
     """Save an account as an admin edited it in Django admin.
 
-    Nobody changes their own role, triage-pool, staff or superuser flag (an admin who
+    Nobody changes their own role, triage-pool, quality, staff or superuser flag (an admin who
     made themselves a clinician could give themselves a care team: DESIGN.md, "cannot
     give themselves a clinical role"): PermissionDenied. Every change of these on
     anyone else, and the access a new account starts with, is audited.
     """
     if created:
         user.save()
-        detail = f"role: {user.role}, triage: {user.is_triage}, staff: {user.is_staff}, superuser: {user.is_superuser}"
+        detail = (
+            f"role: {user.role}, triage: {user.is_triage}, quality: {user.is_quality}, "
+            f"staff: {user.is_staff}, superuser: {user.is_superuser}"
+        )
         record_audit(actor=actor, action="account.created", obj=user, detail=detail)
         return user
     before = User.objects.select_for_update().values(*ACCESS_FIELDS).get(pk=user.pk)
     changed = [field for field in ACCESS_FIELDS if before[field] != getattr(user, field)]
     if changed and user.pk == actor.pk:
-        raise PermissionDenied("You cannot change your own role, triage pool, staff or superuser status.")
+        raise PermissionDenied("You cannot change your own role, triage pool, quality mark, staff or superuser status.")
     user.save()
     for field in changed:
         detail = f"{field}: {before[field]} -> {getattr(user, field)}"

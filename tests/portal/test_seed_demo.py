@@ -35,10 +35,15 @@ def test_seed_demo_creates_the_clinic_and_prints_sign_ins():
         assert person.email in output
     assert DEMO_PASSWORD in output
     assert "/accounts/login/" in output
-    roles = sorted(User.objects.values_list("role", flat=True))
+    # Who can sign in: the demo people (the quality page's past-year cohort cannot).
+    roles = sorted(User.objects.filter(email__in=[p.email for p in DEMO_PEOPLE]).values_list("role", flat=True))
     assert roles.count(Role.PATIENT) == 2
-    assert roles.count(Role.CLINICIAN) == 2
+    assert roles.count(Role.CLINICIAN) == 3
     assert roles.count(Role.ADMIN) == 1
+    assert not [
+        user for user in User.objects.exclude(email__in=[p.email for p in DEMO_PEOPLE]) if user.has_usable_password()
+    ]
+    assert User.objects.get(email="quality@aftercare.example").is_quality
     admin = User.objects.get(role=Role.ADMIN)
     assert admin.is_staff and admin.is_superuser
 

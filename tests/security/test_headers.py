@@ -160,7 +160,7 @@ def template_dirs() -> list[Path]:
     import drf_spectacular
 
     dirs = [ROOT / "portal" / "templates"]
-    dirs += [ROOT / app / "templates" for app in ("patients", "messaging", "alerts", "labs")]
+    dirs += [ROOT / app / "templates" for app in ("patients", "messaging", "alerts", "labs", "quality")]
     dirs += [Path(django.contrib.admin.__file__).parent / "templates"]
     dirs += [Path(allauth.__file__).parent / "templates"]
     dirs += [Path(drf_spectacular.__file__).parent / "templates"]

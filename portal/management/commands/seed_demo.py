@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 from portal.demo import DEMO_PASSWORD, DEMO_PEOPLE, seed_accounts
 
 # Dependency order (DESIGN.md): each app's demo may use what the earlier ones made.
-DEMO_APPS = ["patients", "messaging", "alerts", "labs"]
+DEMO_APPS = ["patients", "messaging", "alerts", "labs", "quality"]
 
 
 class Command(BaseCommand):

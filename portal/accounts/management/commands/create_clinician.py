@@ -20,6 +20,11 @@ class Command(BaseCommand):
             action="store_true",
             help="Put the clinician in the clinic's triage pool (alerts of patients without a care team).",
         )
+        parser.add_argument(
+            "--quality",
+            action="store_true",
+            help="Mark the clinician a quality lead (the clinic's quality figures and patients' feedback).",
+        )
 
     def handle(self, *args, **options):
         try:
@@ -30,6 +35,7 @@ class Command(BaseCommand):
                 role=Role.CLINICIAN,
                 specialty=options["specialty"],
                 is_triage=options["triage"],
+                is_quality=options["quality"],
             )
         except ValidationError as exc:
             raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from exc

@@ -1,0 +1,392 @@
+"""The clinic's quality figures: a handful of aggregate queries over a period, the
+small-numbers rule applied before anything leaves this module.
+
+Who may read them (``may_read_quality``): clinicians an admin marked *quality*, and
+admins. Nothing here returns a patient's record: counts, rates, times and means only
+(and, for quality leads, feedback comments without names: ``feedback_comments``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from django.db import connection
+from django.db.models import Avg, Count, F, Q, QuerySet
+from django.db.models.functions import TruncMonth, TruncQuarter
+from django.utils import timezone
+
+from alerts.models import Alert, Severity
+from messaging.models import Message
+from patients.models import NeedleType, Patient, Procedure
+from patients.selectors import day_since_procedure, latest_procedure
+from portal.accounts.models import Role
+from quality import suppression
+from quality.definitions import (
+    CONFIDENCE,
+    FEEDBACK_FROM_DAY,
+    acknowledged_at,
+    blood_patch_referred,
+    first_clinician_reply_at,
+    pdph_reported,
+    previous_author_role,
+    starts_a_wait,
+    urgent_ack_target,
+)
+from quality.models import Feedback
+from quality.period import Period
+from quality.sql import PercentileCont, SecondsBetween
+from quality.stats import percentile_cont, wilson_interval
+
+NEEDLE_TYPES = [NeedleType.ATRAUMATIC, NeedleType.CUTTING]
+COMMENTS_SHOWN = 50
+MONTHLY_UP_TO_DAYS = 731  # two years by month (24 bars); longer periods by quarter
+
+
+def may_read_quality(user) -> bool:
+    """Quality leads (clinicians an admin marked *quality*) and admins."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return user.role == Role.ADMIN or (user.role == Role.CLINICIAN and user.is_quality)
+
+
+def may_read_feedback_comments(user) -> bool:
+    """Quality leads only: comments are sealed like messages, and admins never read those."""
+    return may_read_quality(user) and user.role == Role.CLINICIAN
+
+
+# --- The figures ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rate:
+    """k of n, with the rate and its Wilson interval; None where the small-numbers rule hides it."""
+
+    procedures: int | None
+    count: int | None
+    rate: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+@dataclass(frozen=True)
+class NeedleRow:
+    needle_type: str
+    needle_gauge: int | None  # None: every gauge of the type
+    pdph: Rate
+    referrals: Rate
+
+
+@dataclass(frozen=True)
+class TimeBucket:
+    """Procedures of one month (one quarter for periods over two years)."""
+
+    start: date
+    size: str  # "month" or "quarter"
+    procedures: int | None
+
+    @property
+    def label(self) -> str:
+        if self.size == "quarter":
+            return f"Q{(self.start.month - 1) // 3 + 1} {self.start.year}"
+        return f"{self.start:%b %Y}"
+
+
+@dataclass(frozen=True)
+class UrgentAlerts:
+    alerts: int | None
+    acknowledged_share: float | None
+    within_target_share: float | None
+    target_minutes: int
+    median_minutes: float | None
+    p90_minutes: float | None
+    escalations: int | None
+
+
+@dataclass(frozen=True)
+class Replies:
+    messages: int | None
+    answered_share: float | None
+    median_hours: float | None
+    p90_hours: float | None
+
+
+@dataclass(frozen=True)
+class FeedbackFigures:
+    n: int | None
+    response_share: float | None
+    clarity: float | None
+    responsiveness: float | None
+
+
+@dataclass(frozen=True)
+class QualityFigures:
+    period: Period
+    procedures: int | None
+    by_time: list[TimeBucket]
+    by_needle: list[NeedleRow]
+    by_needle_type: list[NeedleRow]
+    pdph_ratio: float | None  # the atraumatic rate over the cutting rate
+    blood_patch_referrals: int | None
+    blood_patch_share: float | None
+    urgent: UrgentAlerts
+    replies: Replies
+    feedback: FeedbackFigures
+    notes: list[str] = field(default_factory=list)
+
+
+def quality_figures(period: Period) -> QualityFigures:
+    """Every figure of the period: five aggregate queries (procedures by needle, by
+    month; urgent alerts; replies; feedback), whatever the number of rows."""
+    procedures = Procedure.objects.filter(performed_at__gte=period.start, performed_at__lt=period.end)
+    groups = list(
+        procedures.values("needle_type", "needle_gauge")
+        .annotate(
+            n=Count("pk"),
+            pdph=Count("pk", filter=Q(pdph_reported())),
+            referred=Count("pk", filter=Q(blood_patch_referred())),
+        )
+        .order_by("needle_type", "needle_gauge")
+    )
+    total = sum(group["n"] for group in groups)
+    by_needle, by_type = _needle_rows(groups)
+    referred = sum(group["referred"] for group in groups)
+    return QualityFigures(
+        period=period,
+        procedures=suppression.count(total),
+        by_time=_time_buckets(procedures, period),
+        by_needle=by_needle,
+        by_needle_type=by_type,
+        pdph_ratio=_ratio(by_type),
+        blood_patch_referrals=suppression.count(referred),
+        blood_patch_share=suppression.share(referred, total),
+        urgent=_urgent_alerts(period),
+        replies=_replies(period),
+        feedback=_feedback(period, total),
+    )
+
+
+def _rate(k: int, n: int, *, shown: bool) -> Rate:
+    """The small-numbers rule for k of n: n shown unless its cell is hidden; k, the rate
+    and its interval only when both k and n - k are 5 or more."""
+    if not shown:
+        return Rate(None, None, None, None, None)
+    rate = suppression.share(k, n)
+    if rate is None:
+        return Rate(suppression.count(n), None, None, None, None)
+    low, high = wilson_interval(k, n, CONFIDENCE)
+    return Rate(n, k, rate, low, high)
+
+
+def _needle_rows(groups: list[dict]) -> tuple[list[NeedleRow], list[NeedleRow]]:
+    """Per needle type and gauge, and per type (all gauges).
+
+    The type rows are totals of the gauge rows, so a gauge row's procedures are hidden
+    with ``hidden_cells`` within its type (and the two types within the clinic's
+    total); a type's PDPH or referral count is hidden when the gauge rows it adds up
+    would give a hidden one away (their hidden remainder under 5)."""
+    type_totals = [sum(g["n"] for g in groups if g["needle_type"] == kind) for kind in NEEDLE_TYPES]
+    type_hidden = dict(zip(NEEDLE_TYPES, suppression.hidden_cells(type_totals), strict=True))
+    by_needle: list[NeedleRow] = []
+    by_type: list[NeedleRow] = []
+    for kind in NEEDLE_TYPES:
+        rows = [g for g in groups if g["needle_type"] == kind]
+        if not rows:
+            continue
+        hidden = suppression.hidden_cells([g["n"] for g in rows])
+        gauge_rows = [
+            NeedleRow(
+                needle_type=kind,
+                needle_gauge=g["needle_gauge"],
+                pdph=_rate(g["pdph"], g["n"], shown=not h),
+                referrals=_rate(g["referred"], g["n"], shown=not h),
+            )
+            for g, h in zip(rows, hidden, strict=True)
+        ]
+        by_needle += gauge_rows
+        n = sum(g["n"] for g in rows)
+        by_type.append(
+            NeedleRow(
+                needle_type=kind,
+                needle_gauge=None,
+                pdph=_type_rate(rows, gauge_rows, "pdph", n, shown=not type_hidden[kind]),
+                referrals=_type_rate(rows, gauge_rows, "referred", n, shown=not type_hidden[kind]),
+            )
+        )
+    return by_needle, by_type
+
+
+def _type_rate(rows: list[dict], gauge_rows: list[NeedleRow], key: str, n: int, *, shown: bool) -> Rate:
+    k = sum(g[key] for g in rows)
+    rates = [row.pdph if key == "pdph" else row.referrals for row in gauge_rows]
+    hidden_k = k - sum(rate.count or 0 for rate in rates)
+    hidden_rest = (n - k) - sum((rate.procedures or 0) - (rate.count or 0) for rate in rates if rate.count is not None)
+    some_hidden = any(rate.count is None for rate in rates)
+    gives_away = some_hidden and (hidden_k < suppression.SMALL_COUNT or hidden_rest < suppression.SMALL_COUNT)
+    rate = _rate(k, n, shown=shown)
+    if gives_away:
+        return Rate(rate.procedures, None, None, None, None)
+    return rate
+
+
+def _ratio(by_type: list[NeedleRow]) -> float | None:
+    rates = {row.needle_type: row.pdph.rate for row in by_type}
+    atraumatic, cutting = rates.get(NeedleType.ATRAUMATIC), rates.get(NeedleType.CUTTING)
+    if atraumatic is None or not cutting:
+        return None
+    return atraumatic / cutting
+
+
+def _time_buckets(procedures: QuerySet[Procedure], period: Period) -> list[TimeBucket]:
+    """Procedures per month, or per quarter over two years (at most 20 bars), in the
+    clinic's time zone; small months hidden with ``hidden_cells`` (their sum is the total)."""
+    size = "quarter" if period.days > MONTHLY_UP_TO_DAYS else "month"
+    trunc = TruncQuarter if size == "quarter" else TruncMonth
+    rows = list(
+        procedures.annotate(bucket=trunc("performed_at", tzinfo=period.zone))
+        .values("bucket")
+        .annotate(n=Count("pk"))
+        .order_by("bucket")
+    )
+    hidden = suppression.hidden_cells([row["n"] for row in rows])
+    return [
+        TimeBucket(start=_as_date(row["bucket"], period), size=size, procedures=None if h else row["n"])
+        for row, h in zip(rows, hidden, strict=True)
+    ]
+
+
+def _as_date(value, period: Period) -> date:
+    """A truncated moment as the clinic's date (SQLite answers it naive, in UTC)."""
+    if isinstance(value, datetime):
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value, UTC)
+        return value.astimezone(period.zone).date()
+    return value
+
+
+def _aggregate(queryset: QuerySet, counts: dict, column: str) -> tuple[dict, float | None, float | None]:
+    """``counts`` (aggregates) and the median and 90th percentile of ``column``
+    (``percentile_cont``): one query on PostgreSQL; on SQLite (``make run``) the
+    percentiles come from the column's sorted values, with the same interpolation."""
+    if connection.vendor == "postgresql":
+        values = queryset.aggregate(**counts, _median=PercentileCont(column, 0.5), _p90=PercentileCont(column, 0.9))
+        return values, values.pop("_median"), values.pop("_p90")
+    values = queryset.aggregate(**counts)
+    ordered = list(queryset.filter(**{f"{column}__isnull": False}).order_by(column).values_list(column, flat=True))
+    return values, percentile_cont(ordered, 0.5), percentile_cont(ordered, 0.9)
+
+
+def _urgent_alerts(period: Period) -> UrgentAlerts:
+    """Urgent alerts raised in the period: seconds to the first acknowledgement
+    (``definitions.acknowledged_at``; null while there is none)."""
+    target = urgent_ack_target()
+    alerts = (
+        Alert.objects.filter(severity=Severity.URGENT, created_at__gte=period.start, created_at__lt=period.end)
+        .alias(ack_at=acknowledged_at())
+        .annotate(seconds=SecondsBetween(F("created_at"), F("ack_at")))
+    )
+    counts, median, p90 = _aggregate(
+        alerts,
+        {
+            "n": Count("pk"),
+            "acknowledged": Count("pk", filter=Q(seconds__isnull=False)),
+            "within": Count("pk", filter=Q(seconds__lte=target.total_seconds())),
+            "escalated": Count("pk", filter=Q(escalated_at__isnull=False)),
+        },
+        "seconds",
+    )
+    acknowledged = counts["acknowledged"]
+    return UrgentAlerts(
+        alerts=suppression.count(counts["n"]),
+        acknowledged_share=suppression.share(acknowledged, counts["n"]),
+        within_target_share=suppression.share(counts["within"], counts["n"]),
+        target_minutes=int(target.total_seconds() // 60),
+        median_minutes=_scaled(suppression.summary(acknowledged, median), 60),
+        p90_minutes=_scaled(suppression.summary(acknowledged, p90), 60),
+        escalations=suppression.count(counts["escalated"]),
+    )
+
+
+def _scaled(seconds: float | None, unit: int) -> float | None:
+    return None if seconds is None else seconds / unit
+
+
+def _replies(period: Period) -> Replies:
+    """Patients' messages of the period that open a wait: seconds to the first reply of
+    a clinician in the thread (null while there is none). Two index look-ups per
+    message: the one before it, and the reply."""
+    waits = (
+        Message.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
+        .alias(previous_role=previous_author_role())
+        .filter(starts_a_wait())
+        .alias(reply_at=first_clinician_reply_at())
+        .annotate(seconds=SecondsBetween(F("created_at"), F("reply_at")))
+    )
+    counts, median, p90 = _aggregate(
+        waits, {"n": Count("pk"), "answered": Count("pk", filter=Q(seconds__isnull=False))}, "seconds"
+    )
+    return Replies(
+        messages=suppression.count(counts["n"]),
+        answered_share=suppression.share(counts["answered"], counts["n"]),
+        median_hours=_scaled(suppression.summary(counts["answered"], median), 3600),
+        p90_hours=_scaled(suppression.summary(counts["answered"], p90), 3600),
+    )
+
+
+def _feedback_of(period: Period) -> QuerySet[Feedback]:
+    """Feedback belongs to the procedure it follows: the period's procedures."""
+    return Feedback.objects.filter(procedure__performed_at__gte=period.start, procedure__performed_at__lt=period.end)
+
+
+def _feedback(period: Period, procedures: int) -> FeedbackFigures:
+    values = _feedback_of(period).aggregate(n=Count("pk"), clarity=Avg("clarity"), responsiveness=Avg("responsiveness"))
+    n = values["n"]
+    return FeedbackFigures(
+        n=suppression.count(n),
+        response_share=suppression.share(n, procedures),
+        clarity=suppression.summary(n, values["clarity"]),
+        responsiveness=suppression.summary(n, values["responsiveness"]),
+    )
+
+
+def feedback_comments(period: Period, *, limit: int = COMMENTS_SHOWN) -> list[Feedback]:
+    """The period's feedback with a comment, newest first, when the period has 5 or
+    more feedback (fewer could point at someone). For quality leads only; each row
+    is read through ``Feedback.comment`` (the caller audits the read)."""
+    feedback = _feedback_of(period)
+    if suppression.count(feedback.count()) is None:
+        return []
+    return list(feedback.exclude(comment_sealed=b"").order_by("-created_at", "-pk")[:limit])
+
+
+# --- A patient's own feedback --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedbackState:
+    """Where the patient stands with feedback on their latest procedure."""
+
+    procedure: Procedure | None
+    given: Feedback | None
+
+    @property
+    def available_from(self) -> datetime | None:
+        return feedback_opens_at(self.procedure) if self.procedure is not None else None
+
+    @property
+    def due(self) -> bool:
+        if self.procedure is None or self.given is not None:
+            return False
+        day = day_since_procedure(self.procedure)
+        return day is not None and day >= FEEDBACK_FROM_DAY
+
+
+def feedback_opens_at(procedure: Procedure) -> datetime:
+    """Day 3 begins: whole days since the procedure, as "day N" counts them."""
+    return procedure.performed_at + timedelta(days=FEEDBACK_FROM_DAY)
+
+
+def feedback_state(patient: Patient) -> FeedbackState:
+    procedure = latest_procedure(patient)
+    given = Feedback.objects.filter(procedure=procedure).first() if procedure is not None else None
+    return FeedbackState(procedure=procedure, given=given)
