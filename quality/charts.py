@@ -223,7 +223,7 @@ def column_chart(*, chart_id: str, title: str, description: str, columns: list[t
         return round(plot_bottom - (plot_bottom - plot_top) * value / top, 1)
 
     slot = (right - left) / max(len(columns), 1)
-    label_every = max(1, math.ceil(len(columns) / 6))
+    label_every = max(1, math.ceil(len(columns) / 4))  # about 70 units per label: none overlap
     drawn = []
     for index, (label, count) in enumerate(columns):
         width = max(round(slot * 0.7, 1), 2.0)

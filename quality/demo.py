@@ -38,7 +38,7 @@ COHORT_SIZE = 200
 # (two hidden rows, which together are 5: nothing else needs hiding).
 NEEDLES = [
     ("atraumatic", 22, 70, 0.10),
-    ("atraumatic", 25, 48, 0.08),
+    ("atraumatic", 25, 48, 0.14),
     ("atraumatic", 27, 3, 0.0),
     ("atraumatic", 29, 2, 0.0),
     ("cutting", 22, 50, 0.26),
@@ -80,10 +80,11 @@ def seed(accounts: dict) -> None:
         specialty=Specialty.ANESTHESIOLOGY,
         password=unusable,
     )
-    needles = [(kind, gauge, rate) for kind, gauge, count, rate in NEEDLES for _ in range(count)]
+    # Each gauge's PDPH count is its rate of its procedures, in a shuffled order.
+    needles = [(kind, gauge, n < round(count * rate)) for kind, gauge, count, rate in NEEDLES for n in range(count)]
     rng.shuffle(needles)
     urgent_rule = AlertRule.objects.filter(code="confusion").first()
-    for n, (kind, gauge, pdph_rate) in enumerate(needles[:COHORT_SIZE]):
+    for n, (kind, gauge, pdph) in enumerate(needles[:COHORT_SIZE]):
         performed_at = now - timedelta(days=6 + 354 * n / COHORT_SIZE, hours=rng.randrange(8, 17) - 12)
         patient = _patient(n, unusable, performed_at)
         CareTeamGrant.objects.create(patient=patient, clinician=neurologist, granted_at=performed_at)
@@ -95,7 +96,6 @@ def seed(accounts: dict) -> None:
             performed_by=neurologist,
             created_at=performed_at,
         )
-        pdph = rng.random() < pdph_rate
         _diary(patient, performed_at, pdph=pdph, rng=rng)
         thread = None
         if pdph or rng.random() < 0.3:
@@ -106,7 +106,7 @@ def seed(accounts: dict) -> None:
             _forward(thread, neurologist, anesthesiologist, referred_at)
         if urgent_rule is not None and n % 6 == 0:
             raised_at = performed_at + timedelta(hours=rng.uniform(6, 60))
-            _urgent_alert(patient, urgent_rule, raised_at, neurologist, late=n % 4 == 0, rng=rng)
+            _urgent_alert(patient, urgent_rule, raised_at, neurologist, late=n % 5 == 0, rng=rng)
         if rng.random() < 0.6:
             given_at = min(performed_at + timedelta(days=rng.uniform(3, 7)), now - timedelta(hours=1))
             _feedback(patient, procedure, given_at, rng=rng)

@@ -49,6 +49,7 @@ class Figure:
     table: Table
     chart: charts.BarChart | charts.ColumnChart
     notes: list[str]
+    wide_table: bool = False  # the table under the chart, full width (many columns)
 
     @property
     def is_columns(self) -> bool:
@@ -180,6 +181,7 @@ def pdph_figure(figures: QualityFigures) -> Figure:
             legend=[("whisker", "95 % confidence interval")],
         ),
         notes=notes,
+        wide_table=True,
     )
 
 
@@ -189,7 +191,7 @@ def blood_patch_figure(figures: QualityFigures) -> Figure:
     for row in figures.by_needle_type:
         rate = row.referrals
         rows.append([text(needle_label(row)), count(rate.procedures), count(rate.count), percent(rate.rate)])
-        bars.append((needle_label(row), rate.rate, rate_words(rate), None))
+        bars.append((needle_label(row), rate.rate, _share_words(rate.rate), None))
     rows.append(
         [
             text("All needles"),

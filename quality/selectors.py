@@ -166,13 +166,14 @@ def quality_figures(period: Period) -> QualityFigures:
     )
 
 
-def _rate(k: int, n: int, *, shown: bool) -> Rate:
+def _rate(k: int, n: int, *, shown: bool, rate_shown: bool = True) -> Rate:
     """The small-numbers rule for k of n: n shown unless its cell is hidden; k, the rate
-    and its interval only when both k and n - k are 5 or more."""
+    and its interval only when both k and n - k are 5 or more (and no total of which
+    they are a part would give a hidden one away: ``rate_shown``)."""
     if not shown:
         return Rate(None, None, None, None, None)
     rate = suppression.share(k, n)
-    if rate is None:
+    if rate is None or not rate_shown:
         return Rate(suppression.count(n), None, None, None, None)
     low, high = wilson_interval(k, n, CONFIDENCE)
     return Rate(n, k, rate, low, high)
@@ -181,10 +182,11 @@ def _rate(k: int, n: int, *, shown: bool) -> Rate:
 def _needle_rows(groups: list[dict]) -> tuple[list[NeedleRow], list[NeedleRow]]:
     """Per needle type and gauge, and per type (all gauges).
 
-    The type rows are totals of the gauge rows, so a gauge row's procedures are hidden
-    with ``hidden_cells`` within its type (and the two types within the clinic's
-    total); a type's PDPH or referral count is hidden when the gauge rows it adds up
-    would give a hidden one away (their hidden remainder under 5)."""
+    The type rows are totals of the gauge rows, and the comparison of the two types is
+    the figure's point: a type's rate is shown whenever its own numbers allow, and a
+    gauge's procedures or rate are hidden as well when the type's total minus the
+    shown gauges would give a small count away (``hidden_cells``,
+    ``shares_shown_beside_total``)."""
     type_totals = [sum(g["n"] for g in groups if g["needle_type"] == kind) for kind in NEEDLE_TYPES]
     type_hidden = dict(zip(NEEDLE_TYPES, suppression.hidden_cells(type_totals), strict=True))
     by_needle: list[NeedleRow] = []
@@ -193,40 +195,34 @@ def _needle_rows(groups: list[dict]) -> tuple[list[NeedleRow], list[NeedleRow]]:
         rows = [g for g in groups if g["needle_type"] == kind]
         if not rows:
             continue
-        hidden = suppression.hidden_cells([g["n"] for g in rows])
-        gauge_rows = [
+        procedures_hidden = suppression.hidden_cells([g["n"] for g in rows])
+        shown = {}
+        for key in ("pdph", "referred"):
+            cells = [(g["n"], g[key]) for g in rows]
+            alone = [
+                not h and suppression.share(k, n) is not None
+                for (n, k), h in zip(cells, procedures_hidden, strict=True)
+            ]
+            shown[key] = suppression.shares_shown_beside_total(cells, alone)
+        by_needle += [
             NeedleRow(
                 needle_type=kind,
                 needle_gauge=g["needle_gauge"],
-                pdph=_rate(g["pdph"], g["n"], shown=not h),
-                referrals=_rate(g["referred"], g["n"], shown=not h),
+                pdph=_rate(g["pdph"], g["n"], shown=not hidden, rate_shown=shown["pdph"][i]),
+                referrals=_rate(g["referred"], g["n"], shown=not hidden, rate_shown=shown["referred"][i]),
             )
-            for g, h in zip(rows, hidden, strict=True)
+            for i, (g, hidden) in enumerate(zip(rows, procedures_hidden, strict=True))
         ]
-        by_needle += gauge_rows
         n = sum(g["n"] for g in rows)
         by_type.append(
             NeedleRow(
                 needle_type=kind,
                 needle_gauge=None,
-                pdph=_type_rate(rows, gauge_rows, "pdph", n, shown=not type_hidden[kind]),
-                referrals=_type_rate(rows, gauge_rows, "referred", n, shown=not type_hidden[kind]),
+                pdph=_rate(sum(g["pdph"] for g in rows), n, shown=not type_hidden[kind]),
+                referrals=_rate(sum(g["referred"] for g in rows), n, shown=not type_hidden[kind]),
             )
         )
     return by_needle, by_type
-
-
-def _type_rate(rows: list[dict], gauge_rows: list[NeedleRow], key: str, n: int, *, shown: bool) -> Rate:
-    k = sum(g[key] for g in rows)
-    rates = [row.pdph if key == "pdph" else row.referrals for row in gauge_rows]
-    hidden_k = k - sum(rate.count or 0 for rate in rates)
-    hidden_rest = (n - k) - sum((rate.procedures or 0) - (rate.count or 0) for rate in rates if rate.count is not None)
-    some_hidden = any(rate.count is None for rate in rates)
-    gives_away = some_hidden and (hidden_k < suppression.SMALL_COUNT or hidden_rest < suppression.SMALL_COUNT)
-    rate = _rate(k, n, shown=shown)
-    if gives_away:
-        return Rate(rate.procedures, None, None, None, None)
-    return rate
 
 
 def _ratio(by_type: list[NeedleRow]) -> float | None:

@@ -9,6 +9,9 @@ from. Every figure goes through these four functions.
 - ``hidden_cells(counts)``: which cells of a breakdown to hide when its total is
   published: each under 5, then the smallest others until the hidden cells add up to
   5 or more (else the total minus the shown cells would give a small one away).
+- ``shares_shown_beside_total(cells, shown)``: the same for k-of-n cells whose total
+  k of n is published: more of the smallest are hidden until the hidden ones hold 5
+  or more of each kind (k and n - k).
 """
 
 from __future__ import annotations
@@ -42,3 +45,17 @@ def hidden_cells(counts: Sequence[int]) -> list[bool]:
         smallest = min((i for i, h in enumerate(hidden) if not h), key=lambda i: counts[i])
         hidden[smallest] = True
     return hidden
+
+
+def shares_shown_beside_total(cells: Sequence[tuple[int, int]], shown: Sequence[bool]) -> list[bool]:
+    """``cells``: (n, k) of each part; ``shown``: whose k the rule above lets through."""
+    shown = list(shown)
+
+    def hidden_sums() -> tuple[int, int]:
+        parts = [(n, k) for (n, k), s in zip(cells, shown, strict=True) if not s]
+        return sum(k for _, k in parts), sum(n - k for n, k in parts)
+
+    while any(shown) and not all(shown) and min(hidden_sums()) < SMALL_COUNT:
+        smallest = min((i for i, s in enumerate(shown) if s), key=lambda i: cells[i][0])
+        shown[smallest] = False
+    return shown
