@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -55,7 +56,7 @@ def test_a_quality_lead_reads_the_figures(open_browser):
 
     with page.expect_download() as download:
         pdph.get_by_role("link", name=re.compile("Download CSV")).click()
-    content = open(download.value.path(), encoding="utf-8").read()
+    content = Path(download.value.path()).read_text(encoding="utf-8")
     assert content.splitlines()[0].startswith("Needle,Gauge,Procedures,PDPH,Rate")
 
     # A period that cannot be: the page says which date is wrong.

@@ -75,7 +75,7 @@ def build_cohort(groups: list[Group], *, start: datetime | None = None) -> Cohor
         Procedure(patient=p, performed_at=at, needle_type=g.needle_type, needle_gauge=g.needle_gauge)
         for g, _, p, at in plan
     )
-    for (group, n, patient, at), procedure in zip(plan, cohort.procedures, strict=True):
+    for group, n, patient, at in plan:
         entries.append(_entry(patient, at + timedelta(hours=8), positional=False))
         if n < group.pdph:
             entries.append(_entry(patient, at + timedelta(days=2), positional=True))
