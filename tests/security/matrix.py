@@ -10,7 +10,8 @@ names a variant (``own``: the caller's own list; ``unreleased``: a report not
 released yet).
 
 Personas: anonymous; patients A and B; A's care-team clinician; an outsider
-clinician (B's care team); a clinician on A's care team without TOTP (``no_mfa``);
+clinician (B's care team, and a quality lead: the clinic's figures, never A's
+record); a clinician on A's care team without TOTP (``no_mfa``);
 an admin; and ``password_only``: a clinician on A's care team with TOTP set up whose
 session signed in with the password alone (made before TOTP was set up elsewhere).
 That session reaches nothing of A's: the API answers 403 ``mfa_required``, every
@@ -48,6 +49,8 @@ MATRIX: dict[tuple, tuple] = {
     ('GET', 'api/v1/care-team/'):                                                                (401, 200, 200, 403, 403, MFA, 403, MFA),
     ('POST', 'api/v1/care-team/'):                                                               (401, 201, 201, 403, 403, MFA, 403, MFA),
     ('DELETE', 'api/v1/care-team/<int:grant_id>/'):                                              (401, 204, 404, 403, 403, MFA, 403, MFA),
+    ('GET', 'api/v1/feedback/'):                                                                 (401, 200, 200, 403, 403, MFA, 403, MFA),
+    ('POST', 'api/v1/feedback/'):                                                                (401, 400, 201, 403, 403, MFA, 403, MFA),  # A's procedure was yesterday: 400 before day 3; B's 4 days ago
     ('GET', 'api/v1/inbox/'):                                                                    (401, 403, 403, 200, 200, MFA, 403, MFA),
     ('GET', 'api/v1/inbox/<int:item_id>/'):                                                      (401, 403, 403, 200, 404, MFA, 403, MFA),
     ('PATCH', 'api/v1/inbox/<int:item_id>/'):                                                    (401, 403, 403, 200, 404, MFA, 403, MFA),
@@ -83,6 +86,7 @@ MATRIX: dict[tuple, tuple] = {
     ('PATCH', 'api/v1/patients/<int:patient_id>/', 'no_change'):                                 (401, 200, 404, 200, 404, MFA, 403, MFA),  # changes nothing, answers the whole profile
     ('GET', 'api/v1/patients/<int:patient_id>/thresholds/'):                                     (401, 403, 403, 200, 404, MFA, 403, MFA),
     ('PUT', 'api/v1/patients/<int:patient_id>/thresholds/'):                                     (401, 403, 403, 200, 404, MFA, 403, MFA),
+    ('GET', 'api/v1/quality/'):                                                                  (401, 403, 403, 403, 200, MFA, 200, MFA),  # the outsider is a quality lead: figures, never a record
     ('GET', 'api/v1/symptoms/'):                                                                 (401, 200, 404, 200, 404, MFA, 403, MFA),
     ('GET', 'api/v1/symptoms/', 'own'):                                                          (401, 200, 200, 400, 400, MFA, 403, MFA),
     ('POST', 'api/v1/symptoms/'):                                                                (401, 201, 201, 403, 403, MFA, 403, MFA),
@@ -122,6 +126,8 @@ MATRIX: dict[tuple, tuple] = {
     ('POST', 'diary/'):                                                                          (LOGIN, 200, 200, 403, 403, MFA, 403, LOGIN),
     ('GET', 'diary/<int:entry_id>/entered-in-error/'):                                           (LOGIN, 405, 405, 405, 405, MFA, 405, LOGIN),
     ('POST', 'diary/<int:entry_id>/entered-in-error/'):                                          (LOGIN, 302, 404, 302, 404, MFA, 404, LOGIN),
+    ('GET', 'feedback/'):                                                                        (LOGIN, 200, 200, 403, 403, MFA, 403, LOGIN),
+    ('POST', 'feedback/'):                                                                       (LOGIN, 400, 302, 403, 403, MFA, 403, LOGIN),  # A: before day 3, the form again with the reason
     ('GET', 'healthz'):                                                                          (200, 200, 200, 200, 200, MFA, 200, LOGIN),  # public (the load balancer); MFA set-up comes first for no_mfa
     ('POST', 'healthz'):                                                                         (200, 200, 200, 200, 200, MFA, 200, LOGIN),
     ('GET', 'readyz'):                                                                           (200, 200, 200, 200, 200, MFA, 200, LOGIN),  # public (probes), no patient data; the world's scan ran just now
@@ -180,6 +186,10 @@ MATRIX: dict[tuple, tuple] = {
     ('POST', 'patients/<int:patient_id>/health/'):                                               (LOGIN, 403, 403, 302, 404, MFA, 403, LOGIN),
     ('GET', 'patients/enrol/'):                                                                  (LOGIN, 403, 403, 200, 200, MFA, 403, LOGIN),
     ('POST', 'patients/enrol/'):                                                                 (LOGIN, 403, 403, 302, 302, MFA, 403, LOGIN),
+    ('GET', 'quality/'):                                                                         (LOGIN, 403, 403, 403, 200, MFA, 200, LOGIN),
+    ('POST', 'quality/'):                                                                        (LOGIN, 405, 405, 405, 405, MFA, 405, LOGIN),
+    ('GET', 'quality/<slug:figure>.csv'):                                                        (LOGIN, 403, 403, 403, 200, MFA, 200, LOGIN),
+    ('POST', 'quality/<slug:figure>.csv'):                                                       (LOGIN, 405, 405, 405, 405, MFA, 405, LOGIN),
     ('GET', 'settings/'):                                                                        (LOGIN, 200, 200, 200, 200, 200, 200, LOGIN),
     ('POST', 'settings/'):                                                                       (LOGIN, 302, 302, 302, 302, 302, 302, LOGIN),
     # ---- allauth's pages: sign-in, password, MFA set-up. No health data; signed-in users are sent on.

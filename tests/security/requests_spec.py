@@ -22,6 +22,7 @@ PATH_DEFAULTS = {
     "uidb36": "1",
     "url": "no-such-page/",
     "app_label": "patients",
+    "figure": "pdph",
 }
 PK_BY_PREFIX = {
     "api/v1/lab-reports/": "{report}",
@@ -79,6 +80,9 @@ DIARY_FORM = {
 REQUESTS: dict[tuple, dict] = {
     # --- portal and accounts
     ("POST", "settings/"): {"data": {"display_units": "F", "time_zone": "UTC"}},
+    # --- quality: feedback from day 3 (B's procedure was 4 days ago, A's yesterday)
+    ("POST", "api/v1/feedback/"): {"json": {"clarity": 4, "responsiveness": 5, "comment": "Clear advice."}},
+    ("POST", "feedback/"): {"data": {"clarity": "4", "responsiveness": "5", "comment": ""}},
     ("POST", "invitations/<str:token>/"): {
         "data": {
             "password1": "a-Long-unique-pass-9",

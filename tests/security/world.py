@@ -102,9 +102,16 @@ def build_world() -> World:
     patient_a = PatientFactory(
         user__email="avery.zqxname@example.test", user__first_name="Avery", user__last_name=A_LAST_NAME
     )
-    patient_b = PatientFactory(user__email="blake@example.test", user__first_name="Blake", user__last_name="Brook")
+    # B's procedure was 4 days ago: B may give feedback (from day 3), A may not yet.
+    patient_b = PatientFactory(
+        user__email="blake@example.test",
+        user__first_name="Blake",
+        user__last_name="Brook",
+        procedure=now - timedelta(days=4),
+    )
     care_team = ClinicianFactory(email="care.team@example.test", first_name="Casey", last_name="Carer")
-    outsider = ClinicianFactory(email="outsider@example.test", first_name="Oli", last_name="Outside")
+    # A quality lead too: the clinic's figures (aggregates only), never A's record.
+    outsider = ClinicianFactory(email="outsider@example.test", first_name="Oli", last_name="Outside", is_quality=True)
     no_mfa = ClinicianFactory(email="no.mfa@example.test", first_name="Noa", last_name="Nomfa", mfa=False)
     # On A's care team with TOTP set up, but signed in with the password alone (a session
     # from before TOTP was set up elsewhere): it must reach nothing of A's record.
