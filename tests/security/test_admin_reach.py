@@ -32,6 +32,7 @@ def account_form(user, **changes) -> dict:
         "display_units": user.display_units,
         "time_zone": user.time_zone,
         "is_triage": "on" if user.is_triage else "",
+        "is_quality": "on" if user.is_quality else "",
         "is_active": "on" if user.is_active else "",
         "is_staff": "on" if user.is_staff else "",
         "is_superuser": "on" if user.is_superuser else "",
@@ -110,7 +111,7 @@ def test_an_account_added_in_the_admin_is_audited_with_its_access(client_for, ad
     )
     assert response.status_code == 302, response.content[:500]
     event = AuditEvent.objects.get(action="account.created")
-    assert event.detail == "role: admin, triage: False, staff: True, superuser: False"
+    assert event.detail == "role: admin, triage: False, quality: False, staff: True, superuser: False"
 
 
 def test_putting_a_clinician_in_the_triage_pool_is_audited(client_for, admin):
