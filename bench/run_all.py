@@ -4,7 +4,8 @@
 
 1. ``bench/seed.py --patients 50000 --entries 1000000`` (the data of steps 3-4).
 2. The per-feature benchmarks, one after the other: ``bench/scan.py`` (scan and
-   outbox), ``bench/inbox.py`` (the triage queue), ``bench/crypto.py`` (sealing).
+   outbox), ``bench/inbox.py`` (the triage queue), ``bench/crypto.py`` (sealing),
+   ``bench/quality.py`` (the clinic's quality figures for a year of 50,000 procedures).
 3. ``bench/load.py``: the symptom API, the inbox and the history under load.
 4. ``bench/alert_latency.py``: entry saved -> email accepted, worker and beat running.
 5. The seven fault scripts of ``bench/faults/``, at the same time (each has its own
@@ -47,6 +48,7 @@ PERF_STEPS = [
     ("scan", ["bench/scan.py"], 900, None),
     ("inbox", ["bench/inbox.py"], 600, None),
     ("crypto", ["bench/crypto.py"], 600, None),
+    ("quality", ["bench/quality.py"], 900, "quality"),
     ("load", ["bench/load.py", "--seconds", "60"], 900, "load"),
     ("alert_latency", ["bench/alert_latency.py", "--seconds", "180"], 900, "alert_latency"),
 ]
@@ -74,6 +76,7 @@ QUICK = {
     "scan": ["bench/scan.py", "--small"],
     "inbox": ["bench/inbox.py", "--iterations", "20"],
     "crypto": ["bench/crypto.py", "--iterations", "5"],
+    "quality": ["bench/quality.py", "--procedures", "5000", "--iterations", "5"],
     "load": ["bench/load.py", "--seconds", "10"],
     "alert_latency": ["bench/alert_latency.py", "--seconds", "40"],
     "fault_redis_down": ["bench/faults/redis_down.py", "--down", "20", "--before", "5", "--after", "5"],

@@ -13,7 +13,8 @@ side, so the two cannot drift apart.
   record today: ``Alert.acknowledged_at``, also set by resolving, and
   ``InboxItem.done_at``). Only ``acknowledged_at`` below knows this.
 - A patient's message waits for an answer from the first patient-side message after
-  a clinician's (or the first of the thread) to the next message of a clinician.
+  a clinician's (or the first of the thread) to the next message of a clinician
+  (``REPLY_WAITS_SQL``).
 """
 
 from __future__ import annotations
@@ -22,14 +23,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import CharField, DateTimeField, Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models import CharField, DateTimeField, Exists, F, OuterRef, Subquery
 from django.db.models.expressions import Expression
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast
 
 from alerts.models import Alert
-from messaging.models import InboxItem, InboxKind, Message, ThreadForward
+from messaging.models import InboxItem, InboxKind, ThreadForward
 from patients.models import SymptomEntry
-from portal.accounts.models import Role, Specialty
+from portal.accounts.models import Specialty
 from quality.sql import EarliestOf
 
 # ICHD-3 7.2.1: the headache develops within 5 days of the lumbar puncture.
@@ -157,43 +158,38 @@ def acknowledged_at() -> Expression:
     return EarliestOf(F("acknowledged_at"), item_done_at, output_field=DateTimeField())
 
 
-def from_clinician() -> Q:
-    """On a ``Message`` queryset: written by a clinician (everything else is the patient's side)."""
-    return Q(author__role=Role.CLINICIAN)
-
-
-def _before() -> Q:
-    """Messages before the outer one (by time, then id: two at the same moment keep their order)."""
-    return Q(created_at__lt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk"))
-
-
-def _after() -> Q:
-    return Q(created_at__gt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk"))
-
-
-def previous_author_role() -> Coalesce:
-    """On a ``Message`` queryset: the role of the author of the message before it in
-    its thread; a thread's first message counts as following a clinician's (it opens a
-    wait when a patient writes it). Index ``message_thread_time``."""
-    previous = Subquery(
-        Message.objects.filter(_before(), thread_id=OuterRef("thread_id"))
-        .order_by("-created_at", "-pk")
-        .values("author__role")[:1]
+# The waits of patients' messages, in one pass over the period's threads (window
+# functions: each message sees the one before it and the clinician messages after it,
+# whatever their dates). ``{seconds}`` is the dialect's seconds between two times.
+# Threads are those with a message in the period; the waits are the period's.
+REPLY_WAITS_SQL = """
+WITH thread_messages AS (
+    SELECT m.created_at,
+           u.role <> %(clinician)s AS from_patient_side,
+           LAG(u.role) OVER thread_order AS previous_role,
+           MIN(CASE WHEN u.role = %(clinician)s THEN m.created_at END)
+               OVER (thread_order ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS reply_at
+    FROM messaging_message m
+    JOIN accounts_user u ON u.id = m.author_id
+    WHERE m.thread_id IN (
+        SELECT DISTINCT thread_id FROM messaging_message WHERE created_at >= %(start)s AND created_at < %(end)s
     )
-    return Coalesce(previous, Value(Role.CLINICIAN))
+    WINDOW thread_order AS (PARTITION BY m.thread_id ORDER BY m.created_at, m.id)
+)
+SELECT created_at, reply_at, {seconds} AS seconds
+FROM thread_messages
+WHERE from_patient_side
+  AND COALESCE(previous_role, %(clinician)s) = %(clinician)s
+  AND created_at >= %(start)s AND created_at < %(end)s
+"""
 
 
-def first_clinician_reply_at() -> Subquery:
-    """On a ``Message`` queryset: when a clinician first wrote in the thread after it."""
-    return Subquery(
-        Message.objects.filter(_after(), from_clinician(), thread_id=OuterRef("thread_id"))
-        .order_by("created_at", "pk")
-        .values("created_at")[:1]
-    )
-
-
-def starts_a_wait() -> Q:
-    """Of a ``Message`` queryset with ``previous_role`` (``previous_author_role``): a
-    patient-side message that opens a wait (the first of its thread, or the first after
-    a clinician's)."""
-    return ~from_clinician() & Q(previous_role=Role.CLINICIAN)
+def reply_waits_sql(vendor: str) -> str:
+    """``REPLY_WAITS_SQL`` for PostgreSQL or SQLite: one row per wait with its seconds
+    to the first clinician reply (null while unanswered). A patient-side message opens
+    a wait when it is the first of its thread or follows a clinician's."""
+    seconds = {
+        "postgresql": "CAST(EXTRACT(EPOCH FROM (reply_at - created_at)) AS double precision)",
+        "sqlite": "((julianday(reply_at) - julianday(created_at)) * 86400.0)",
+    }[vendor]
+    return REPLY_WAITS_SQL.format(seconds=seconds)

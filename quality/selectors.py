@@ -11,13 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.db.models.functions import TruncMonth, TruncQuarter
 from django.utils import timezone
 
 from alerts.models import Alert, Severity
-from messaging.models import Message
 from patients.models import NeedleType, Patient, Procedure
 from patients.selectors import day_since_procedure, latest_procedure
 from portal.accounts.models import Role
@@ -27,10 +26,8 @@ from quality.definitions import (
     FEEDBACK_FROM_DAY,
     acknowledged_at,
     blood_patch_referred,
-    first_clinician_reply_at,
     pdph_reported,
-    previous_author_role,
-    starts_a_wait,
+    reply_waits_sql,
     urgent_ack_target,
 )
 from quality.models import Feedback
@@ -136,18 +133,39 @@ class QualityFigures:
 
 
 def quality_figures(period: Period) -> QualityFigures:
-    """Every figure of the period: five aggregate queries (procedures by needle, by
-    month; urgent alerts; replies; feedback), whatever the number of rows."""
+    """Every figure of the period: seven aggregate queries (procedures by needle, with
+    PDPH, referred, by month; urgent alerts; replies; feedback), whatever the number of
+    rows, in one transaction without PostgreSQL's JIT (it compiles these for longer
+    than they run)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        return _figures(period)
+
+
+def _per_needle(procedures: QuerySet[Procedure]) -> dict[tuple[str, int], int]:
+    rows = procedures.values("needle_type", "needle_gauge").annotate(n=Count("pk")).order_by()
+    return {(row["needle_type"], row["needle_gauge"]): row["n"] for row in rows}
+
+
+def _figures(period: Period) -> QualityFigures:
     procedures = Procedure.objects.filter(performed_at__gte=period.start, performed_at__lt=period.end)
-    groups = list(
-        procedures.values("needle_type", "needle_gauge")
-        .annotate(
-            n=Count("pk"),
-            pdph=Count("pk", filter=Q(pdph_reported())),
-            referred=Count("pk", filter=Q(blood_patch_referred())),
-        )
-        .order_by("needle_type", "needle_gauge")
-    )
+    # Three counts per needle: all, with PDPH, referred. Each condition is a semi-join
+    # (EXISTS in WHERE): one hash join, not a look-up per procedure.
+    counts = _per_needle(procedures)
+    with_pdph = _per_needle(procedures.filter(pdph_reported()))
+    referred = _per_needle(procedures.filter(blood_patch_referred()))
+    groups = [
+        {
+            "needle_type": kind,
+            "needle_gauge": gauge,
+            "n": n,
+            "pdph": with_pdph.get((kind, gauge), 0),
+            "referred": referred.get((kind, gauge), 0),
+        }
+        for (kind, gauge), n in sorted(counts.items())
+    ]
     total = sum(group["n"] for group in groups)
     by_needle, by_type = _needle_rows(groups)
     referred = sum(group["referred"] for group in groups)
@@ -308,24 +326,33 @@ def _scaled(seconds: float | None, unit: int) -> float | None:
 
 
 def _replies(period: Period) -> Replies:
-    """Patients' messages of the period that open a wait: seconds to the first reply of
-    a clinician in the thread (null while there is none). Two index look-ups per
-    message: the one before it, and the reply."""
-    waits = (
-        Message.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
-        .alias(previous_role=previous_author_role())
-        .filter(starts_a_wait())
-        .alias(reply_at=first_clinician_reply_at())
-        .annotate(seconds=SecondsBetween(F("created_at"), F("reply_at")))
-    )
-    counts, median, p90 = _aggregate(
-        waits, {"n": Count("pk"), "answered": Count("pk", filter=Q(seconds__isnull=False))}, "seconds"
-    )
+    """Patients' messages of the period that open a wait, and the seconds to the first
+    reply of a clinician (``definitions.reply_waits_sql``: one pass, window functions)."""
+    sql = reply_waits_sql(connection.vendor)
+    params = {
+        "clinician": Role.CLINICIAN,
+        "start": connection.ops.adapt_datetimefield_value(period.start),
+        "end": connection.ops.adapt_datetimefield_value(period.end),
+    }
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            summary = (
+                "SELECT count(*), count(seconds), percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds), "
+                f"percentile_cont(0.9) WITHIN GROUP (ORDER BY seconds) FROM ({sql}) waits"  # noqa: S608 (no input in it)
+            )
+            cursor.execute(summary, params)
+            n, answered, median, p90 = cursor.fetchone()
+        else:
+            cursor.execute(f"SELECT seconds FROM ({sql}) waits", params)  # noqa: S608 (no input in it)
+            values = [row[0] for row in cursor.fetchall()]
+            ordered = sorted(v for v in values if v is not None)
+            n, answered = len(values), len(ordered)
+            median, p90 = percentile_cont(ordered, 0.5), percentile_cont(ordered, 0.9)
     return Replies(
-        messages=suppression.count(counts["n"]),
-        answered_share=suppression.share(counts["answered"], counts["n"]),
-        median_hours=_scaled(suppression.summary(counts["answered"], median), 3600),
-        p90_hours=_scaled(suppression.summary(counts["answered"], p90), 3600),
+        messages=suppression.count(n),
+        answered_share=suppression.share(answered, n),
+        median_hours=_scaled(suppression.summary(answered, median), 3600),
+        p90_hours=_scaled(suppression.summary(answered, p90), 3600),
     )
 
 
