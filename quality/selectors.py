@@ -36,7 +36,7 @@ from quality.sql import PercentileCont, SecondsBetween
 from quality.stats import percentile_cont, wilson_interval
 
 NEEDLE_TYPES = [NeedleType.ATRAUMATIC, NeedleType.CUTTING]
-COMMENTS_SHOWN = 50
+COMMENTS_SHOWN = 20
 MONTHLY_UP_TO_DAYS = 731  # two years by month (24 bars); longer periods by quarter
 
 
