@@ -11,6 +11,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from patients.models import NeedleType
 from patients.selectors import own_patient
 from portal.clinic.selectors import current_clinic
 from portal.permissions import IsPatient, MFARequiredForHealthData
@@ -103,7 +104,7 @@ class FeedbackView(APIView):
 
 
 class NeedleRateSerializer(serializers.Serializer):
-    needle_type = serializers.ChoiceField(choices=["atraumatic", "cutting"])
+    needle_type = serializers.ChoiceField(choices=NeedleType.choices)
     needle_gauge = serializers.IntegerField(allow_null=True)
     procedures = serializers.IntegerField(allow_null=True)
     pdph = serializers.IntegerField(allow_null=True)
@@ -113,7 +114,7 @@ class NeedleRateSerializer(serializers.Serializer):
 
 
 class ReferralRateSerializer(serializers.Serializer):
-    needle_type = serializers.ChoiceField(choices=["atraumatic", "cutting"])
+    needle_type = serializers.ChoiceField(choices=NeedleType.choices)
     procedures = serializers.IntegerField(allow_null=True)
     referrals = serializers.IntegerField(allow_null=True)
     rate = serializers.FloatField(allow_null=True)
