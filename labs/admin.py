@@ -12,19 +12,27 @@ from labs.models import Analyte, AnalyteUnit
 class AnalyteUnitInline(admin.TabularInline):
     model = AnalyteUnit
     extra = 0
-    fields = ["unit", "factor", "shown_alongside", "order"]
+    fields = ["unit", "ucum_unit", "factor", "shown_alongside", "order"]
     verbose_name = "other accepted unit"
 
 
 @admin.register(Analyte)
 class AnalyteAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "unit", "range_text", "range_rule", "review_when", "citation"]
+    list_display = ["code", "name", "unit", "loinc_code", "range_text", "range_rule", "review_when", "citation"]
     list_filter = ["specimen", "range_rule", "review_when"]
     search_fields = ["code", "name"]
     readonly_fields = ["code", "computed", "updated_at"]
     fieldsets = [
         (None, {"fields": ["code", "name", "short_name", "specimen", "display_order", "citation", "updated_at"]}),
-        ("Units", {"fields": ["unit", "decimal_places"]}),
+        ("Units", {"fields": ["unit", "ucum_unit", "decimal_places"]}),
+        (
+            "Code for other systems (HL7 FHIR)",
+            {
+                "fields": ["loinc_code", "loinc_display"],
+                "description": "How lab systems and patient apps name this result (interop/). A lab result sent "
+                "with this LOINC code is stored as this analyte.",
+            },
+        ),
         (
             "Usual range",
             {

@@ -15,7 +15,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -47,6 +48,31 @@ class ReviewTrigger(models.TextChoices):
         "low_without_blood_glucose",
         "Below the range without a blood glucose in the same report (the item asks for one)",
     )
+
+
+def loinc_check_digit(number: str) -> int:
+    """LOINC's mod-10 check digit of the part before the hyphen (the Luhn scheme:
+    every other digit from the right doubled, digits of the products summed)."""
+    total = 0
+    for position, digit in enumerate(int(d) for d in reversed(number)):
+        doubled = digit * 2 if position % 2 == 0 else digit
+        total += doubled // 10 + doubled % 10
+    return (10 - total % 10) % 10
+
+
+def validate_loinc_code(value: str) -> None:
+    """A LOINC code as LOINC writes it ("2345-7"), its check digit right: a typo in
+    admin is refused, not exported to every lab system."""
+    if not value:
+        return
+    number, _, check = value.partition("-")
+    if not number.isdigit() or not check.isdigit() or len(check) != 1 or len(number) > 7:
+        raise ValidationError("Write a LOINC code as digits, a hyphen and its check digit, e.g. 2345-7.")
+    if loinc_check_digit(number) != int(check):
+        raise ValidationError("The check digit does not match: a LOINC code is likely mistyped.")
+
+
+UCUM_TEXT = RegexValidator(r"^[!-~]*$", "A UCUM code is printable ASCII without spaces, e.g. mg/dL, 10*6/L, mm[H2O].")
 
 
 class Analyte(models.Model):
@@ -82,10 +108,32 @@ class Analyte(models.Model):
     decimal_places = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(4)])
     display_order = models.PositiveSmallIntegerField(default=0)
     citation = models.CharField(max_length=60, help_text="Citation key(s) of CLINICAL.md.")
+    # How the analyte reads in HL7 FHIR (interop/): the LOINC code of the observation and
+    # the UCUM code of ``unit``. Seeded by migration 0005, editable like the rest.
+    loinc_code = models.CharField(
+        "LOINC code",
+        max_length=10,
+        blank=True,
+        validators=[validate_loinc_code],
+        help_text="The LOINC code of this result, e.g. 2342-4 (empty: exported with the portal's own code only).",
+    )
+    loinc_display = models.CharField(
+        "LOINC name", max_length=200, blank=True, help_text="LOINC's long common name of the code."
+    )
+    ucum_unit = models.CharField(
+        "UCUM unit",
+        max_length=30,
+        blank=True,
+        validators=[UCUM_TEXT],
+        help_text="The unit above as a UCUM code (cells/µL: /uL; mmH₂O: mm[H2O]; a ratio: 1).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["display_order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["loinc_code"], condition=~Q(loinc_code=""), name="analyte_loinc_code_once"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -107,6 +155,9 @@ class AnalyteUnit(models.Model):
     )
     shown_alongside = models.BooleanField(
         default=False, help_text="Values are also shown in this unit (at most one unit per analyte)."
+    )
+    ucum_unit = models.CharField(
+        "UCUM unit", max_length=30, blank=True, validators=[UCUM_TEXT], help_text="This unit as a UCUM code."
     )
     order = models.PositiveSmallIntegerField(default=0)
 
@@ -141,7 +192,13 @@ class LabReport(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="lab_reports")
     kind = models.CharField(max_length=8, choices=LabReportKind.choices)
     collected_at = models.DateTimeField()
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The clinician who uploaded it; empty for a report a lab system sent (``received_from``).
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    received_from = models.CharField(
+        max_length=100, blank=True, help_text="The lab system (integration client) that sent the report."
+    )
     uploaded_at = models.DateTimeField(default=timezone.now)
     released_at = models.DateTimeField(null=True, blank=True)
     released_by = models.ForeignKey(
@@ -163,6 +220,13 @@ class LabReport(models.Model):
 
     class Meta:
         ordering = ["-collected_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(uploaded_by__isnull=False) | ~Q(received_from=""),
+                name="labreport_has_a_source",
+                violation_error_message="A report is uploaded by a clinician or received from a lab system.",
+            ),
+        ]
         indexes = [
             # A patient's reports, newest first: the list page, the chart and the API.
             models.Index(fields=["patient", "-collected_at"], name="labreport_patient_collected"),
@@ -187,6 +251,13 @@ class LabReport(models.Model):
     def flagged_values(self) -> list[LabValue]:
         """Values outside their range (uses the prefetched values)."""
         return [value for value in self.values.all() if value.flag in (Flag.LOW, Flag.HIGH)]
+
+    @property
+    def source_name(self) -> str:
+        """Who brought the report in: the clinician, or the lab system that sent it."""
+        if self.uploaded_by is not None:
+            return self.uploaded_by.get_full_name() or self.uploaded_by.email
+        return self.received_from
 
     @property
     def extension(self) -> str:

@@ -105,6 +105,7 @@ class LabReportSerializer(serializers.ModelSerializer):
             "collected_at",
             "uploaded_at",
             "uploaded_by",
+            "received_from",
             "released",
             "released_at",
             "released_by",
@@ -120,8 +121,9 @@ class LabReportSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         return bool(request and request.user.role == Role.CLINICIAN)
 
-    @extend_schema_field(PersonSerializer)
+    @extend_schema_field(PersonSerializer(allow_null=True))
     def get_uploaded_by(self, report) -> dict | None:
+        """The clinician who uploaded it; null for a report a lab system sent (``received_from``)."""
         return person(report.uploaded_by)
 
     @extend_schema_field(PersonSerializer(allow_null=True))

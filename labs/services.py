@@ -33,7 +33,7 @@ from labs.models import (
     file_context,
     file_name_context,
 )
-from labs.uploads import check_report_file
+from labs.uploads import CheckedFile, check_report_file
 from labs.values import SERUM_GLUCOSE, PreparedValue, prepare_values
 from messaging.models import InboxKind, InboxPriority, InboxStatus
 from messaging.selectors import inbox_items_for
@@ -48,6 +48,8 @@ from portal.outbox.services import queue_notification
 logger = logging.getLogger(__name__)
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
+# The audit log's role for an act of a lab system rather than a person.
+RECEIVED_ROLE = "integration"
 MAX_REASON = 1000
 INTEGRITY_MESSAGE = (
     "This file failed its integrity check, so it is not shown. Nothing is wrong with your account; "
@@ -96,29 +98,25 @@ def _answerable_request(patient: Patient, answers_request_id: int | None) -> Lab
     return lab_request
 
 
-@transaction.atomic
-def upload_lab_report(
+@dataclass(frozen=True)
+class _CheckedReport:
+    file: CheckedFile
+    values: list[PreparedValue]
+    answers: LabRequest | None
+
+
+def _check_report(
     *,
-    uploaded_by,
     patient: Patient,
     kind: str,
     collected_at: datetime | None,
     values,
     file_content: bytes | None,
-    file_name: str = "",
-    file_oversized: bool = False,
-    answers_request_id: int | None = None,
-    request=None,
-) -> LabReport:
-    """Store a clinician's lab report: the sealed file, the flagged values, the
-    clinician review item and an audit event.
-
-    1. Check the clinician, then every field, collecting all errors (nothing written yet).
-    2. Create the report row (its id is the sealing context), seal file and name, save.
-    3. Save the values with their flags and the range they were flagged against.
-    4. Post the review item to the care team's inbox (high priority when CLINICAL.md 4 says so).
-    """
-    _require_care_team(uploaded_by, patient)
+    file_name: str,
+    file_oversized: bool,
+    answers_request_id: int | None,
+) -> _CheckedReport:
+    """Every field of a new report, every problem collected at once (nothing written)."""
     errors: dict[str, list[str]] = {}
     checked = prepared = lab_request = None
     if kind not in LabReportKind.values:
@@ -151,20 +149,29 @@ def upload_lab_report(
     if errors:
         raise ValidationError(errors)
     assert checked is not None and prepared is not None
+    return _CheckedReport(file=checked, values=prepared, answers=lab_request)
 
+
+def _store_report(
+    *, patient: Patient, kind: str, collected_at: datetime, checked: _CheckedReport, uploaded_by, received_from: str
+) -> LabReport:
+    """Create the report row (its id is the sealing context), seal file and name, save the
+    values with their flags and the range they were flagged against, and post the review
+    item to the care team's inbox (high priority when CLINICAL.md 4 says so)."""
     report = LabReport.objects.create(
         patient=patient,
         kind=kind,
         collected_at=collected_at,
         uploaded_by=uploaded_by,
-        content_type=checked.content_type,
-        size=len(checked.content),
-        answers_request=lab_request,
+        received_from=received_from,
+        content_type=checked.file.content_type,
+        size=len(checked.file.content),
+        answers_request=checked.answers,
     )
     LabReportFile.objects.create(
         report=report,
-        sealed=seal(checked.content, context=file_context(report.pk)),
-        name_sealed=seal(checked.name.encode(), context=file_name_context(report.pk)),
+        sealed=seal(checked.file.content, context=file_context(report.pk)),
+        name_sealed=seal(checked.file.name.encode(), context=file_name_context(report.pk)),
     )
     LabValue.objects.bulk_create(
         [
@@ -186,11 +193,108 @@ def upload_lab_report(
                 fasting=item.fasting,
                 computed=item.computed,
             )
-            for item in prepared
+            for item in checked.values
         ]
     )
-    _post_review_item(report, prepared)
+    _post_review_item(report, checked.values)
+    return report
+
+
+@transaction.atomic
+def upload_lab_report(
+    *,
+    uploaded_by,
+    patient: Patient,
+    kind: str,
+    collected_at: datetime | None,
+    values,
+    file_content: bytes | None,
+    file_name: str = "",
+    file_oversized: bool = False,
+    answers_request_id: int | None = None,
+    request=None,
+) -> LabReport:
+    """Store a clinician's lab report: the sealed file, the flagged values, the
+    clinician review item and an audit event.
+
+    1. Check the clinician, then every field, collecting all errors (nothing written yet).
+    2. Create the report row (its id is the sealing context), seal file and name, save.
+    3. Save the values with their flags and the range they were flagged against.
+    4. Post the review item to the care team's inbox (high priority when CLINICAL.md 4 says so).
+    """
+    _require_care_team(uploaded_by, patient)
+    checked = _check_report(
+        patient=patient,
+        kind=kind,
+        collected_at=collected_at,
+        values=values,
+        file_content=file_content,
+        file_name=file_name,
+        file_oversized=file_oversized,
+        answers_request_id=answers_request_id,
+    )
+    assert collected_at is not None
+    report = _store_report(
+        patient=patient,
+        kind=kind,
+        collected_at=collected_at,
+        checked=checked,
+        uploaded_by=uploaded_by,
+        received_from="",
+    )
     record_audit(actor=uploaded_by, action="lab_report.upload", patient_id=patient.pk, obj=report, request=request)
+    return report
+
+
+@transaction.atomic
+def receive_lab_report(
+    *,
+    received_from: str,
+    patient: Patient,
+    kind: str,
+    collected_at: datetime | None,
+    values,
+    file_content: bytes | None,
+    file_name: str = "",
+    request=None,
+) -> LabReport:
+    """Store a report a lab system sent (``received_from`` names it; the caller has
+    checked the system's credentials and the patient): exactly what an upload
+    stores, unreleased, with the same flags, review item and inbox priority. The
+    audit event names the system (no person sent it)."""
+    received_from = (received_from or "").strip()[:100]
+    if not received_from:
+        raise ValidationError({"received_from": ["Name the lab system that sent the report."]})
+    if not patient.user.is_active:
+        raise ValidationError({"patient": ["Unknown patient."]})
+    checked = _check_report(
+        patient=patient,
+        kind=kind,
+        collected_at=collected_at,
+        values=values,
+        file_content=file_content,
+        file_name=file_name,
+        file_oversized=False,
+        answers_request_id=None,
+    )
+    assert collected_at is not None
+    report = _store_report(
+        patient=patient,
+        kind=kind,
+        collected_at=collected_at,
+        checked=checked,
+        uploaded_by=None,
+        received_from=received_from,
+    )
+    record_audit(
+        actor=None,
+        role=RECEIVED_ROLE,
+        action="lab_report.receive",
+        patient_id=patient.pk,
+        obj=report,
+        request=request,
+        detail=f"from {received_from}",
+    )
     return report
 
 

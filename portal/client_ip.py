@@ -22,7 +22,9 @@ import ipaddress
 from contextvars import ContextVar
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBadRequest, JsonResponse
+from django.http import HttpRequest
+
+from portal.middleware import refusal
 
 _current: ContextVar[str | None] = ContextVar("aftercare_client_ip", default=None)
 
@@ -80,9 +82,7 @@ class ClientIPMiddleware:
         try:
             ip = client_ip(request)
         except ForwardedForError:
-            if request.path.startswith("/api/"):
-                return JsonResponse({"non_field_errors": [MALFORMED]}, status=400)
-            return HttpResponseBadRequest(MALFORMED)
+            return refusal(request, 400, MALFORMED)
         request.client_ip = ip
         token = _current.set(ip)
         try:

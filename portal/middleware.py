@@ -1,8 +1,22 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils.cache import add_never_cache_headers
+
+
+def refusal(request, status: int, message: str, *, fhir_code: str = "invalid") -> HttpResponse:
+    """A refusal before any view runs, in the shape of the interface asked: the JSON
+    API's ``non_field_errors``, the FHIR API's OperationOutcome (interop/), else text."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"non_field_errors": [message]}, status=status)
+    if request.path.startswith("/fhir/"):
+        outcome = {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "error", "code": fhir_code, "diagnostics": message}],
+        }
+        return JsonResponse(outcome, status=status, content_type="application/fhir+json; charset=utf-8")
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
 
 
 class NoStoreMiddleware:
@@ -40,9 +54,7 @@ class RefuseNulCharactersMiddleware:
                 "\x00" in key or any("\x00" in value for value in values) for key, values in request.POST.lists()
             )
         if refused:
-            if request.path.startswith("/api/"):
-                return JsonResponse({"non_field_errors": [self.MESSAGE]}, status=400)
-            return HttpResponseBadRequest(self.MESSAGE)
+            return refusal(request, 400, self.MESSAGE)
         return self.get_response(request)
 
 
@@ -60,14 +72,9 @@ class RequestBodyLimitMiddleware:
         except ValueError:
             length = -1
         if length < 0:
-            return self._refuse(request, 400, "The Content-Length header is not a number.")
+            return refusal(request, 400, "The Content-Length header is not a number.")
         if length > limit:
             megabytes = limit // (1024 * 1024)
-            return self._refuse(request, 413, f"The request is too large: at most {megabytes} MB in all.")
+            message = f"The request is too large: at most {megabytes} MB in all."
+            return refusal(request, 413, message, fhir_code="too-costly")
         return self.get_response(request)
-
-    @staticmethod
-    def _refuse(request, status: int, message: str):
-        if request.path.startswith("/api/"):
-            return JsonResponse({"non_field_errors": [message]}, status=status)
-        return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")

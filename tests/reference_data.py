@@ -45,6 +45,7 @@ def seed_analytes() -> None:
     for analyte in Analyte.objects.filter(explanation__contains=changed.REASSURING):
         analyte.explanation = analyte.explanation.replace(changed.REASSURING, changed.NEUTRAL)
         analyte.save(update_fields=["explanation"])
+    import_module("labs.migrations.0005_fhir_codes_and_received_reports").seed(apps, None)
 
 
 def seed_pain_plan() -> None:

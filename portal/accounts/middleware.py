@@ -9,9 +9,12 @@ from django.shortcuts import redirect
 from portal.accounts.mfa import MFAStatus, mfa_status
 from portal.accounts.sessions import session_is_fresh
 
+# The machine interfaces: the JSON API and the FHIR API (interop/). They answer for
+# themselves (403 mfa_required, 401), never with a redirect to a page.
+API_PREFIXES = ("/api/", "/fhir/")
 # Paths a clinician or admin may open before enrolling MFA: signing in and out,
-# setting up MFA, the API (which answers 403 mfa_required itself) and assets.
-MFA_EXEMPT_PREFIXES = ("/accounts/", "/_allauth/", "/api/", "/static/", "/invitations/", "/settings/")
+# setting up MFA, the APIs (which answer 403 mfa_required themselves) and assets.
+MFA_EXEMPT_PREFIXES = ("/accounts/", "/_allauth/", *API_PREFIXES, "/static/", "/invitations/", "/settings/")
 
 
 class SessionTimeoutMiddleware:
@@ -25,7 +28,7 @@ class SessionTimeoutMiddleware:
         if user is not None and user.is_authenticated and not session_is_fresh(request.session, user.role):
             logout(request)
             messages.info(request, "You were signed out after a period of inactivity. Please sign in again.")
-            if not request.path.startswith("/api/"):
+            if not request.path.startswith(API_PREFIXES):
                 return redirect(f"/accounts/login/?next={request.path}")
         return self.get_response(request)
 
@@ -53,7 +56,7 @@ class MFARequiredMiddleware:
             return self.get_response(request)
         user = getattr(request, "user", None)
         status = mfa_status(user, getattr(request, "session", None))
-        if status is MFAStatus.STEP_NEEDED and not path.startswith("/api/"):
+        if status is MFAStatus.STEP_NEEDED and not path.startswith(API_PREFIXES):
             logout(request)
             messages.warning(request, "Sign in again with your password and your authenticator code.")
             if not path.startswith(("/_allauth/", "/accounts/")):

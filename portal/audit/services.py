@@ -35,13 +35,16 @@ def record_audit(
     obj: models.Model | None = None,
     request: HttpRequest | None = None,
     detail: str = "",
+    role: str = "",
 ) -> AuditEvent:
     """Append one event. ``obj`` names the object (type and id); never its content.
-    ``detail`` is a short, health-data-free note (a role change: "patient -> clinician")."""
+    ``detail`` is a short, health-data-free note (a role change: "patient -> clinician").
+    ``role`` is for an act of no person (a lab system's: "integration", with ``detail``
+    naming it); a person's role is read from ``actor``."""
     actor = actor if getattr(actor, "is_authenticated", False) else None
     return AuditEvent.objects.create(
         actor=actor,
-        role=getattr(actor, "role", "") or "",
+        role=getattr(actor, "role", "") or role,
         action=action,
         patient_id=patient_id,
         object_type=obj._meta.label_lower if obj is not None else "",
