@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "messaging",
     "alerts",
     "labs",
+    "interop",
     "quality",
 ]
 

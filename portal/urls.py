@@ -32,6 +32,8 @@ urlpatterns = [
     path("_allauth/", include("allauth.headless.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    # FHIR R4 (interop/, API.md "Interoperability"): export of a record, import of lab results.
+    path("fhir/R4/", include("interop.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     # The split view serves its start-up script as a file (no inline script) and every
     # asset comes from drf-spectacular-sidecar: no CDN.

@@ -1,0 +1,146 @@
+"""Reads of the FHIR interface: whose record a caller may export, and the record
+itself, section by section, in pages, changed since a moment.
+
+``patient_for_export`` is the one access check of ``$everything``: it is the patients
+app's ``patient_for`` (the patient themselves, or a clinician of their active care
+team; "missing" and "not yours" alike are a 404). What of the record a reader gets is
+``export_scope_for``: everything for those two. Caregivers (DESIGN.md, API.md) do not
+exist yet; when they do, their grant decides here, and nowhere else, which sections
+they get (the diary, alerts and released labs they are allowed; never the care team).
+
+A page is a run of *records* in one fixed order: the patient, the procedures, the care
+team, the diary entries (each its QuestionnaireResponse with its Observations), the
+medication doses, the alerts, then the released lab reports (each its DiagnosticReport
+with its Observations). A record is never split across pages. Each section is one
+query (two for the labs: the reports, then their values), whatever the page holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from alerts.models import Alert
+from interop.models import ImportedLabReport
+from labs.models import LabReport, LabValue
+from patients.models import CareTeamGrant, MedicationDose, Patient, Procedure, SymptomEntry
+from patients.selectors import patient_for
+
+
+@dataclass(frozen=True)
+class ExportScope:
+    diary: bool = True
+    medications: bool = True
+    alerts: bool = True
+    labs: bool = True
+    care_team: bool = True
+
+
+def patient_for_export(user, patient_id) -> Patient:
+    return patient_for(user, patient_id)
+
+
+def export_scope_for(user, patient: Patient) -> ExportScope:
+    """What of ``patient``'s record ``user`` may export (checked by ``patient_for_export``):
+    the whole record, for the patient and their care team. The caregiver's hook."""
+    return ExportScope()
+
+
+@dataclass(frozen=True)
+class Section:
+    """One kind of record: its rows (ordered by id, for stable pages) and how many."""
+
+    name: str
+    rows: Callable[[int, int], list]  # (start, stop) -> rows of that slice
+    count: int
+
+
+def _since(queryset: QuerySet, since: datetime | None, *fields: str) -> QuerySet:
+    if since is None:
+        return queryset
+    changed = Q()
+    for field in fields:
+        changed |= Q(**{f"{field}__gte": since})
+    return queryset.filter(changed)
+
+
+def _sliced(queryset: QuerySet) -> Callable[[int, int], list]:
+    return lambda start, stop: list(queryset[start:stop])
+
+
+def record_sections(patient: Patient, scope: ExportScope, *, since: datetime | None) -> list[Section]:
+    """The record's sections in their order, each counted (one COUNT query each)."""
+    sections: list[Section] = []
+    patients = _since(Patient.objects.filter(pk=patient.pk), since, "updated_at")
+    sections.append(Section("patient", lambda start, stop: [patient][start:stop], patients.count()))
+    procedures = _since(
+        Procedure.objects.filter(patient=patient).select_related("performed_by"), since, "created_at"
+    ).order_by("performed_at", "id")
+    sections.append(Section("procedure", _sliced(procedures), procedures.count()))
+    if scope.care_team:
+        grants = CareTeamGrant.objects.filter(patient=patient).select_related("clinician").order_by("granted_at", "id")
+        changed = _since(grants, since, "granted_at", "revoked_at").exists() if since else grants.exists()
+        sections.append(Section("care_team", lambda start, stop: [list(grants)][start:stop], int(changed)))
+    if scope.diary:
+        entries = _since(
+            SymptomEntry.objects.filter(patient=patient).select_related("entered_by", "patient"),
+            since,
+            "created_at",
+            "entered_in_error_at",
+        ).order_by("recorded_at", "id")
+        sections.append(Section("entry", _sliced(entries), entries.count()))
+    if scope.medications:
+        doses = _since(
+            MedicationDose.objects.filter(patient=patient).select_related("drug"),
+            since,
+            "created_at",
+            "entered_in_error_at",
+        ).order_by("taken_at", "id")
+        sections.append(Section("dose", _sliced(doses), doses.count()))
+    if scope.alerts:
+        alerts = _since(
+            Alert.objects.filter(patient=patient).select_related("rule"),
+            since,
+            "created_at",
+            "acknowledged_at",
+            "resolved_at",
+        ).order_by("created_at", "id")
+        sections.append(Section("alert", _sliced(alerts), alerts.count()))
+    if scope.labs:
+        # Released reports only, as the patient sees them (a report withdrawn as entered
+        # in error is no longer part of the record).
+        reports = _since(LabReport.objects.filter(patient=patient).released().valid(), since, "released_at").order_by(
+            "collected_at", "id"
+        )
+        with_values = reports.prefetch_related(
+            Prefetch(
+                "values",
+                queryset=LabValue.objects.select_related("analyte").prefetch_related("analyte__other_units"),
+            ),
+            Prefetch("fhir_import", queryset=ImportedLabReport.objects.all()),
+        )
+        sections.append(Section("lab_report", _sliced(with_values), reports.count()))
+    return sections
+
+
+def page_of(sections: list[Section], *, offset: int, count: int) -> Iterator[tuple[str, object]]:
+    """(section name, row) for the records ``offset`` .. ``offset + count`` of the whole
+    sequence: only the sections that slice touches are read."""
+    start = offset
+    stop = offset + count
+    before = 0
+    for section in sections:
+        first, last = max(start - before, 0), min(stop - before, section.count)
+        if first < last:
+            for row in section.rows(first, last):
+                yield section.name, row
+        before += section.count
+        if before >= stop:
+            return
+
+
+def total_records(sections: list[Section]) -> int:
+    return sum(section.count for section in sections)
