@@ -9,7 +9,6 @@ creation and revocation is in the audit log.
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 
 from interop.models import IntegrationClient
@@ -35,11 +34,8 @@ class IntegrationClientAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         if change:
             return  # nothing of an existing client is editable here: revoke it instead
-        try:
-            client, token = create_integration_client(name=obj.name, created_by=request.user, request=request)
-        except ValidationError as error:
-            form.add_error(None, error)
-            raise
+        # The form has checked the name (required, unique): the service checks it again.
+        client, token = create_integration_client(name=obj.name, created_by=request.user, request=request)
         obj.pk, obj.token_prefix = client.pk, client.token_prefix
         obj._state.adding = False
         request._integration_token = token  # shown once, by response_add, never stored
