@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.permissions import BasePermission
 
@@ -63,13 +62,3 @@ class ClinicianOrLabSystem(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return lab_system_of(request) is not None or request.user.role == Role.CLINICIAN
-
-
-class LabSystemScheme(OpenApiAuthenticationExtension):
-    """Describes the lab system's bearer token in the OpenAPI schema."""
-
-    target_class = "interop.auth.IntegrationClientAuthentication"
-    name = "labSystemToken"
-
-    def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "description": "An integration client's token (Django admin)."}

@@ -14,8 +14,6 @@ from datetime import datetime
 
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, renderers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny
@@ -99,6 +97,9 @@ def fhir_exception_handler(exc, context):
 
 
 class FHIRView(APIView):
+    # Not in the OpenAPI schema of /api/v1/: a FHIR server describes itself in FHIR,
+    # with the CapabilityStatement of GET /fhir/R4/metadata.
+    schema = None
     renderer_classes = [FHIRRenderer, JSONRenderer]
     parser_classes = [FHIRParser, JSONParser]
 
@@ -111,7 +112,6 @@ class CapabilityView(FHIRView):
     permission_classes = [AllowAny]
     health_data = False
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="FHIR CapabilityStatement")
     def get(self, request):
         return Response(capability_statement(CAPABILITY_PUBLISHED))
 
@@ -121,7 +121,6 @@ class QuestionnaireView(FHIRView):
     permission_classes = [AllowAny]
     health_data = False
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT}, summary="The diary Questionnaire")
     def get(self, request, questionnaire_id: str):
         if questionnaire_id != codes.QUESTIONNAIRE_ID:
             raise Http404
@@ -152,21 +151,11 @@ def _whole(raw: str | None, name: str, default: int, low: int, high: int) -> int
     return value
 
 
-PAGE_PARAMETERS = [
-    OpenApiParameter("_since", OpenApiTypes.DATETIME, description="Only records changed since this instant."),
-    OpenApiParameter(
-        "_count", OpenApiTypes.INT, description=f"Records per page (1-{MAX_COUNT}, default {DEFAULT_COUNT})."
-    ),
-    OpenApiParameter("_offset", OpenApiTypes.INT, description="Records to skip (the Bundle's next link sets it)."),
-]
-
-
 class EverythingView(FHIRView):
     """The patient's record as a searchset Bundle (Patient/$everything)."""
 
     permission_classes = [SignedInOrLabSystem, MFARequiredForHealthData, IsPatientOrClinician]
 
-    @extend_schema(parameters=PAGE_PARAMETERS, responses={200: OpenApiTypes.OBJECT}, summary="Patient/$everything")
     def get(self, request, patient_id: str):
         page = PageRequest(
             since=_since(request.query_params.get("_since")),
@@ -217,15 +206,6 @@ class ImportView(FHIRView):
     ]
     permission_classes = [SignedInOrLabSystem, MFARequiredForHealthData, ClinicianOrLabSystem]
 
-    @extend_schema(
-        request={codes.FHIR_JSON: OpenApiTypes.OBJECT, "application/json": OpenApiTypes.OBJECT},
-        responses={
-            200: OpenApiResponse(OpenApiTypes.OBJECT, description="A transaction-response Bundle."),
-            400: OpenApiResponse(OpenApiTypes.OBJECT, description="An OperationOutcome naming each problem."),
-            413: OpenApiResponse(OpenApiTypes.OBJECT, description="Too many entries (an OperationOutcome)."),
-        },
-        summary="Import lab results (transaction Bundle)",
-    )
     def post(self, request):
         client = lab_system_of(request)
         sender = services.Sender(client=client) if client is not None else services.Sender(user=request.user)

@@ -128,6 +128,11 @@ MATRIX: dict[tuple, tuple] = {
     ('POST', 'diary/<int:entry_id>/entered-in-error/'):                                          (LOGIN, 302, 404, 302, 404, MFA, 404, LOGIN),
     ('GET', 'feedback/'):                                                                        (LOGIN, 200, 200, 403, 403, MFA, 403, LOGIN),
     ('POST', 'feedback/'):                                                                       (LOGIN, 400, 302, 403, 403, MFA, 403, LOGIN),  # A: before day 3, the form again with the reason
+    # ---- FHIR R4 (interop/): errors are OperationOutcomes; MFA is the details code mfa_required.
+    ('GET', 'fhir/R4/metadata'):                                                                  (200, 200, 200, 200, 200, 200, 200, 200),  # public: the CapabilityStatement, no data
+    ('GET', 'fhir/R4/Questionnaire/<str:questionnaire_id>'):                                      (200, 200, 200, 200, 200, 200, 200, 200),  # public: the diary's questions
+    ('GET', 'fhir/R4/Patient/<str:patient_id>/$everything'):                                      (401, 200, 404, 200, 404, MFA, 403, MFA),
+    ('POST', 'fhir/R4/'):                                                                         (401, 403, 403, 200, 400, MFA, 403, MFA),  # outsider: 400 'not a patient of your care team', as for a missing patient
     ('GET', 'healthz'):                                                                          (200, 200, 200, 200, 200, MFA, 200, LOGIN),  # public (the load balancer); MFA set-up comes first for no_mfa
     ('POST', 'healthz'):                                                                         (200, 200, 200, 200, 200, MFA, 200, LOGIN),
     ('GET', 'readyz'):                                                                           (200, 200, 200, 200, 200, MFA, 200, LOGIN),  # public (probes), no patient data; the world's scan ran just now
@@ -314,7 +319,7 @@ MATRIX: dict[tuple, tuple] = {
     # to the TOTP set-up. Model pages open A's objects (the audit log is read-only: add/delete 403).
     ('GET', 'admin/'):                                                                           (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 200, LOGIN),
     ('GET', 'admin/(?P<url>.*)$'):                                                               (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 404, LOGIN),
-    ('GET', 'admin/^(?P<app_label>auth|account|accounts|mfa|audit|outbox|clinic|patients|alerts|labs)/$'): (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 200, LOGIN),
+    ('GET', 'admin/^(?P<app_label>auth|account|accounts|mfa|audit|outbox|clinic|patients|alerts|labs|interop)/$'): (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 200, LOGIN),
     ('GET', 'admin/account/emailaddress/'):                                                      (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 200, LOGIN),
     ('GET', 'admin/account/emailaddress/<path:object_id>/'):                                     (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 302, LOGIN),
     ('GET', 'admin/account/emailaddress/<path:object_id>/change/'):                              (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 200, LOGIN),
@@ -378,6 +383,12 @@ MATRIX: dict[tuple, tuple] = {
     ('GET', 'admin/labs/analyte/<path:object_id>/delete/'):                                      (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 403, LOGIN),
     ('GET', 'admin/labs/analyte/<path:object_id>/history/'):                                     (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 200, LOGIN),
     ('GET', 'admin/labs/analyte/add/'):                                                          (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 403, LOGIN),
+    ('GET', 'admin/interop/integrationclient/'):                                                  (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 200, LOGIN),  # lab systems: names and token prefixes, no patient data
+    ('GET', 'admin/interop/integrationclient/<path:object_id>/'):                                 (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 302, LOGIN),
+    ('GET', 'admin/interop/integrationclient/<path:object_id>/change/'):                          (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 200, LOGIN),
+    ('GET', 'admin/interop/integrationclient/<path:object_id>/delete/'):                          (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 403, LOGIN),  # revoked, never deleted
+    ('GET', 'admin/interop/integrationclient/<path:object_id>/history/'):                         (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 200, LOGIN),
+    ('GET', 'admin/interop/integrationclient/add/'):                                              (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 200, LOGIN),
     ('GET', 'admin/login/'):                                                                     (LOGIN, 403, 403, 403, 403, MFA, 403, LOGIN),
     ('GET', 'admin/logout/'):                                                                    (302, 302, 302, 302, 302, MFA, 405, LOGIN),
     ('GET', 'admin/mfa/authenticator/'):                                                         (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 200, LOGIN),

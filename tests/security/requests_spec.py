@@ -23,6 +23,7 @@ PATH_DEFAULTS = {
     "url": "no-such-page/",
     "app_label": "patients",
     "figure": "pdph",
+    "questionnaire_id": "aftercare-diary",
 }
 PK_BY_PREFIX = {
     "api/v1/lab-reports/": "{report}",
@@ -73,6 +74,36 @@ DIARY_FORM = {
             "took_fever_reducer",
         )
     },
+}
+
+FHIR_LAB_BUNDLE = {
+    "resourceType": "Bundle",
+    "type": "transaction",
+    "entry": [
+        {
+            "fullUrl": "urn:uuid:6f1c2a52-0d5e-4d0e-9d6a-2f0c4b1a7e01",
+            "resource": {
+                "resourceType": "DiagnosticReport",
+                "identifier": [{"system": "urn:oid:1.2.3.4.5", "value": "MATRIX-1"}],
+                "status": "final",
+                "code": {"text": "CSF panel"},
+                "subject": {"reference": "Patient/{patient_a}"},
+                "effectiveDateTime": "{an_hour_ago}",
+                "result": [{"reference": "urn:uuid:6f1c2a52-0d5e-4d0e-9d6a-2f0c4b1a7e02"}],
+            },
+            "request": {"method": "POST", "url": "DiagnosticReport"},
+        },
+        {
+            "fullUrl": "urn:uuid:6f1c2a52-0d5e-4d0e-9d6a-2f0c4b1a7e02",
+            "resource": {
+                "resourceType": "Observation",
+                "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "26465-5"}]},
+                "valueQuantity": {"value": 4, "system": "http://unitsofmeasure.org", "code": "/uL"},
+            },
+            "request": {"method": "POST", "url": "Observation"},
+        },
+    ],
 }
 
 # (METHOD, route[, variant]) -> how to request it. Rows not listed are requested
@@ -169,6 +200,8 @@ REQUESTS: dict[tuple, dict] = {
     ("GET", "api/v1/lab-requests/prefill/"): {"query": "patient={patient_a}"},
     ("GET", "api/v1/lab-requests/prefill/", "alert"): {"query": "alert={alert}"},
     ("POST", "api/v1/lab-requests/<int:pk>/review/"): {"json": {"decision": "approve", "note": "Booked"}},
+    # --- FHIR: a lab result for A in a transaction Bundle (A's CSF white count)
+    ("POST", "fhir/R4/"): {"json": FHIR_LAB_BUNDLE},
     # --- patients pages
     ("POST", "diary/"): {"data": DIARY_FORM},
     ("POST", "diary/<int:entry_id>/entered-in-error/"): {"data": {"reason": "typed the wrong day"}},

@@ -176,7 +176,7 @@ def concrete_path(key: tuple, world: World, ids: dict | None = None) -> str:
     else:
         # allauth's and the admin's regexes: fill the named groups, drop the anchors.
         path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: value(m.group(1)), path)
-        path = path.replace("^", "").replace("$", "")
+        path = path.replace("^", "").removesuffix("$")  # an anchor; FHIR's "$everything" stays
         path = re.sub(r"<(?:[^>:]+:)?(\w+)>", lambda m: value(m.group(1)), path)
     query = fill(spec.get("query", ""), ids)
     return "/" + path + (f"?{query}" if query else "")
@@ -206,13 +206,20 @@ def classify(path: str, response) -> object:
         if location == MFA_SETUP:
             return MFA
         return status
-    if status == 403 and path.startswith("/api/") and "json" in response.get("Content-Type", ""):
+    if status == 403 and path.startswith(("/api/", "/fhir/")) and "json" in response.get("Content-Type", ""):
         try:
-            if json.loads(response.content).get("code") == "mfa_required":
+            if mfa_code(json.loads(response.content)) == "mfa_required":
                 return MFA
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, LookupError, TypeError):
             pass
     return status
+
+
+def mfa_code(payload: dict) -> str | None:
+    """The API's ``code``, or a FHIR OperationOutcome's issue details code."""
+    if payload.get("resourceType") == "OperationOutcome":
+        return payload["issue"][0]["details"]["coding"][0]["code"]
+    return payload.get("code")
 
 
 def body_of(response) -> bytes:

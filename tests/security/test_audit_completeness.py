@@ -41,6 +41,8 @@ NOT_A_READ = {
     ("GET", "api/v1/lab-requests/prefill/"): "the request form's defaults for a patient (no alert named)",
     ("GET", "labs/patients/<int:patient_id>/upload/"): "an empty upload form naming the patient",
     ("GET", "labs/requests/new/"): "an empty request form naming the patient",
+    ("GET", "fhir/R4/metadata"): "the FHIR CapabilityStatement",
+    ("GET", "fhir/R4/Questionnaire/<str:questionnaire_id>"): "the diary's questions, no answers",
 }
 # A lab report download is audited for everyone, the patient included (DESIGN "Audit").
 DOWNLOADS = {

@@ -84,6 +84,7 @@ def build_world() -> World:
     from alerts.models import Alert
     from alerts.services import acknowledge_alert, set_patient_threshold
     from labs.services import release_lab_report, request_labs, upload_lab_report
+    from interop.services import create_integration_client
     from messaging import services as messaging
     from messaging.models import InboxItem
     from patients.diary import log_medication_dose, submit_symptom_entry
@@ -230,6 +231,8 @@ def build_world() -> World:
     )
     world.invitation_totp_secret = invitation_totp_setup(invited.invitations.get())["secret"]
     UserFactory(email="unrelated@example.test")
+    # A lab system (its admin pages; its token opens the FHIR import only: tests/interop).
+    create_integration_client(name="Matrix lab", created_by=admin)
 
     message_item = InboxItem.objects.get(kind="message", patient=patient_a)
     alert_item = InboxItem.objects.filter(kind="alert", patient=patient_a).order_by("pk").first()
