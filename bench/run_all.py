@@ -4,8 +4,9 @@
 
 1. ``bench/seed.py --patients 50000 --entries 1000000`` (the data of steps 3-4).
 2. The per-feature benchmarks, one after the other: ``bench/scan.py`` (scan and
-   outbox), ``bench/inbox.py`` (the triage queue), ``bench/crypto.py`` (sealing),
-   ``bench/quality.py`` (the clinic's quality figures for a year of 50,000 procedures).
+   outbox), ``bench/inbox.py`` (the triage queue), ``bench/fhir_export.py`` (a long
+   record as FHIR), ``bench/crypto.py`` (sealing), ``bench/quality.py`` (the clinic's
+   quality figures for a year of 50,000 procedures).
 3. ``bench/load.py``: the symptom API, the inbox and the history under load.
 4. ``bench/alert_latency.py``: entry saved -> email accepted, worker and beat running.
 5. The seven fault scripts of ``bench/faults/``, at the same time (each has its own
@@ -47,6 +48,7 @@ PERF_STEPS = [
     ("seed", ["bench/seed.py", "--patients", "50000", "--entries", "1000000"], 600, None),
     ("scan", ["bench/scan.py"], 900, None),
     ("inbox", ["bench/inbox.py"], 600, None),
+    ("fhir_export", ["bench/fhir_export.py"], 600, "fhir_export"),
     ("crypto", ["bench/crypto.py"], 600, None),
     ("quality", ["bench/quality.py"], 900, "quality"),
     ("load", ["bench/load.py", "--seconds", "60"], 900, "load"),
@@ -75,6 +77,7 @@ QUICK = {
     ],
     "scan": ["bench/scan.py", "--small"],
     "inbox": ["bench/inbox.py", "--iterations", "20"],
+    "fhir_export": ["bench/fhir_export.py", "--iterations", "20"],
     "crypto": ["bench/crypto.py", "--iterations", "5"],
     "quality": ["bench/quality.py", "--procedures", "5000", "--iterations", "5"],
     "load": ["bench/load.py", "--seconds", "10"],
