@@ -14,6 +14,7 @@ import contextlib
 import json
 import math
 import os
+import random
 import re
 import signal
 import socket
@@ -21,7 +22,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -386,6 +387,23 @@ def percentile(values: Iterable[float], q: float) -> float:
         return math.nan
     rank = max(1, math.ceil(q / 100 * len(ordered)))
     return ordered[rank - 1]
+
+
+def round_robin(jobs: dict[str, Callable[[], object]], *, iterations: int, seed: int) -> dict[str, list[float]]:
+    """Times (ms) of each job, ``iterations`` times after a tenth as many warm-up rounds,
+    in a shuffled order each round: load from other processes falls on all jobs alike."""
+    samples: dict[str, list[float]] = {name: [] for name in jobs}
+    rng = random.Random(seed)
+    order = list(jobs)
+    warm = max(5, iterations // 10)
+    for round_number in range(iterations + warm):
+        rng.shuffle(order)
+        for name in order:
+            start = time.perf_counter()
+            jobs[name]()
+            if round_number >= warm:
+                samples[name].append((time.perf_counter() - start) * 1000)
+    return samples
 
 
 def verdict(ok: bool) -> str:

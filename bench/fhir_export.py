@@ -34,9 +34,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import (  # noqa: E402 (after the path above)
+    create_database,
+    database_url,
+    drop_database,
+    percentile,
+    round_robin,
+    verdict,
+    write_figures,
+)
+
 DB_NAME = "aftercare_bench_fhir"
-SERVER = "postgres://postgres@127.0.0.1:5432"
-os.environ["DATABASE_URL"] = f"{SERVER}/{DB_NAME}"
+os.environ["DATABASE_URL"] = database_url(DB_NAME)
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/4")
 os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings_test"
 
@@ -46,26 +55,6 @@ DOSES = 20
 OTHER_PATIENTS = 50
 TARGET_MS = 500
 SEED = 20261205
-
-
-def admin_connection():
-    import psycopg
-
-    return psycopg.connect(f"{SERVER}/postgres", autocommit=True)
-
-
-def create_database() -> None:
-    with admin_connection() as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-
-
-def drop_database() -> None:
-    from django.db import connections
-
-    connections.close_all()
-    with admin_connection() as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
 
 
 def record_for(patient, clinician, rng: random.Random, *, entries: int, reports: int, doses: int) -> None:
@@ -149,9 +138,8 @@ def seed():
     return patient, clinician
 
 
-def p95(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+def p95_of(samples: list[float]) -> float:
+    return percentile(samples, 95)
 
 
 def main() -> int:
@@ -160,7 +148,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
     args = parser.parse_args()
 
-    create_database()
+    create_database(DB_NAME)
     import django
 
     django.setup()
@@ -168,7 +156,6 @@ def main() -> int:
     from django.test import Client
     from fhir.resources.R4B.bundle import Bundle
 
-    from bench.common import verdict, write_figures
     from interop import selectors
     from tests.sessions import sign_in
 
@@ -200,7 +187,7 @@ def main() -> int:
         def baseline():
             scope = selectors.export_scope_for(clinician, patient)
             sections = selectors.record_sections(patient, scope, since=None)
-            rows = list(selectors.page_of(sections, offset=0, count=10**6))
+            rows, _ = selectors.page_of(sections, offset=0, count=10**6)
             for name, row in rows:
                 if name == "lab_report":
                     list(row.values.all())
@@ -210,43 +197,33 @@ def main() -> int:
             "patient": lambda: clients["patient"].get(url, HTTP_ACCEPT="application/fhir+json"),
             "baseline": baseline,
         }
-        samples: dict[str, list[float]] = {name: [] for name in jobs}
-        rng = random.Random(SEED)
-        order = list(jobs)
-        warm = max(5, args.iterations // 10)
         load_before = os.getloadavg()[0]
-        for round_number in range(args.iterations + warm):
-            rng.shuffle(order)
-            for name in order:
-                start = time.perf_counter()
-                jobs[name]()
-                if round_number >= warm:
-                    samples[name].append((time.perf_counter() - start) * 1000)
+        samples = round_robin(jobs, iterations=args.iterations, seed=SEED)
         load_after = os.getloadavg()[0]
         print(f"load average (1 min) {load_before:.2f} before, {load_after:.2f} after, on {os.cpu_count()} CPUs")
-        print(f"{args.iterations} timed requests each after {warm} warm-up rounds; times in ms\n")
+        print(f"{args.iterations} timed requests each after warm-up rounds; times in ms\n")
         header = f"{'case':<48}{'median':>9}{'p95':>9}"
         print(header)
         print("-" * len(header))
         for name in ("clinician", "patient", "baseline"):
             label = "the selectors' queries alone (baseline)" if name == "baseline" else f"$everything as the {name}"
-            print(f"{label:<48}{statistics.median(samples[name]):>9.1f}{p95(samples[name]):>9.1f}")
-        worst = max(p95(samples["clinician"]), p95(samples["patient"]))
+            print(f"{label:<48}{statistics.median(samples[name]):>9.1f}{p95_of(samples[name]):>9.1f}")
+        worst = max(p95_of(samples["clinician"]), p95_of(samples["patient"]))
         ok = worst < TARGET_MS
         print(f"\nworst p95 {worst:.1f} ms: {verdict(ok)} (target < {TARGET_MS} ms)")
-        base = p95(samples["baseline"])
+        base = p95_of(samples["baseline"])
         write_figures(
             "fhir_export",
             [
                 {
                     "name": f"$everything, {ENTRIES} entries + {REPORTS} lab reports ({len(bundle.entry)} resources), "
                     f"as the {name}, p95",
-                    "value": round(p95(samples[name]), 1),
+                    "value": round(p95_of(samples[name]), 1),
                     "unit": "ms",
                     "baseline": round(base, 1),
-                    "ratio": round(p95(samples[name]) / base, 1),
+                    "ratio": round(p95_of(samples[name]) / base, 1),
                     "target": f"< {TARGET_MS} ms",
-                    "ok": p95(samples[name]) < TARGET_MS,
+                    "ok": p95_of(samples[name]) < TARGET_MS,
                 }
                 for name in ("clinician", "patient")
             ],
@@ -254,7 +231,7 @@ def main() -> int:
         return 0 if ok else 1
     finally:
         if not args.keep:
-            drop_database()
+            drop_database(DB_NAME)
 
 
 if __name__ == "__main__":

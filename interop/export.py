@@ -24,7 +24,7 @@ from interop.fhir.resources import (
     procedure_resource,
     questionnaire_response,
 )
-from interop.selectors import ExportScope, page_of, record_sections, total_records
+from interop.selectors import ExportScope, page_of, record_sections
 
 DEFAULT_COUNT = 500  # records per page: a whole record of a usual recovery in one page
 MAX_COUNT = 1000
@@ -76,10 +76,10 @@ def _link(patient_id: int, page: PageRequest, offset: int) -> str:
 
 def everything(patient, scope: ExportScope, page: PageRequest) -> dict:
     sections = record_sections(patient, scope, since=page.since)
-    total = total_records(sections)
+    rows, more = page_of(sections, offset=page.offset, count=page.count)
     base = codes.server_base()
     entries = []
-    for name, row in page_of(sections, offset=page.offset, count=page.count):
+    for name, row in rows:
         for resource in resources_of(name, row):
             entries.append(
                 {
@@ -89,7 +89,7 @@ def everything(patient, scope: ExportScope, page: PageRequest) -> dict:
                 }
             )
     links = [{"relation": "self", "url": _link(patient.pk, page, page.offset)}]
-    if page.offset + page.count < total:
+    if more:
         links.append({"relation": "next", "url": _link(patient.pk, page, page.offset + page.count)})
     if page.offset > 0:
         links.append({"relation": "previous", "url": _link(patient.pk, page, max(page.offset - page.count, 0))})

@@ -17,7 +17,7 @@ query (two for the labs: the reports, then their values), whatever the page hold
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -55,7 +55,7 @@ class Section:
 
     name: str
     rows: Callable[[int, int], list]  # (start, stop) -> rows of that slice
-    count: int
+    count: Callable[[], int]  # a COUNT query, asked only when a page starts past this section's start
 
 
 def _since(queryset: QuerySet, since: datetime | None, *fields: str) -> QuerySet:
@@ -72,18 +72,28 @@ def _sliced(queryset: QuerySet) -> Callable[[int, int], list]:
 
 
 def record_sections(patient: Patient, scope: ExportScope, *, since: datetime | None) -> list[Section]:
-    """The record's sections in their order, each counted (one COUNT query each)."""
+    """The record's sections in their order (nothing is read yet)."""
     sections: list[Section] = []
     patients = _since(Patient.objects.filter(pk=patient.pk), since, "updated_at")
-    sections.append(Section("patient", lambda start, stop: [patient][start:stop], patients.count()))
+    sections.append(Section("patient", _sliced(patients.select_related("user")), patients.count))
     procedures = _since(
         Procedure.objects.filter(patient=patient).select_related("performed_by"), since, "created_at"
     ).order_by("performed_at", "id")
-    sections.append(Section("procedure", _sliced(procedures), procedures.count()))
+    sections.append(Section("procedure", _sliced(procedures), procedures.count))
     if scope.care_team:
         grants = CareTeamGrant.objects.filter(patient=patient).select_related("clinician").order_by("granted_at", "id")
-        changed = _since(grants, since, "granted_at", "revoked_at").exists() if since else grants.exists()
-        sections.append(Section("care_team", lambda start, stop: [list(grants)][start:stop], int(changed)))
+
+        def team(start: int, stop: int) -> list:
+            """One record, the whole team: when it has a grant (changed since ``since``)."""
+            found = list(grants)
+            if since is not None and not any(
+                grant.granted_at >= since or (grant.revoked_at is not None and grant.revoked_at >= since)
+                for grant in found
+            ):
+                found = []
+            return [found][start:stop] if found else []
+
+        sections.append(Section("care_team", team, lambda: len(team(0, 1))))
     if scope.diary:
         entries = _since(
             SymptomEntry.objects.filter(patient=patient).select_related("entered_by", "patient"),
@@ -91,7 +101,7 @@ def record_sections(patient: Patient, scope: ExportScope, *, since: datetime | N
             "created_at",
             "entered_in_error_at",
         ).order_by("recorded_at", "id")
-        sections.append(Section("entry", _sliced(entries), entries.count()))
+        sections.append(Section("entry", _sliced(entries), entries.count))
     if scope.medications:
         doses = _since(
             MedicationDose.objects.filter(patient=patient).select_related("drug"),
@@ -99,7 +109,7 @@ def record_sections(patient: Patient, scope: ExportScope, *, since: datetime | N
             "created_at",
             "entered_in_error_at",
         ).order_by("taken_at", "id")
-        sections.append(Section("dose", _sliced(doses), doses.count()))
+        sections.append(Section("dose", _sliced(doses), doses.count))
     if scope.alerts:
         alerts = _since(
             Alert.objects.filter(patient=patient).select_related("rule"),
@@ -108,7 +118,7 @@ def record_sections(patient: Patient, scope: ExportScope, *, since: datetime | N
             "acknowledged_at",
             "resolved_at",
         ).order_by("created_at", "id")
-        sections.append(Section("alert", _sliced(alerts), alerts.count()))
+        sections.append(Section("alert", _sliced(alerts), alerts.count))
     if scope.labs:
         # Released reports only, as the patient sees them (a report withdrawn as entered
         # in error is no longer part of the record).
@@ -122,25 +132,27 @@ def record_sections(patient: Patient, scope: ExportScope, *, since: datetime | N
             ),
             Prefetch("fhir_import", queryset=ImportedLabReport.objects.all()),
         )
-        sections.append(Section("lab_report", _sliced(with_values), reports.count()))
+        sections.append(Section("lab_report", _sliced(with_values), reports.count))
     return sections
 
 
-def page_of(sections: list[Section], *, offset: int, count: int) -> Iterator[tuple[str, object]]:
-    """(section name, row) for the records ``offset`` .. ``offset + count`` of the whole
-    sequence: only the sections that slice touches are read."""
-    start = offset
-    stop = offset + count
-    before = 0
+def page_of(sections: list[Section], *, offset: int, count: int) -> tuple[list[tuple[str, object]], bool]:
+    """(section name, row) of the records ``offset`` .. ``offset + count`` of the whole
+    sequence, and whether more follow. One query per section the page reaches; a
+    section is counted only when the page starts past its beginning (a first page
+    counts nothing: one record more than asked tells whether there is a next page)."""
+    found: list[tuple[str, object]] = []
+    skip, wanted = offset, count + 1
     for section in sections:
-        first, last = max(start - before, 0), min(stop - before, section.count)
-        if first < last:
-            for row in section.rows(first, last):
-                yield section.name, row
-        before += section.count
-        if before >= stop:
-            return
-
-
-def total_records(sections: list[Section]) -> int:
-    return sum(section.count for section in sections)
+        if wanted <= 0:
+            break
+        if skip:
+            size = section.count()
+            if skip >= size:
+                skip -= size
+                continue
+        rows = section.rows(skip, skip + wanted)
+        skip = 0
+        found += [(section.name, row) for row in rows]
+        wanted -= len(rows)
+    return found[:count], len(found) > count

@@ -200,6 +200,40 @@ def _store_report(
     return report
 
 
+def _check_and_store(
+    *,
+    patient: Patient,
+    kind: str,
+    collected_at: datetime | None,
+    values,
+    file_content: bytes | None,
+    file_name: str,
+    file_oversized: bool,
+    answers_request_id: int | None,
+    uploaded_by,
+    received_from: str,
+) -> LabReport:
+    checked = _check_report(
+        patient=patient,
+        kind=kind,
+        collected_at=collected_at,
+        values=values,
+        file_content=file_content,
+        file_name=file_name,
+        file_oversized=file_oversized,
+        answers_request_id=answers_request_id,
+    )
+    assert collected_at is not None  # checked
+    return _store_report(
+        patient=patient,
+        kind=kind,
+        collected_at=collected_at,
+        checked=checked,
+        uploaded_by=uploaded_by,
+        received_from=received_from,
+    )
+
+
 @transaction.atomic
 def upload_lab_report(
     *,
@@ -223,7 +257,7 @@ def upload_lab_report(
     4. Post the review item to the care team's inbox (high priority when CLINICAL.md 4 says so).
     """
     _require_care_team(uploaded_by, patient)
-    checked = _check_report(
+    report = _check_and_store(
         patient=patient,
         kind=kind,
         collected_at=collected_at,
@@ -232,13 +266,6 @@ def upload_lab_report(
         file_name=file_name,
         file_oversized=file_oversized,
         answers_request_id=answers_request_id,
-    )
-    assert collected_at is not None
-    report = _store_report(
-        patient=patient,
-        kind=kind,
-        collected_at=collected_at,
-        checked=checked,
         uploaded_by=uploaded_by,
         received_from="",
     )
@@ -267,7 +294,7 @@ def receive_lab_report(
         raise ValidationError({"received_from": ["Name the lab system that sent the report."]})
     if not patient.user.is_active:
         raise ValidationError({"patient": ["Unknown patient."]})
-    checked = _check_report(
+    report = _check_and_store(
         patient=patient,
         kind=kind,
         collected_at=collected_at,
@@ -276,13 +303,6 @@ def receive_lab_report(
         file_name=file_name,
         file_oversized=False,
         answers_request_id=None,
-    )
-    assert collected_at is not None
-    report = _store_report(
-        patient=patient,
-        kind=kind,
-        collected_at=collected_at,
-        checked=checked,
         uploaded_by=None,
         received_from=received_from,
     )
