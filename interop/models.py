@@ -45,6 +45,7 @@ class IntegrationClient(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name = "integration client (lab system)"
+        verbose_name_plural = "integration clients (lab systems)"
         indexes = [
             # Every import request looks its token up here (interop.auth).
             models.Index(fields=["token_hash"], condition=Q(revoked_at__isnull=True), name="client_active_token"),
