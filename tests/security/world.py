@@ -83,8 +83,8 @@ def build_world() -> World:
 
     from alerts.models import Alert
     from alerts.services import acknowledge_alert, set_patient_threshold
-    from labs.services import release_lab_report, request_labs, upload_lab_report
     from interop.services import create_integration_client
+    from labs.services import release_lab_report, request_labs, upload_lab_report
     from messaging import services as messaging
     from messaging.models import InboxItem
     from patients.diary import log_medication_dose, submit_symptom_entry
