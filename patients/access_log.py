@@ -25,6 +25,8 @@ ACTION_WORDS = {
     "medications.read": "looked at your medication log",
     "care_team.granted": "added a clinician to your care team",
     "care_team.revoked": "removed a clinician from your care team",
+    "fhir.everything.read": "downloaded your whole record (FHIR)",
+    "lab_report.receive": "sent a lab report (for your care team to review first)",
 }
 
 
@@ -53,7 +55,12 @@ GRANT_WORDS = {
 
 
 def describe(event: AuditEvent, grants: dict[str, CareTeamGrant] | None = None) -> AccessLogLine:
-    actor = event.actor.display_name if event.actor_id else "The system"
+    if event.actor_id:
+        actor = event.actor.display_name
+    elif event.role == "integration":  # a lab system (interop/): the event's detail names it
+        actor = "Lab system " + event.detail.removeprefix("from ")
+    else:
+        actor = "The system"
     words = ACTION_WORDS.get(event.action) or event.action.replace("_", " ").replace(".", ": ")
     grant = (grants or {}).get(event.object_id) if event.action in GRANT_WORDS else None
     if grant is not None:

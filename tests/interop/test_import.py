@@ -257,3 +257,13 @@ def test_a_lab_system_cannot_send_for_an_unknown_patient(anon_client, lab_system
     response = post(anon_client, lab_bundle(987654321, low_glucose()), HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 400
     assert problems(response) == [("Bundle.entry[0].resource.subject", "The subject is not a patient of this clinic.")]
+
+
+def test_the_patients_access_log_names_the_lab_system(anon_client, lab_system, patient):
+    from patients.access_log import access_log_lines
+
+    _, token = lab_system
+    post(anon_client, lab_bundle(patient.pk, low_glucose()), HTTP_AUTHORIZATION=f"Bearer {token}")
+    (line,) = [line for line in access_log_lines(patient) if line.action == "lab_report.receive"]
+    assert (line.actor, line.role) == ("Lab system City lab", "integration")
+    assert line.description == "sent a lab report (for your care team to review first)"

@@ -34,6 +34,7 @@ PUBLIC = [
     r"^/api/docs/$",
     r"^/healthz$",
     r"^/readyz$",  # readiness of the alert pipeline: no patient data (tests/portal/test_readiness.py)
+    r"^/fhir/R4/metadata$",  # the FHIR CapabilityStatement: what the server offers, no data
     r"^/static/",
     r"^/admin/logout/$",
     r"^/_allauth/(app|browser)/v1/(auth|config|tokens)",  # allauth headless sign-in endpoints
