@@ -34,6 +34,7 @@ class AlertSerializer(serializers.ModelSerializer):
             "acknowledged_at",
             "entry",
             "message",
+            "audience",
             "resolved_at",
         ]
 
@@ -105,6 +106,19 @@ class AlertListView(APIView):
         for patient_id in sorted({a.patient_id for a in alerts}):
             audit_read(user=request.user, patient_id=patient_id, request=request, action="alerts.read")
         return Response(serialize(alerts, request.user))
+
+
+class AlertDetailView(APIView):
+    """``GET /api/v1/alerts/<id>/``: one alert, the same fields as the list."""
+
+    permission_classes = [*DEFAULT_PERMISSIONS, IsPatientOrClinician]
+
+    @extend_schema(responses=ClinicianAlertSerializer)
+    def get(self, request, alert_id: int):
+        alert = selectors.alert_for(request.user, alert_id)
+        audit_read(user=request.user, patient_id=alert.patient_id, obj=alert, request=request, action="alert.read")
+        serializer = ClinicianAlertSerializer if request.user.role == "clinician" else AlertSerializer
+        return Response(serializer(alert).data)
 
 
 class _AlertActionView(APIView):

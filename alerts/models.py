@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from patients.models import Patient, SymptomEntry
+from patients.routing import Audience
 
 
 class Severity(models.TextChoices):
@@ -119,6 +120,9 @@ class Alert(models.Model):
     status = models.CharField(max_length=16, choices=AlertStatus.choices, default=AlertStatus.OPEN)
     entry = models.ForeignKey(SymptomEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="alerts")
     message = models.TextField(help_text="What the patient was told.")
+    # Who was told when it was raised (CLINICAL.md section 7): the care team, or the
+    # triage pool and on-call address of a patient without one.
+    audience = models.CharField(max_length=16, choices=Audience.choices, default=Audience.CARE_TEAM)
     clinician_message = models.TextField(blank=True)
     dedup_key = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(default=timezone.now)

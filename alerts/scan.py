@@ -58,7 +58,7 @@ from alerts.models import Alert, RuleKind, ScanState
 from alerts.rules import RuleBook, all_overrides, rule_rows
 from alerts.services import patient_facts, raise_alert
 from patients.models import Patient, Procedure, SymptomEntry
-from patients.selectors import care_team_of
+from patients.routing import Responsible, responsible_for
 from portal.outbox.services import queue_notification
 
 INCREMENTAL = "symptom_scan"
@@ -376,12 +376,12 @@ def create_alerts(detections: list[Detection], book: RuleBook) -> int:
         return 0
     patients = Patient.objects.select_related("user").in_bulk({d.patient_id for d in fresh})
     entries = SymptomEntry.objects.in_bulk({d.entry_id for d in fresh})
-    care_teams: dict[int, list] = {}
+    responsible: dict[int, Responsible] = {}
     created = 0
     for d in fresh:
         patient = patients[d.patient_id]
-        if d.patient_id not in care_teams:
-            care_teams[d.patient_id] = list(care_team_of(patient))
+        if d.patient_id not in responsible:
+            responsible[d.patient_id] = responsible_for(patient)
         _, was_created = raise_alert(
             patient=patient,
             rule=book.rows[d.code],
@@ -389,7 +389,7 @@ def create_alerts(detections: list[Detection], book: RuleBook) -> int:
             reading=d.reading,
             entry=entries.get(d.entry_id),
             dedup_key=d.dedup_key,
-            care_team=care_teams[d.patient_id],
+            responsible=responsible[d.patient_id],
             check_existing=False,  # checked for the whole batch above; the unique key settles races
         )
         created += was_created

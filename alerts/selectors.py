@@ -5,18 +5,25 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from alerts.models import Alert, AlertRule, AlertStatus, PatientThreshold
+from alerts.models import Alert, AlertRule, AlertStatus, PatientThreshold, Severity
 from alerts.rules import rule_book_for_patient
 from patients.models import Patient
+from patients.routing import is_in_triage_pool, patients_in_triage_for
 from patients.selectors import patient_for, patients_visible_to
 
 
 def alerts_visible_to(user) -> QuerySet[Alert]:
-    """The patient's own alerts, or those of a clinician's active care team."""
-    return Alert.objects.filter(patient__in=patients_visible_to(user))
+    """The patient's own alerts, or those of a clinician's active care team; for the
+    clinic's triage pool also the alerts of patients without a care team and every
+    escalated urgent alert (CLINICAL.md section 7)."""
+    mine = Q(patient__in=patients_visible_to(user))
+    if not is_in_triage_pool(user):
+        return Alert.objects.filter(mine)
+    triage = Q(patient__in=patients_in_triage_for(user)) | Q(severity=Severity.URGENT, escalated_at__isnull=False)
+    return Alert.objects.filter(mine | triage)
 
 
 def alert_list_for(user, *, patient_id=None, status=None) -> QuerySet[Alert]:

@@ -23,9 +23,12 @@ from alerts.models import SEVERITY_RANK, Alert, AlertRule, AlertStatus, PatientT
 from alerts.rules import rule_book_for_patient, to_engine_rule
 from patients.medication_alerts import DoseAlerts, DoseFindings
 from patients.models import Patient, SymptomEntry
-from patients.selectors import care_team_of, is_on_care_team, latest_procedure
+from patients.routing import Audience, Responsible, responsible_for, triage_pool
+from patients.selectors import is_on_care_team, latest_procedure
+from portal.accounts.models import User
 from portal.audit.services import record_audit
-from portal.outbox.services import queue_notification
+from portal.clinic.selectors import current_clinic
+from portal.outbox.services import queue_notification, queue_notification_to_address
 
 ALERTING = (Severity.CONTACT_PROVIDER, Severity.URGENT)
 INBOX_PRIORITY = {Severity.URGENT: "urgent", Severity.CONTACT_PROVIDER: "high"}
@@ -82,7 +85,9 @@ def evaluate_entry(entry: SymptomEntry) -> EntryEvaluation:
     2. One indexed aggregate of the earlier scores ``score_rise`` compares with.
     3. The pure engine decides; all fired rules become recommendations, highest first.
     4. ``contact_provider`` and ``urgent`` rules raise an alert each (with inbox item);
-       the care team and the patient get one email for the entry's highest alert.
+       whoever is responsible for the patient (``patients.routing``: the care team, or
+       the triage pool and on-call address) and the patient get one email for the
+       entry's highest alert.
     Runs in the caller's transaction (no savepoint of its own: whatever fails here
     fails the entry too), so it all commits with the entry.
     """
@@ -102,9 +107,11 @@ def evaluate_entry(entry: SymptomEntry) -> EntryEvaluation:
             ]
         )
         alerts: list[Alert] = []
+        responsible = None
         for f in fired:
             if f.severity not in ALERTING:
                 continue
+            responsible = responsible or responsible_for(patient)
             alert, _ = raise_alert(
                 patient=patient,
                 rule=book.rows[f.code],
@@ -113,6 +120,7 @@ def evaluate_entry(entry: SymptomEntry) -> EntryEvaluation:
                 entry=entry,
                 dedup_key=instant_dedup_key(patient_id=patient.pk, code=f.code, entry_id=entry.pk),
                 notify=not alerts,  # the first (highest) alert of the entry emails; one email per entry
+                responsible=responsible,
                 check_existing=False,  # a new entry has none; a repeat is settled by the unique key
             )
             alerts.append(alert)
@@ -129,17 +137,20 @@ def raise_alert(
     entry: SymptomEntry | None,
     dedup_key: str,
     notify: bool = True,
-    care_team: list | None = None,
+    responsible: Responsible | None = None,
     check_existing: bool = True,
 ) -> tuple[Alert, bool]:
     """Create one alert with its inbox item and notifications, once per ``dedup_key``.
 
-    Returns (alert, created). A concurrent creator of the same key wins quietly: the
-    unique constraint decides, inside a savepoint, and the loser returns its row."""
+    ``responsible`` (``patients.routing.responsible_for``, read here when not given)
+    decides the alert's audience and who is emailed. Returns (alert, created). A
+    concurrent creator of the same key wins quietly: the unique constraint decides,
+    inside a savepoint, and the loser returns its row."""
     if check_existing:
         existing = Alert.objects.filter(dedup_key=dedup_key).first()
         if existing is not None:
             return existing, False
+    responsible = responsible or responsible_for(patient)
     try:
         with transaction.atomic():
             alert = Alert.objects.create(
@@ -150,12 +161,13 @@ def raise_alert(
                 message=fired.patient_message(reading),
                 clinician_message=fired.clinician_message(reading),
                 dedup_key=dedup_key,
+                audience=responsible.audience,
             )
     except IntegrityError:
         return Alert.objects.get(dedup_key=dedup_key), False
     _post_to_inbox(alert, rule)
     if notify:
-        notify_alert(alert, care_team=care_team)
+        notify_alert(alert, responsible=responsible)
     return alert, True
 
 
@@ -173,13 +185,43 @@ def _post_to_inbox(alert: Alert, rule: AlertRule) -> None:
     )
 
 
-def notify_alert(alert: Alert, *, care_team: list | None = None) -> None:
-    """Email the care team and the patient: fixed text, a link, no health data."""
-    kind = "alert_urgent" if alert.severity == Severity.URGENT else "alert"
-    recipients = [*list(care_team if care_team is not None else care_team_of(alert.patient)), alert.patient.user]
-    for recipient in recipients:
+def notify_alert(alert: Alert, *, responsible: Responsible | None = None) -> None:
+    """Email whoever is responsible and the patient: fixed text, a link, no health data.
+
+    1. A care team: each of its clinicians.
+    2. No care team (CLINICAL.md section 7): the on-call address; without one, each
+       clinician of the triage pool (they have it in their inbox either way).
+    3. Nobody at all (no care team, an empty pool, no on-call address): every admin is
+       told to fix the clinic's settings (no health data), and the patient's page says
+       to call the clinic.
+    4. The patient.
+    """
+    responsible = responsible or responsible_for(alert.patient)
+    urgent = alert.severity == Severity.URGENT
+    kind = "alert_urgent" if urgent else "alert"
+    key, link = f"alert:{alert.pk}", alert_link(alert)
+    clinicians = list(responsible.clinicians)
+    if responsible.audience == Audience.TRIAGE_POOL and responsible.oncall_email:
+        queue_notification_to_address(
+            address=responsible.oncall_email,
+            address_name="oncall",
+            kind="oncall_alert_urgent" if urgent else "oncall_alert",
+            dedup_key=key,
+            link=link,
+            source=alert,
+        )
+        clinicians = []  # the pool reads it in its inbox; the on-call address carries the email
+    for clinician in clinicians:
+        queue_notification(recipient=clinician, kind=kind, dedup_key=key, link=link, source=alert)
+    if not responsible.reachable:
+        _tell_admins_nobody_was_reached(alert)
+    queue_notification(recipient=alert.patient.user, kind=kind, dedup_key=key, link=link, source=alert)
+
+
+def _tell_admins_nobody_was_reached(alert: Alert) -> None:
+    for admin in User.objects.filter(is_staff=True, is_active=True).order_by("pk"):
         queue_notification(
-            recipient=recipient, kind=kind, dedup_key=f"alert:{alert.pk}", link=alert_link(alert), source=alert
+            recipient=admin, kind="routing_gap", dedup_key=f"alert:{alert.pk}:routing_gap", link="/admin/", source=alert
         )
 
 
@@ -269,8 +311,12 @@ def check_note(note) -> str:
 
 
 def _check_clinician(alert: Alert, by) -> None:
-    if getattr(by, "role", None) != "clinician" or not is_on_care_team(clinician=by, patient=alert.patient):
-        raise PermissionDenied("Only a clinician on the patient's care team can do this.")
+    """The clinicians who may read the alert may act on it: the care team, and the
+    triage pool for a patient without one or an escalated alert (``alerts_visible_to``)."""
+    from alerts.selectors import alerts_visible_to
+
+    if getattr(by, "role", None) != "clinician" or not alerts_visible_to(by).filter(pk=alert.pk).exists():
+        raise PermissionDenied("Only a clinician on the patient's care team or the triage pool can do this.")
 
 
 def _move_inbox_item(alert: Alert, *, by, status: str) -> None:
@@ -331,13 +377,17 @@ def resolve_alert(*, alert: Alert, by, note: str | None = "") -> Alert:
 
 
 def escalate_overdue_alerts() -> int:
-    """Urgent alerts nobody acknowledged in time: email the whole care team again.
+    """Urgent alerts nobody acknowledged in time: the care team again, and the triage
+    pool and on-call address as well (CLINICAL.md section 7).
 
     1. Find open urgent alerts older than ``AFTERCARE_ALERT_ESCALATION_MINUTES`` not yet
        escalated (partial index ``alert_urgent_unacknowledged``).
-    2. Claim each with a conditional update (two workers escalate it once).
-    3. Queue an "escalation" email per clinician (its own dedup key); the inbox item
-       stays urgent (re-posting raises it back if someone lowered it).
+    2. Claim each with a conditional update (two workers escalate it once); from then
+       on the triage pool may open the alert and its inbox item (``escalated_at``).
+    3. Queue an "escalation" email per clinician of the care team and of the pool, and
+       one to the on-call address (each its own dedup key); nobody at all: the admins.
+    4. The inbox item stays urgent (re-posting raises it back if someone lowered it)
+       and is shared with the triage pool.
     """
     now = timezone.now()
     cutoff = now - timedelta(minutes=settings.AFTERCARE_ALERT_ESCALATION_MINUTES)
@@ -349,6 +399,8 @@ def escalate_overdue_alerts() -> int:
         .order_by("created_at")[:500]
     )
     escalated = 0
+    oncall_email = current_clinic().oncall_email if overdue else ""
+    pool = triage_pool() if overdue else ()
     for alert in overdue:
         with transaction.atomic():
             claimed = Alert.objects.filter(pk=alert.pk, status=AlertStatus.OPEN, escalated_at__isnull=True).update(
@@ -356,17 +408,27 @@ def escalate_overdue_alerts() -> int:
             )
             if not claimed:
                 continue
-            for clinician in care_team_of(alert.patient):
-                queue_notification(
-                    recipient=clinician,
-                    kind="escalation",
-                    dedup_key=f"alert:{alert.pk}:escalation",
-                    link=alert_link(alert),
-                    source=alert,
-                )
-            _post_to_inbox(alert, alert.rule)
+            _escalate(alert, oncall_email=oncall_email, pool=pool)
             escalated += 1
     return escalated
+
+
+def _escalate(alert: Alert, *, oncall_email: str, pool: tuple[User, ...]) -> None:
+    from messaging.services import share_inbox_item_with_triage
+
+    key, link = f"alert:{alert.pk}:escalation", alert_link(alert)
+    responsible = responsible_for(alert.patient)
+    team = responsible.clinicians if responsible.audience == Audience.CARE_TEAM else ()
+    clinicians = {clinician.pk: clinician for clinician in (*team, *pool)}
+    for clinician in clinicians.values():
+        queue_notification(recipient=clinician, kind="escalation", dedup_key=key, link=link, source=alert)
+    queue_notification_to_address(
+        address=oncall_email, address_name="oncall", kind="oncall_escalation", dedup_key=key, link=link, source=alert
+    )
+    if not clinicians and not oncall_email:
+        _tell_admins_nobody_was_reached(alert)
+    _post_to_inbox(alert, alert.rule)
+    share_inbox_item_with_triage(source=alert, kind="alert")
 
 
 # --- Per-patient thresholds -------------------------------------------------------------

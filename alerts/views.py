@@ -15,7 +15,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from alerts import selectors, services
 from alerts.models import AlertStatus
+from patients.selectors import is_on_care_team
 from portal.audit.services import audit_read
+from portal.clinic.texts import without_urgent_instruction
 
 
 def _errors(exc: ValidationError) -> list[str]:
@@ -52,10 +54,17 @@ def alert_detail(request, alert_id: int):
         request_labs = f"{reverse('labs:request_new')}?{urlencode({'alert': alert.pk})}"
     except NoReverseMatch:
         request_labs = ""
+    is_clinician = request.user.role == "clinician"
     return render(
         request,
         "alerts/detail.html",
-        {"alert": alert, "is_clinician": request.user.role == "clinician", "request_labs": request_labs},
+        {
+            "alert": alert,
+            "is_clinician": is_clinician,
+            "on_care_team": is_clinician and is_on_care_team(clinician=request.user, patient=alert.patient),
+            "message_rest": without_urgent_instruction(alert.message),
+            "request_labs": request_labs,
+        },
     )
 
 

@@ -209,7 +209,7 @@ def request_new(request):
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
-            messages.success(request, "Your request is with the care team; they review it within a few hours.")
+            messages.success(request, "Your request is with the care team; you will see their decision here.")
             return redirect("labs:request", pk=lab_request.pk)
     return render(request, "labs/request_new.html", {"form": form, "patient": patient})
 

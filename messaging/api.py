@@ -106,6 +106,13 @@ class ForwardSerializer(serializers.Serializer):
         return selectors.note_of(forward)
 
 
+class SentThreadSerializer(ThreadSerializer):
+    red_flag = serializers.BooleanField(
+        help_text="The patient's message mentions a red flag (CLINICAL.md section 8): its inbox item is high "
+        "priority, due within the clinic's red-flag response time. An app shows the urgent instruction."
+    )
+
+
 class ThreadDetailSerializer(ThreadSerializer):
     forwards = serializers.SerializerMethodField()
     inbox_item = serializers.SerializerMethodField()
@@ -121,6 +128,10 @@ class ThreadDetailSerializer(ThreadSerializer):
             return None
         item = selectors.message_item_of(thread)
         return item.pk if item is not None else None
+
+
+class SentMessageSerializer(MessageSerializer):
+    red_flag = serializers.BooleanField(help_text=SentThreadSerializer._declared_fields["red_flag"].help_text)
 
 
 class ThreadCreateSerializer(serializers.Serializer):
@@ -245,7 +256,7 @@ class ThreadListView(APIView):
             audit_read(user=request.user, patient_id=patient_id_shown, request=request, action="messaging.threads.list")
         return paginator.get_paginated_response(ThreadSerializer(page, many=True).data)
 
-    @extend_schema(request=ThreadCreateSerializer, responses={201: ThreadSerializer})
+    @extend_schema(request=ThreadCreateSerializer, responses={201: SentThreadSerializer})
     def post(self, request):
         serializer = ThreadCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -258,19 +269,20 @@ class ThreadListView(APIView):
                     status=status.HTTP_400_BAD_REQUEST,
                 )
             patient = patient_for(request.user, data["patient"])
-        thread = services.start_thread(
+        started = services.start_thread(
             author=request.user,
             subject=data.get("subject"),
             body=data["body"],
             patient=patient,
             attachments=_uploads(request),
         )
-        thread = selectors.thread_for(request.user, thread.pk)
+        thread = selectors.thread_for(request.user, started.pk)
+        thread.red_flag = started.red_flag
         # A clinician's new thread comes back with the patient's details: a read of the record.
         audit_read(
             user=request.user, patient_id=thread.patient_id, obj=thread, request=request, action="messaging.thread.read"
         )
-        return Response(ThreadSerializer(thread).data, status=status.HTTP_201_CREATED)
+        return Response(SentThreadSerializer(thread).data, status=status.HTTP_201_CREATED)
 
 
 class ThreadDetailView(APIView):
@@ -309,20 +321,21 @@ class ThreadMessagesView(APIView):
         services.mark_thread_read(user=request.user, thread=thread, messages=page)
         return paginator.get_paginated_response(data)
 
-    @extend_schema(request=MessageCreateSerializer, responses={201: MessageSerializer})
+    @extend_schema(request=MessageCreateSerializer, responses={201: SentMessageSerializer})
     def post(self, request, thread_id: int):
         thread = selectors.thread_for(request.user, thread_id)
         serializer = MessageCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        message = services.post_message(
+        posted = services.post_message(
             author=request.user,
             thread=thread,
             body=serializer.validated_data["body"],
             attachments=_uploads(request),
             inbox_status=serializer.validated_data.get("inbox_status"),
         )
-        message = selectors.messages_of(thread).get(pk=message.pk)
-        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+        message = selectors.messages_of(thread).get(pk=posted.pk)
+        message.red_flag = posted.red_flag
+        return Response(SentMessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
 
 class ThreadForwardView(APIView):

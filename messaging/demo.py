@@ -31,8 +31,10 @@ def seed(accounts: dict) -> None:
             thread=thread,
             body=(
                 "Thank you for letting us know. A headache that eases when lying flat is common after a lumbar "
-                "puncture. Rest lying down, drink plenty of fluids, and keep logging it in your diary. If it is not "
-                "better in 72 hours, or you get a fever, a stiff neck or vomiting, contact us at once."
+                "puncture. Lying down when it comes on usually eases it; drink as you normally would, and keep "
+                "logging it in your diary. If it is not better in 72 hours, tell us. If you get a fever, a stiff "
+                "neck, repeated vomiting, weakness or numbness, log it in the diary at once: it tells you what to "
+                "do, and for anything urgent call your emergency number."
             ),
             inbox_status="in_progress",
         )

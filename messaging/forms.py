@@ -41,6 +41,14 @@ class MessageForm(forms.Form):
         label="Attach photos or PDFs (optional)",
         help_text="Images (PNG, JPEG, GIF, WebP) or PDF, up to 10 MB each, at most 5.",
     )
+    # Set once the patient has read the urgent instruction a red-flag message shows
+    # (CLINICAL.md section 8) and still wants to send it.
+    send_anyway = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def hold_for_red_flag(self) -> None:
+        """Show the form again, as typed, ready to be sent after the instruction."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("send_anyway")] = "1"
 
 
 class ReplyForm(MessageForm):
@@ -63,7 +71,7 @@ class NewThreadForm(MessageForm):
         required=False,
         widget=forms.TextInput(attrs={"maxlength": services.MAX_SUBJECT_CHARS}),
     )
-    field_order = ["patient", "subject", "body", "attachments"]
+    field_order = ["patient", "subject", "body", "attachments", "send_anyway"]
 
     def __init__(self, *args, patients=None, **kwargs):
         super().__init__(*args, **kwargs)

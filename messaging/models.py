@@ -54,6 +54,10 @@ class InboxItem(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     due_at = models.DateTimeField()
+    # Shown to the clinic's triage pool as well as the care team: an escalated urgent
+    # alert (CLINICAL.md section 7). Items of patients without a care team reach the
+    # pool whatever this says (messaging.selectors.inbox_items_for).
+    shared_with_triage = models.BooleanField(default=False)
     summary = models.CharField(max_length=200)  # what happened, minimal health data
     link = models.CharField(max_length=300, blank=True)  # the page that shows the details
     # What posted it ("alerts.alert", "17"): posting is idempotent per source.
@@ -197,3 +201,26 @@ class ThreadForward(models.Model):
     @property
     def seal_context(self) -> str:
         return f"thread_forward:{self.pk}"
+
+
+class RedFlagTerm(models.Model):
+    """A word or phrase that makes a patient's message a red-flag message (CLINICAL.md
+    section 8): the patient is shown the urgent instruction before sending, and the
+    inbox item is high priority, due within the clinic's red-flag response time.
+
+    Matched as a whole word or phrase, whatever the case (``messaging.red_flags``);
+    stored in lower case, one row per phrase. Seeded by a data migration; admins edit."""
+
+    phrase = models.CharField(
+        max_length=60,
+        unique=True,
+        help_text="A word or phrase, matched whole and whatever the case (e.g. 'stiff neck' or 'numb').",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["phrase"]
+        verbose_name = "red-flag word"
+
+    def __str__(self) -> str:
+        return self.phrase

@@ -30,6 +30,7 @@ from messaging.models import (
     ThreadForward,
 )
 from patients.models import Patient
+from patients.routing import is_in_triage_pool, patients_in_triage_for
 from patients.selectors import care_team_of, patients_visible_to
 from portal.accounts.models import Role, User
 from portal.crypto import open_sealed, open_sealed_text
@@ -67,10 +68,15 @@ def _is_participant_role(user: User) -> bool:
 
 
 def threads_visible_to(user: User) -> QuerySet[Thread]:
-    """The patient's own threads; a clinician's threads of their care-team patients."""
+    """The patient's own threads; a clinician's threads of their care-team patients;
+    for the triage pool also the threads of patients without a care team (CLINICAL.md
+    section 7: their messages would otherwise reach nobody)."""
     if not _is_participant_role(user):
         return Thread.objects.none()
-    return Thread.objects.filter(patient__in=patients_visible_to(user).values("pk"))
+    mine = Q(patient__in=patients_visible_to(user).values("pk"))
+    if is_in_triage_pool(user):
+        mine |= Q(patient__in=patients_in_triage_for(user).values("pk"))
+    return Thread.objects.filter(mine)
 
 
 def _unread_for(user: User) -> QuerySet[Message]:
@@ -159,13 +165,16 @@ def message_item_of(thread: Thread) -> InboxItem | None:
 
 
 def inbox_items_for(user: User) -> QuerySet[InboxItem]:
-    """Items of the clinician's care-team patients; a referral only for the
-    clinician it was sent to. Patients and admins have no inbox."""
+    """Items of the clinician's care-team patients; for the clinic's triage pool also
+    the items of patients without a care team and the items shared with it (an
+    escalated urgent alert: CLINICAL.md section 7). A referral only for the clinician
+    it was sent to. Patients and admins have no inbox."""
     if not (getattr(user, "is_authenticated", False) and user.is_active and user.role == Role.CLINICIAN):
         return InboxItem.objects.none()
-    return InboxItem.objects.filter(patient__in=patients_visible_to(user).values("pk")).filter(
-        ~Q(kind=InboxKind.REFERRAL) | Q(addressed_to=user)
-    )
+    reach = Q(patient__in=patients_visible_to(user).values("pk"))
+    if is_in_triage_pool(user):
+        reach |= Q(patient__in=patients_in_triage_for(user).values("pk")) | Q(shared_with_triage=True)
+    return InboxItem.objects.filter(reach).filter(~Q(kind=InboxKind.REFERRAL) | Q(addressed_to=user))
 
 
 def inbox_item_for(user: User, item_id: int | str | None) -> InboxItem:

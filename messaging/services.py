@@ -33,24 +33,29 @@ from messaging.models import (
     Thread,
     ThreadForward,
 )
+from messaging.red_flags import mentions_red_flag
 from patients.models import Patient
-from patients.selectors import care_team_of, is_on_care_team, patients_visible_to
+from patients.routing import Audience, responsible_for
+from patients.selectors import is_on_care_team, patients_visible_to
 from portal.accounts.models import Role, User
 from portal.audit.services import record_audit
+from portal.clinic.selectors import current_clinic
 from portal.crypto import seal, seal_text
 from portal.outbox.models import Notification
-from portal.outbox.services import queue_notification
+from portal.outbox.services import queue_notification, queue_notification_to_address
 
 DEFAULT_DUE = {
     InboxPriority.URGENT: timedelta(minutes=15),
     InboxPriority.HIGH: timedelta(hours=4),
-    InboxPriority.NORMAL: None,  # one business day
+    InboxPriority.NORMAL: None,  # the next weekday
 }
 
 
 def default_due_at(priority: str, *, now: datetime | None = None) -> datetime:
-    """Due time by priority: urgent 15 min, high 4 h, normal the next business day
-    (Friday to Sunday roll to Monday). Overridable with ``AFTERCARE_INBOX_DUE``."""
+    """Due time by priority: urgent 15 min, high 4 h, normal the next weekday (Friday
+    to Sunday roll to Monday). Overridable with ``AFTERCARE_INBOX_DUE``. An internal
+    deadline for the queue's order, never shown to a patient as a promise; a patient's
+    message is due as the clinic's settings say (``message_due_at``)."""
     now = now or timezone.now()
     configured = getattr(settings, "AFTERCARE_INBOX_DUE", {}).get(priority)
     if configured is not None:
@@ -112,6 +117,14 @@ def post_inbox_item(
     return existing
 
 
+def share_inbox_item_with_triage(*, source: models.Model, kind: str) -> int:
+    """Show a source's item to the clinic's triage pool as well as the care team (an
+    escalated urgent alert, CLINICAL.md section 7). Returns how many items changed."""
+    return InboxItem.objects.filter(
+        kind=kind, source_type=source._meta.label_lower, source_id=str(source.pk), shared_with_triage=False
+    ).update(shared_with_triage=True, updated_at=timezone.now())
+
+
 # --- Threads and messages -------------------------------------------------------------
 
 MAX_BODY_CHARS = 10_000
@@ -137,6 +150,7 @@ FULL_SIGNATURES = {
 }
 DEFAULT_SUBJECT = "Message to the care team"
 NEW_MESSAGE_SUMMARY = "New message from patient"
+RED_FLAG_SUMMARY = "New message from patient: mentions a warning sign"
 # At most one new-message email per thread and recipient in this window.
 NOTIFY_WINDOW = timedelta(minutes=15)
 
@@ -233,10 +247,13 @@ def check_attachments(uploads: Sequence) -> list[CheckedAttachment]:
 
 
 def _check_participant(user, thread: Thread) -> None:
-    """Defence in depth: views resolve threads with ``thread_for`` already."""
+    """Defence in depth: views resolve threads with ``thread_for`` already. A clinician
+    takes part on the care team, or from the triage pool while the patient has none."""
+    from messaging.selectors import threads_visible_to
+
     if user.role == Role.PATIENT and thread.patient.user_id == user.pk:
         return
-    if user.role == Role.CLINICIAN and user.is_active and is_on_care_team(clinician=user, patient=thread.patient):
+    if user.role == Role.CLINICIAN and user.is_active and threads_visible_to(user).filter(pk=thread.pk).exists():
         return
     raise Http404
 
@@ -276,7 +293,11 @@ def start_thread(
     attachments: Sequence = (),
 ) -> Thread:
     """A new conversation: a patient writes to their care team, or a care-team
-    clinician writes to a patient. Validates everything before writing."""
+    clinician writes to a patient. Validates everything before writing.
+
+    The returned thread's ``red_flag`` says whether a patient's subject or message
+    mentions a red flag (CLINICAL.md section 8): its inbox item is then high priority,
+    due within the clinic's red-flag response time."""
     errors: dict[str, list[str]] = {}
     if author.role == Role.PATIENT:
         if patient is not None:
@@ -304,7 +325,9 @@ def start_thread(
     thread.subject_sealed = seal_text(subject, context=thread.seal_context)
     thread.save(update_fields=["subject_sealed"])
     message = _add_message(thread=thread, author=author, body=body, files=files, now=now)
-    _after_new_message(thread=thread, message=message, author=author, inbox_status=None, now=now)
+    red_flag = author.role == Role.PATIENT and mentions_red_flag(subject, body)
+    _after_new_message(thread=thread, message=message, author=author, inbox_status=None, now=now, red_flag=red_flag)
+    thread.red_flag = red_flag
     return thread
 
 
@@ -323,7 +346,10 @@ def post_message(
     """Add a message to a thread.
 
     1. A patient's message opens (or reopens) the thread's ``message`` inbox item
-       for the care team, due in one business day.
+       for the care team (the triage pool without one), due as the clinic answers
+       messages; a message that mentions a red flag (CLINICAL.md section 8) makes it
+       high priority, due within the clinic's red-flag response time, and the
+       returned message's ``red_flag`` says so.
     2. A clinician's reply moves that item to ``inbox_status`` (default
        ``waiting``: the ball is with the patient) and claims it if unassigned.
     3. Everything the author had not read yet counts as read: they replied.
@@ -339,23 +365,56 @@ def post_message(
     Thread.objects.filter(pk=thread.pk).update(last_message_at=now)
     thread.last_message_at = now
     mark_thread_read(user=author, thread=thread, now=now)
-    _after_new_message(thread=thread, message=message, author=author, inbox_status=inbox_status, now=now)
+    red_flag = author.role == Role.PATIENT and mentions_red_flag(body)
+    _after_new_message(
+        thread=thread, message=message, author=author, inbox_status=inbox_status, now=now, red_flag=red_flag
+    )
+    message.red_flag = red_flag
     return message
 
 
-def _after_new_message(*, thread: Thread, message: Message, author, inbox_status: str | None, now: datetime) -> None:
+def _after_new_message(
+    *, thread: Thread, message: Message, author, inbox_status: str | None, now: datetime, red_flag: bool = False
+) -> None:
     if author.role == Role.PATIENT:
-        _open_message_item(thread=thread, now=now)
-        for clinician in care_team_of(thread.patient):
+        _open_message_item(thread=thread, now=now, red_flag=red_flag)
+        responsible = responsible_for(thread.patient)
+        for clinician in responsible.clinicians:
             _notify_new_message(recipient=clinician, thread=thread, now=now)
+        if red_flag and responsible.audience == Audience.TRIAGE_POOL:
+            queue_notification_to_address(
+                address=responsible.oncall_email,
+                address_name="oncall",
+                kind="oncall_message",
+                dedup_key=f"message:{message.pk}:red_flag",
+                link=_thread_link(thread),
+                source=thread,
+            )
     else:
         _settle_message_item(thread=thread, by=author, status=inbox_status, now=now)
         _notify_new_message(recipient=thread.patient.user, thread=thread, now=now)
 
 
-def _open_message_item(*, thread: Thread, now: datetime) -> InboxItem:
+def message_due_at(*, red_flag: bool, now: datetime) -> tuple[str, datetime]:
+    """(priority, due time) of a patient's message: a red flag is high priority, due
+    within the clinic's red-flag response time, open or closed; any other message is
+    due as the clinic answers messages (``default_due_at``)."""
+    clinic = current_clinic()
+    if red_flag:
+        return InboxPriority.HIGH, now + timedelta(hours=clinic.red_flag_response_hours)
+    if clinic.message_response_hours:
+        due = clinic.after_opening_hours(now, clinic.message_response_hours)
+        if due is not None:
+            return InboxPriority.NORMAL, due
+    return InboxPriority.NORMAL, default_due_at(InboxPriority.NORMAL, now=now)
+
+
+def _open_message_item(*, thread: Thread, now: datetime, red_flag: bool = False) -> InboxItem:
     """Post the thread's inbox item, or bring a waiting or done one back to ``new``.
-    An item that is still open keeps its due time: the oldest unanswered message counts."""
+    An item that is still open keeps its due time (the oldest unanswered message
+    counts), unless a red flag brings it forward and raises it to high."""
+    priority, due_at = message_due_at(red_flag=red_flag, now=now)
+    summary = RED_FLAG_SUMMARY if red_flag else NEW_MESSAGE_SUMMARY
     item = (
         InboxItem.objects.select_for_update()
         .filter(kind=InboxKind.MESSAGE, source_type=Thread._meta.label_lower, source_id=str(thread.pk))
@@ -365,18 +424,33 @@ def _open_message_item(*, thread: Thread, now: datetime) -> InboxItem:
         return post_inbox_item(
             kind=InboxKind.MESSAGE,
             patient=thread.patient,
-            priority=InboxPriority.NORMAL,
-            summary=NEW_MESSAGE_SUMMARY,
+            priority=priority,
+            summary=summary,
             source=thread,
             link=_thread_link(thread),
-            due_at=default_due_at(InboxPriority.NORMAL, now=now),
+            due_at=due_at,
         )
+    fields = []
     if item.status in (InboxStatus.WAITING, InboxStatus.DONE):
         item.status = InboxStatus.NEW
         item.done_at = None
-        item.summary = NEW_MESSAGE_SUMMARY
-        item.due_at = default_due_at(item.priority, now=now)
-        item.save(update_fields=["status", "done_at", "summary", "due_at", "updated_at"])
+        item.summary = summary
+        item.due_at = (
+            due_at if red_flag or item.priority == InboxPriority.NORMAL else default_due_at(item.priority, now=now)
+        )
+        fields += ["status", "done_at", "summary", "due_at"]
+    if red_flag:
+        if PRIORITY_RANK[priority] < item.priority_rank:
+            item.priority, item.priority_rank = priority, PRIORITY_RANK[priority]
+            fields += ["priority", "priority_rank"]
+        if due_at < item.due_at:
+            item.due_at = due_at
+            fields.append("due_at")
+        if item.summary != summary:
+            item.summary = summary
+            fields.append("summary")
+    if fields:
+        item.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
     return item
 
 

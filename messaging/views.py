@@ -24,11 +24,14 @@ from messaging.api import attachment_response
 from messaging.forms import ForwardForm, MessageForm, NewThreadForm, ReplyForm
 from messaging.models import InboxKind, InboxPriority, InboxStatus, Message
 from messaging.presenters import inbox_rows_html
+from messaging.red_flags import mentions_red_flag
 from patients.presenters import tz_of
-from patients.selectors import care_team_of, own_patient, patient_for, patients_visible_to
+from patients.routing import Audience, responsible_for
+from patients.selectors import own_patient, patient_for, patients_visible_to
 from patients.services import record_list_read
 from portal.accounts.models import Role
 from portal.audit.services import audit_read
+from portal.clinic.selectors import current_clinic
 
 INBOX_PAGE_SIZE = 50
 THREADS_PAGE_SIZE = 30
@@ -51,6 +54,18 @@ def _form_errors(form, exc: ValidationError) -> None:
             form.add_error(name if name in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+def _held_for_red_flag(request: HttpRequest, form, *texts: str) -> bool:
+    """A patient's message that mentions a red flag is not sent at once: the page shows
+    the urgent instruction and the diary first (CLINICAL.md section 8), with the message
+    kept as typed and a "send anyway" (nothing of it is logged or stored)."""
+    if request.user.role != Role.PATIENT or form.cleaned_data.get("send_anyway"):
+        return False
+    if not mentions_red_flag(*texts):
+        return False
+    form.hold_for_red_flag()
+    return True
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -256,7 +271,10 @@ def thread_page(request: HttpRequest, thread_id: int) -> HttpResponse:
     is_clinician = request.user.role == Role.CLINICIAN
     form_class = ReplyForm if is_clinician else MessageForm
     reply_form = form_class(request.POST or None, request.FILES or None, prefix="reply")
+    held = False
     if request.method == "POST" and reply_form.is_valid():
+        held = _held_for_red_flag(request, reply_form, reply_form.cleaned_data["body"])
+    if request.method == "POST" and reply_form.is_valid() and not held:
         try:
             services.post_message(
                 author=request.user,
@@ -285,6 +303,8 @@ def thread_page(request: HttpRequest, thread_id: int) -> HttpResponse:
         "shown_messages": shown,
         "reply_form": reply_form,
         "is_clinician": is_clinician,
+        "red_flag_held": held,
+        "files_dropped": held and bool(request.FILES),
     }
     if is_clinician:
         colleagues = selectors.care_team_colleagues(thread.patient, exclude=request.user)
@@ -301,7 +321,7 @@ def thread_page(request: HttpRequest, thread_id: int) -> HttpResponse:
             }
         )
     else:
-        context["care_team"] = list(care_team_of(thread.patient))
+        context.update(_patient_compose_context(thread.patient))
     return render(request, "messaging/thread.html", context, status=400 if reply_form.errors else 200)
 
 
@@ -356,7 +376,10 @@ def thread_list(request: HttpRequest) -> HttpResponse:
         initial={"patient": patient.pk} if patient else None,
         prefix="new",
     )
+    held = False
     if request.method == "POST" and form.is_valid():
+        held = _held_for_red_flag(request, form, form.cleaned_data.get("subject") or "", form.cleaned_data["body"])
+    if request.method == "POST" and form.is_valid() and not held:
         try:
             thread = services.start_thread(
                 author=user,
@@ -382,7 +405,19 @@ def thread_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "patient": patient,
         "is_clinician": is_clinician,
+        "red_flag_held": held,
+        "files_dropped": held and bool(request.FILES),
     }
     if not is_clinician:
-        context["care_team"] = list(care_team_of(own_patient(user)))
+        context.update(_patient_compose_context(own_patient(user)))
     return render(request, "messaging/threads.html", context, status=400 if form.errors else 200)
+
+
+def _patient_compose_context(patient) -> dict:
+    """Who reads a patient's messages (CLINICAL.md section 7) and when the clinic answers."""
+    responsible = responsible_for(patient)
+    return {
+        "care_team": list(responsible.clinicians) if responsible.audience == Audience.CARE_TEAM else [],
+        "message_audience": responsible.audience,
+        "clinic": current_clinic(),
+    }

@@ -19,6 +19,7 @@ from django.db import transaction
 from alerts import services as alert_services
 from patients import medication_alerts, services
 from patients.models import Patient, SymptomEntry
+from patients.routing import Responsible, responsible_for
 from portal.accounts.models import User
 from portal.clinic.selectors import current_clinic
 from portal.clinic.texts import with_clinic
@@ -29,8 +30,10 @@ SEVERITY_RANK = {"urgent": 0, "contact_provider": 1, "info": 2}
 @dataclass
 class DiarySubmission:
     entry: SymptomEntry
-    recommendations: list[dict] = field(default_factory=list)  # highest severity first
+    recommendations: list[dict] = field(default_factory=list)  # highest severity first, the clinic's numbers in
     alert_ids: list[int] = field(default_factory=list)
+    # Who the alerts went to (CLINICAL.md section 7); None when nothing was raised.
+    responsible: Responsible | None = None
 
 
 def by_severity(recommendations: list[dict]) -> list[dict]:
@@ -42,10 +45,15 @@ def submit_symptom_entry(*, patient: Patient, data: Any, entered_by: User) -> Di
     with transaction.atomic():
         entry = services.record_symptoms(patient=patient, data=data, entered_by=entered_by)
         evaluation = alert_services.evaluate_entry(entry)
+        # Read in the transaction that routed the alerts: what the patient is told is who was told.
+        responsible = responsible_for(patient) if evaluation.alert_ids else None
+    recommendations = by_severity(list(evaluation.recommendations or []))
+    clinic = current_clinic() if recommendations else None
     return DiarySubmission(
         entry=entry,
-        recommendations=by_severity(list(evaluation.recommendations or [])),
+        recommendations=[{**r, "message": with_clinic(r["message"], clinic)} for r in recommendations],
         alert_ids=list(evaluation.alert_ids or []),
+        responsible=responsible,
     )
 
 

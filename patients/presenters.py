@@ -15,6 +15,8 @@ from patients.selectors import day_since_procedure, latest_procedure
 from patients.trend import DAY_CHOICES, symptom_trend
 from patients.trend_svg import pain_chart, temperature_chart
 from patients.units import in_units, unit_symbol
+from portal.clinic.selectors import Clinic
+from portal.clinic.texts import without_urgent_instruction
 
 # The diary's yes/no questions: (field, question, one-line hint), in plain words.
 QUESTIONS = [
@@ -78,7 +80,7 @@ SHORT_LABELS = {
     "took_fever_reducer": "took a fever reducer",
 }
 SEVERITY_WORDS = {
-    "urgent": ("Urgent", "Seek care now"),
+    "urgent": ("Urgent", "get help now"),
     "contact_provider": ("Contact your care team today", ""),
     "info": ("For your information", ""),
 }
@@ -141,18 +143,23 @@ def entry_rows(entries, user) -> list[EntryRow]:
     ]
 
 
-def recommendation_cards(recommendations: list[dict]) -> list[dict]:
+def recommendation_cards(recommendations: list[dict], clinic: Clinic | None = None) -> list[dict]:
+    """One card per recommendation, highest severity first. An urgent card's words
+    start with the emergency instruction: the page shows it once, first, with its call
+    buttons, then the rest of the words (``rest``)."""
     cards = []
     for rec in recommendations:
         severity = rec.get("severity", "info")
         heading, subheading = SEVERITY_WORDS.get(severity, SEVERITY_WORDS["info"])
+        message = rec.get("message", "")
         cards.append(
             {
                 "severity": severity,
                 "heading": heading,
                 "subheading": subheading,
                 "icon": SEVERITY_ICONS.get(severity, "i"),
-                "message": rec.get("message", ""),
+                "message": message,
+                "rest": without_urgent_instruction(message, clinic) if severity == "urgent" else message,
                 "rule": rec.get("rule", ""),
             }
         )

@@ -115,10 +115,17 @@ def diary(request, patient):
             if token:
                 request.session[DIARY_TOKENS_KEY] = [*used, token][-20:]
             rows = entry_rows([submission.entry], request.user)
+            responsible = submission.responsible
             return _render(
                 request,
                 "patients/diary_saved.html",
-                {"row": rows[0], "cards": recommendation_cards(submission.recommendations), **day_context(patient)},
+                {
+                    "row": rows[0],
+                    "cards": recommendation_cards(submission.recommendations),
+                    "audience": responsible.audience if responsible else "",
+                    "reachable": responsible.reachable if responsible else True,
+                    **day_context(patient),
+                },
             )
     fever_c = Decimal(str(chart_thresholds(patient)["temperature_c"]))
     exact = exact_fahrenheit(fever_c) if units == "F" else fever_c

@@ -28,11 +28,21 @@ class DemoPerson:
     display_units: str = "C"
     time_zone: str = "Europe/London"
     is_quality: bool = False  # a quality lead: the clinic's quality figures
+    # In the clinic's triage pool (CLINICAL.md section 7): the demo's pool is not empty.
+    triage: bool = False
 
 
 DEMO_PEOPLE = [
     DemoPerson("admin", "admin@aftercare.example", "Alex", "Admin", Role.ADMIN),
-    DemoPerson("neurologist", "neurologist@aftercare.example", "Nora", "Quinn", Role.CLINICIAN, Specialty.NEUROLOGY),
+    DemoPerson(
+        "neurologist",
+        "neurologist@aftercare.example",
+        "Nora",
+        "Quinn",
+        Role.CLINICIAN,
+        Specialty.NEUROLOGY,
+        triage=True,
+    ),
     DemoPerson(
         "anesthesiologist",
         "anesthesiologist@aftercare.example",
@@ -96,6 +106,7 @@ def seed_accounts() -> dict[str, User]:
                 "time_zone": person.time_zone,
                 "is_staff": person.role == Role.ADMIN,
                 "is_superuser": person.role == Role.ADMIN,
+                "is_triage": person.triage,
             },
         )
         if created:

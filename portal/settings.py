@@ -153,6 +153,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.navigation",
                 "portal.operations.context_processors.pipeline",
+                "portal.clinic.context_processors.triage_pool",
             ],
         },
     }

@@ -70,6 +70,27 @@ class Clinic:
                     return start.astimezone(at.tzinfo)
         return None
 
+    def after_opening_hours(self, at: datetime, hours: float) -> datetime | None:
+        """The moment ``hours`` of opening time after ``at`` (closed time does not
+        count); None when the clinic has no opening hours at all."""
+        left = timedelta(hours=hours)
+        moment = at
+        for _ in range(8 * 7 * 24):  # bounded: at most a year of weeks of openings
+            start = self.next_opening(moment)
+            if start is None:
+                return None
+            local = start.astimezone(self.zone)
+            closes = next(
+                datetime.combine(local.date(), o.closes, tzinfo=self.zone)
+                for o in self.opening_hours
+                if o.weekday == local.weekday() and o.opens <= local.time() < o.closes
+            )
+            if closes - local >= left:
+                return (local + left).astimezone(at.tzinfo)
+            left -= closes - local
+            moment = closes.astimezone(at.tzinfo)
+        return None
+
 
 def _defaults() -> Clinic:
     return Clinic(

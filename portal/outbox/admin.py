@@ -32,6 +32,8 @@ class NotificationAdmin(admin.ModelAdmin):
     @admin.display(description="to")
     def to(self, notification: Notification) -> str:
         recipient = notification.recipient
+        if recipient is None:
+            return "The on-call address"
         if recipient.role == "patient":
             return "A patient"
         return recipient.display_name

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from portal.clinic.selectors import Clinic, current_clinic
 from portal.operations.models import Heartbeat
 from portal.operations.pipeline import record_heartbeat
 from portal.outbox.models import Notification, NotificationStatus
@@ -96,16 +97,20 @@ def claim_due(*, batch_size: int) -> tuple[uuid.UUID, list[Notification]]:
 
 
 def _audience(notification: Notification) -> str:
+    if notification.recipient_id is None:
+        return "address"  # the clinic's on-call address
     return "patient" if getattr(notification.recipient, "role", "") == "patient" else "clinician"
 
 
-def _message(notification: Notification, connection) -> EmailMessage:
-    subject, body = render_email(kind=notification.kind, audience=_audience(notification), link=notification.link)
+def _message(notification: Notification, connection, clinic: Clinic) -> EmailMessage:
+    subject, body = render_email(
+        kind=notification.kind, audience=_audience(notification), link=notification.link, clinic=clinic
+    )
     return EmailMessage(
         subject=subject,
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[notification.recipient.email],
+        to=[notification.to_address],
         connection=connection,
         # The outbox row, for tracing and de-duplication at the receiving end (no health data).
         headers={"X-Aftercare-Notification": str(notification.pk)},
@@ -153,6 +158,7 @@ def send_claimed(token: uuid.UUID, rows: list[Notification]) -> DeliveryReport:
     if not rows:
         return report
     connection = get_connection(fail_silently=False)
+    clinic = current_clinic()  # the numbers the texts name, read once per batch
     open_error: str | None = None
     try:
         connection.open()
@@ -163,7 +169,7 @@ def send_claimed(token: uuid.UUID, rows: list[Notification]) -> DeliveryReport:
             error = open_error
             if error is None:
                 try:
-                    accepted = _message(notification, connection).send()
+                    accepted = _message(notification, connection, clinic).send()
                     error = None if accepted == 1 else "not accepted"
                 except (smtplib.SMTPException, OSError) as exc:
                     error = _error_text(exc)

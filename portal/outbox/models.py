@@ -28,12 +28,17 @@ class NotificationStatus(models.TextChoices):
 
 
 class Notification(models.Model):
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications")
+    # A person with an account, or an address without one (the clinic's on-call
+    # address): exactly one of the two.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications", null=True, blank=True
+    )
+    address = models.EmailField(blank=True)
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.EMAIL)
     # What kind of event: picks the fixed, PHI-free text ("alert", "alert_urgent",
     # "message", "lab_released", "reminder", "escalation", ...).
     kind = models.CharField(max_length=32)
-    # Unique per event, recipient and channel, e.g. "alert:17:user:4:email".
+    # Unique per event, recipient and channel, e.g. "alert:17:user:4:email" or "alert:17:address:oncall:email".
     dedup_key = models.CharField(max_length=200, unique=True)
     link = models.CharField(max_length=300, blank=True)  # a path on the portal, no health data
     source_type = models.CharField(max_length=64, blank=True)
@@ -51,6 +56,13 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(recipient__isnull=False) & models.Q(address=""))
+                | (models.Q(recipient__isnull=True) & ~models.Q(address="")),
+                name="notification_recipient_or_address",
+            ),
+        ]
         indexes = [
             # The delivery worker's claim query: due rows that are still pending.
             models.Index(
@@ -76,4 +88,8 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} to {self.recipient_id} ({self.status})"
+        return f"{self.kind} to {self.recipient_id or 'an address'} ({self.status})"
+
+    @property
+    def to_address(self) -> str:
+        return self.recipient.email if self.recipient_id else self.address

@@ -26,19 +26,54 @@ def queue_notification(
     """
     if not getattr(recipient, "is_active", False) or not getattr(recipient, "email", ""):
         return None
-    key = f"{dedup_key}:user:{recipient.pk}:{channel}"
+    return _queue(
+        key=f"{dedup_key}:user:{recipient.pk}:{channel}",
+        values={"recipient": recipient},
+        kind=kind,
+        link=link,
+        source=source,
+        channel=channel,
+    )
+
+
+def queue_notification_to_address(
+    *,
+    address: str,
+    address_name: str,
+    kind: str,
+    dedup_key: str,
+    link: str = "",
+    source: models.Model | None = None,
+    channel: str = Channel.EMAIL,
+) -> Notification | None:
+    """Add one notification for an address without an account (the clinic's on-call
+    address), once per dedup key. ``address_name`` names the address in the key
+    ("oncall"), so a changed address is not emailed twice for the same event."""
+    if not address:
+        return None
+    return _queue(
+        key=f"{dedup_key}:address:{address_name}:{channel}",
+        values={"address": address},
+        kind=kind,
+        link=link,
+        source=source,
+        channel=channel,
+    )
+
+
+def _queue(*, key: str, values: dict, kind: str, link: str, source, channel: str) -> Notification | None:
     try:
         # Insert first: the common case is a new key, and the unique constraint (in a
         # savepoint) settles a repeat or a concurrent writer of the same key.
         with transaction.atomic():
             notification = Notification.objects.create(
                 dedup_key=key,
-                recipient=recipient,
                 channel=channel,
                 kind=kind,
                 link=link,
                 source_type=source._meta.label_lower if source is not None else "",
                 source_id=str(source.pk) if source is not None else "",
+                **values,
             )
     except IntegrityError:
         if Notification.objects.filter(dedup_key=key).exists():

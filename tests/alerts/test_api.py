@@ -43,7 +43,9 @@ def test_patient_sees_own_alerts_with_the_contract_fields(client_for, patient, a
     )
     assert (row["id"], row["rule"], row["severity"], row["status"]) == (alert.pk, "neuro_deficit", "urgent", "open")
     assert row["acknowledged_at"] is None and row["entry"] == alert.entry_id
-    assert row["message"].startswith("You reported")
+    # The emergency instruction first, the clinic's number filled in (CLINICAL.md, severity levels).
+    assert row["message"].startswith("This needs medical attention now. Call 911 or go to the nearest emergency")
+    assert "You reported" in row["message"] and row["audience"] == "care_team"
     assert "note" not in row  # clinicians' notes stay with clinicians
 
 
@@ -58,7 +60,8 @@ def test_clinician_filters_by_patient_and_status_and_reads_are_audited(client_fo
     assert [a["id"] for a in client.get(f"/api/v1/alerts/?patient={patient.pk}&status=open").json()] == [alert.pk]
     assert client.get(f"/api/v1/alerts/?patient={patient.pk}&status=resolved").json() == []
     row = client.get("/api/v1/alerts/").json()[0]
-    assert "urgent assessment" in row["message"] and row["patient_message"] == alert.message
+    assert "urgent assessment" in row["message"]
+    assert row["patient_message"] == alert.message.replace("{emergency_number}", "911")
     assert AuditEvent.objects.filter(actor=clinician, action="alerts.read", patient_id=patient.pk).exists()
 
 

@@ -43,7 +43,9 @@ def test_sends_pending_notifications_with_fixed_text(patient, clinician, mailout
     by_recipient = {m.to[0]: m for m in mailoutbox}
     assert "You have a new urgent alert in Aftercare. Sign in to read it." in by_recipient[clinician.email].body
     patient_mail = by_recipient[patient.user.email].body
-    assert "Seek urgent care now (call your emergency number if you cannot reach us)." in patient_mail
+    assert patient_mail.startswith(
+        "This needs medical attention now. Call 911 or go to the nearest emergency department. Call 911 (tel:911)."
+    )
     assert "http://testserver/alerts/" in patient_mail
     assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
     assert deliver_due_notifications().sent == 0  # nothing twice
@@ -52,11 +54,15 @@ def test_sends_pending_notifications_with_fixed_text(patient, clinician, mailout
 def test_contact_provider_email_text(patient, clinician, mailoutbox):
     evaluate_entry(SymptomEntryFactory(patient=patient, vomiting=True))
     deliver_due_notifications()
-    assert {m.body.splitlines()[0] for m in mailoutbox} == {"You have a new alert in Aftercare. Sign in to read it."}
+    first_lines = {m.to[0]: m.body.splitlines()[0] for m in mailoutbox}
+    assert first_lines == {
+        clinician.email: "You have a new alert in Aftercare. Sign in to read it.",
+        patient.user.email: "Contact your care team today. You have a new alert in Aftercare. Sign in to read it.",
+    }
 
 
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("audience", ["patient", "clinician"])
+@pytest.mark.parametrize("audience", ["patient", "clinician", "address"])
 def test_every_kind_has_a_text_without_health_data(kind, audience):
     subject, body = render_email(kind=kind, audience=audience, link="/alerts/3/")
     assert "Sign in" in body and "http://testserver/alerts/3/" in body

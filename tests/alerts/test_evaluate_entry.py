@@ -51,8 +51,8 @@ def test_urgent_entry_is_listed_first_with_urgent_inbox_priority(patient, clinic
     entry = SymptomEntryFactory(patient=patient, numbness=True, positional_headache=True, headache=5)
     result = evaluate_entry(entry)
     assert [r["severity"] for r in result.recommendations] == ["urgent", "info"]
-    assert result.recommendations[0]["message"].endswith(
-        "Seek urgent care now (call your emergency number if you cannot reach us). Your care team has been alerted."
+    assert result.recommendations[0]["message"].startswith(
+        "This needs medical attention now. Call {emergency_number} or go to the nearest emergency department."
     )
     alert = Alert.objects.get()
     assert InboxItem.objects.get(source_id=str(alert.pk)).summary == "Urgent: New neurological symptom reported"

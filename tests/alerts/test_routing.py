@@ -236,3 +236,13 @@ def test_contact_provider_alert_without_a_care_team(triage_nurse, oncall):
     assert (alert.severity, alert.audience) == ("contact_provider", "triage_pool")
     assert sees(triage_nurse, alert)
     assert emailed(alert, "oncall_alert") == {ONCALL}
+
+
+def test_the_oncall_address_receives_its_email_without_health_data(triage_nurse, oncall, mailoutbox):
+    lonely = PatientFactory()
+    weakness(lonely)
+    deliver_due_notifications()
+    (email,) = [m for m in mailoutbox if m.to == [ONCALL]]
+    assert "A patient without a care team has a new urgent alert" in email.body
+    assert "http://testserver/alerts/" in email.body
+    assert lonely.user.last_name not in email.body and lonely.user.first_name not in email.body

@@ -192,15 +192,13 @@ def test_highest_severity_first_and_every_fired_rule_listed(rules):
     assert {"fever_red_flag", "fever", "positional_headache", "fever_masked"} <= {f.code for f in fired}
 
 
-def test_urgent_message_tells_the_patient_to_seek_care_now(rules):
+def test_urgent_message_starts_with_the_emergency_instruction(rules):
     fired = engine.evaluate(reading(1, numbness=True), [], rules, engine.PatientFacts(procedure_at=PROCEDURE))
-    assert (
-        fired[0]
-        .patient_message()
-        .endswith(
-            "Seek urgent care now (call your emergency number if you cannot reach us). Your care team has been alerted."
-        )
+    message = fired[0].patient_message()
+    assert message.startswith(
+        "This needs medical attention now. Call {emergency_number} or go to the nearest emergency department. "
     )
+    assert "cannot reach us" not in message and "has been alerted" not in message
 
 
 def test_fever_message_gives_both_units(rules):

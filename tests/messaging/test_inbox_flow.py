@@ -1,5 +1,6 @@
 """How messages feed the inbox: a patient message posts or refreshes the thread's
-item (normal, due one business day); a clinician reply settles it."""
+item (normal, due the next weekday unless the clinic sets a response time); a clinician
+reply settles it."""
 
 from __future__ import annotations
 

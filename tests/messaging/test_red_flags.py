@@ -9,7 +9,9 @@ Every compose box says messages are for non-urgent questions.
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 from datetime import timedelta
 
 import pytest
@@ -33,6 +35,10 @@ def web(patient, clinician):
     client = Client()
     sign_in(client, patient.user)
     return client
+
+
+def words_of(page: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
 
 
 def item_of(thread: Thread) -> InboxItem:
@@ -76,11 +82,11 @@ def test_ordinary_questions_are_not_flagged(body):
 
 
 def test_an_admin_adds_a_word_and_it_counts_at_once(client_for, admin):
-    assert not mentions_red_flag("I have chills")
-    response = client_for(admin).post("/admin/messaging/redflagterm/add/", {"phrase": "  Chills "})
+    assert not mentions_red_flag("I feel faint")
+    response = client_for(admin).post("/admin/messaging/redflagterm/add/", {"phrase": "  Faint "})
     assert response.status_code == 302
-    assert RedFlagTerm.objects.filter(phrase="chills").exists()
-    assert mentions_red_flag("I have chills")
+    assert RedFlagTerm.objects.filter(phrase="faint").exists()
+    assert mentions_red_flag("I feel FAINT")
 
 
 @pytest.mark.parametrize(
@@ -179,7 +185,7 @@ def test_before_sending_the_patient_sees_the_instruction_and_the_diary(web):
     response = web.post("/messages/", {"new-subject": "", "new-body": "I have a fever and a stiff neck"})
     assert response.status_code == 200
     page = response.content.decode()
-    assert INSTRUCTION in page
+    assert INSTRUCTION in words_of(page)
     assert 'href="tel:911"' in page
     assert 'href="/diary/"' in page
     assert not Message.objects.exists()  # not sent yet
@@ -194,7 +200,7 @@ def test_before_sending_the_patient_sees_the_instruction_and_the_diary(web):
 def test_a_reply_with_a_red_flag_is_held_for_the_instruction_too(web, thread):
     before = thread.messages.count()
     page = web.post(f"/messages/{thread.pk}/", {"reply-body": "now I feel numb"}).content.decode()
-    assert INSTRUCTION in page and 'href="/diary/"' in page
+    assert INSTRUCTION in words_of(page) and 'href="/diary/"' in page
     assert thread.messages.count() == before
     web.post(f"/messages/{thread.pk}/", {"reply-body": "now I feel numb", "reply-send_anyway": "1"})
     assert thread.messages.count() == before + 1

@@ -22,6 +22,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from rest_framework.test import APIClient
 
+from alerts.models import Alert
 from labs.models import LabReport, LabRequest
 from messaging.models import Attachment, InboxItem, Thread
 from patients.models import Patient
@@ -39,6 +40,7 @@ PARAMS = {
     "thread_id": Thread,
     "attachment_id": Attachment,
     "item_id": InboxItem,
+    "alert_id": Alert,
     ("lab-reports", "pk"): LabReport,
     ("lab-requests", "pk"): LabRequest,
 }
