@@ -34,6 +34,7 @@ from patients.presenters import (
     trend_context,
     tz_of,
 )
+from patients.routing import responsible_for
 from patients.serializers import health_of
 from patients.trend import DEFAULT_DAYS, parse_days
 from patients.units import exact_fahrenheit, unit_symbol
@@ -264,6 +265,8 @@ def medications(request, patient):
         "doses": doses,
         "poison_control_href": POISON_CONTROL_PHONE_HREF,
         "clinic": current_clinic(),
+        # Who the dose's alert went to (CLINICAL.md section 7), read as the page is shown.
+        "audience": responsible_for(patient).audience if logged and logged.severity else "",
         **day_context(patient),
     }
     return _render(request, "patients/medications.html", context)

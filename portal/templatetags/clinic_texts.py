@@ -50,12 +50,13 @@ def urgent_instruction(context):
 
 
 @register.inclusion_tag("portal/_care_actions.html", takes_context=True)
-def care_actions(context, severity: str, audience: str = "", reachable: bool = True) -> dict:
+def care_actions(context, severity: str, audience: str = "", reachable: bool = True, buttons: bool = True) -> dict:
     clinic = clinic_of(context)
     now = timezone.now()
     is_open = clinic.is_open(now)
     return {
         "severity": severity,
+        "buttons": buttons,
         "audience": audience,
         "reachable": reachable,
         "clinic": clinic,
