@@ -36,7 +36,7 @@ from messaging.models import (
 from messaging.red_flags import mentions_red_flag
 from patients.models import Patient
 from patients.routing import Audience, responsible_for
-from patients.selectors import is_on_care_team, patients_visible_to
+from patients.selectors import is_on_care_team
 from portal.accounts.models import Role, User
 from portal.audit.services import record_audit
 from portal.clinic.selectors import current_clinic
@@ -602,22 +602,21 @@ def _apply_priority(item: InboxItem, priority: str, *, now: datetime) -> None:
 
 
 def _check_assignee(assignee, items: list[InboxItem]) -> None:
-    """Only a clinician on the care team of every item's patient may be assigned;
-    a referral stays with the clinician it was sent to."""
+    """Only a clinician who has every item in their inbox may be assigned (the care
+    team, or the triage pool for what reaches it: CLINICAL.md section 7); a referral
+    stays with the clinician it was sent to."""
     if assignee is None:
         return
-    patient_ids = {item.patient_id for item in items}
-    allowed = (
-        set(patients_visible_to(assignee).filter(pk__in=patient_ids).values_list("pk", flat=True))
-        if assignee.role == Role.CLINICIAN and assignee.is_active
-        else set()
-    )
-    if patient_ids - allowed:
+    from messaging.selectors import inbox_items_for
+
+    if any(item.kind == InboxKind.REFERRAL and item.addressed_to_id != assignee.pk for item in items):
+        raise ValidationError({"assignee": ["A referral stays with the clinician it was sent to."]})
+    ids = {item.pk for item in items}
+    reachable = set(inbox_items_for(assignee).filter(pk__in=ids).values_list("pk", flat=True))
+    if ids - reachable:
         raise ValidationError(
             {"assignee": ["This person is not a clinician on the patient's care team, so they cannot be assigned."]}
         )
-    if any(item.kind == InboxKind.REFERRAL and item.addressed_to_id != assignee.pk for item in items):
-        raise ValidationError({"assignee": ["A referral stays with the clinician it was sent to."]})
 
 
 def resolve_assignee(value, *, by):

@@ -75,10 +75,12 @@ DEMO_PEOPLE = [
 
 DEMO_CLINIC_PHONE = "+1 555 0100"
 DEMO_ONCALL_EMAIL = "oncall@aftercare.example"
+# The demo patient Pat lives in New York: the clinic's opening hours are New York's.
+DEMO_CLINIC_TIME_ZONE = "America/New_York"
 
 
 def seed_clinic() -> None:
-    """The demo clinic's phone and on-call address, where an admin has set none."""
+    """The demo clinic's phone, on-call address and time zone, where an admin has set none."""
     row = ClinicSettings.objects.filter(pk=ClinicSettings.SINGLETON_ID).first()
     if row is None:
         return
@@ -86,7 +88,9 @@ def seed_clinic() -> None:
         row.phone = DEMO_CLINIC_PHONE
     if not row.oncall_email:
         row.oncall_email = DEMO_ONCALL_EMAIL
-    row.save(update_fields=["phone", "oncall_email", "updated_at"])
+    if row.time_zone == "UTC":
+        row.time_zone = DEMO_CLINIC_TIME_ZONE
+    row.save(update_fields=["phone", "oncall_email", "time_zone", "updated_at"])
 
 
 @transaction.atomic

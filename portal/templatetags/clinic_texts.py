@@ -62,5 +62,7 @@ def care_actions(context, severity: str, audience: str = "", reachable: bool = T
         "clinic": clinic,
         "clinic_closed": not is_open,
         "opens_at": None if is_open else clinic.next_opening(now),
+        # When the clinic opens, in the reader's time zone whatever the page's.
+        "reader_time_zone": getattr(getattr(context.get("request"), "user", None), "time_zone", "") or "UTC",
         "emergency_text": with_clinic_links(URGENT_INSTRUCTION, clinic),
     }

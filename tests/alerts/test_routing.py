@@ -246,3 +246,12 @@ def test_the_oncall_address_receives_its_email_without_health_data(triage_nurse,
     assert "A patient without a care team has a new urgent alert" in email.body
     assert "http://testserver/alerts/" in email.body
     assert lonely.user.last_name not in email.body and lonely.user.first_name not in email.body
+
+
+def test_the_pool_claims_an_item_of_a_patient_without_a_care_team(client_for, triage_nurse, oncall):
+    alert = weakness(PatientFactory())
+    item = InboxItem.objects.get(kind="alert", source_id=str(alert.pk))
+    response = client_for(triage_nurse).patch(f"/api/v1/inbox/{item.pk}/", {"assignee": "me"}, format="json")
+    assert response.status_code == 200
+    item.refresh_from_db()
+    assert item.assignee == triage_nurse

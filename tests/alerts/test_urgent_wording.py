@@ -187,3 +187,16 @@ def test_the_patients_contact_email_offers_the_clinics_phone(mailoutbox):
     deliver_due_notifications()
     (email,) = [m for m in mailoutbox if m.to == [patient.user.email]]
     assert CLINIC_PHONE in email.body and "tel:+15550100" in email.body
+
+
+@time_machine.travel(SATURDAY_10AM, tick=False)
+def test_when_the_clinic_opens_is_told_in_the_readers_time_zone(client_for):
+    """The clinic opens Monday 08:00 in its own zone (here New York, 13:00 UTC); a patient
+    in London reads 13:00 on every page, the alert page as well as the diary's."""
+    ClinicSettings.objects.filter(pk=1).update(time_zone="America/New_York")
+    patient = with_care_team()
+    patient.user.time_zone = "Europe/London"
+    patient.user.save(update_fields=["time_zone"])
+    evaluate_entry(SymptomEntryFactory(patient=patient, leg_weakness=True))
+    page = client_for(patient.user).get(f"/alerts/{Alert.objects.get().pk}/").content.decode()
+    assert "it opens again Monday 7 Dec at 13:00" in text_of(section(page, "urgent"))
