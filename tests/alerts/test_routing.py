@@ -255,3 +255,31 @@ def test_the_pool_claims_an_item_of_a_patient_without_a_care_team(client_for, tr
     assert response.status_code == 200
     item.refresh_from_db()
     assert item.assignee == triage_nurse
+
+
+def test_the_pool_reaches_the_alerts_and_messages_of_a_patient_without_a_care_team_not_the_record(
+    client_for, triage_nurse, oncall
+):
+    lonely = PatientFactory()
+    alert = weakness(lonely)
+    client = client_for(triage_nurse)
+    assert client.get(f"/alerts/{alert.pk}/").status_code == 200
+    for path in (
+        f"/patients/{lonely.pk}/",
+        f"/api/v1/patients/{lonely.pk}/",
+        f"/api/v1/symptoms/?patient={lonely.pk}",
+        f"/api/v1/lab-reports/?patient={lonely.pk}",
+        f"/api/v1/pain-plan/?patient={lonely.pk}",
+    ):
+        assert client.get(path).status_code == 404, path
+    page = client.get(f"/alerts/{alert.pk}/").content.decode()
+    assert f"/patients/{lonely.pk}/" not in page  # no link that would only 404
+
+
+def test_a_red_flag_message_of_a_patient_without_a_care_team_emails_the_oncall_address(client_for, oncall):
+    lonely = PatientFactory()
+    client_for(lonely.user).post("/api/v1/threads/", {"body": "I had a seizure"}, format="json")
+    rows = Notification.objects.filter(kind="oncall_message")
+    assert [row.address for row in rows] == [ONCALL]
+    client_for(lonely.user).post("/api/v1/threads/", {"body": "When may I swim?"}, format="json")
+    assert Notification.objects.filter(kind="oncall_message").count() == 1  # only the red flag
