@@ -12,6 +12,7 @@ from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_tot
 from django.utils import timezone
 
 from patients.models import CareTeamGrant, Patient, Procedure, SymptomEntry
+from patients.questions import YES_NO_FIELDS
 from portal.accounts.models import Role, Specialty, User
 
 TEST_PASSWORD = "correct-horse-battery-staple"
@@ -107,3 +108,9 @@ class SymptomEntryFactory(factory.django.DjangoModelFactory):
     recorded_at = factory.LazyFunction(timezone.now)
     back_pain = 2
     headache = 2
+
+
+def diary_answers(**answers) -> dict:
+    """Every yes/no question of the diary answered "no", then ``answers``: what an
+    API client sends (API.md: each yes/no field is required)."""
+    return {**{name: False for name in YES_NO_FIELDS}, **answers}
