@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from alerts import selectors, services
 from alerts.models import Alert
+from alerts.raising import firing_codes
 from portal.audit.services import audit_read
 from portal.clinic.selectors import Clinic, current_clinic
 from portal.clinic.texts import with_clinic
@@ -20,6 +21,7 @@ DEFAULT_PERMISSIONS = list(api_settings.DEFAULT_PERMISSION_CLASSES)
 
 class AlertSerializer(serializers.ModelSerializer):
     rule = serializers.CharField(source="rule.code")
+    rules = serializers.SerializerMethodField(help_text="Every rule that fired on the entry, the most serious first.")
     message = serializers.SerializerMethodField()
 
     class Meta:
@@ -28,6 +30,7 @@ class AlertSerializer(serializers.ModelSerializer):
             "id",
             "patient",
             "rule",
+            "rules",
             "severity",
             "status",
             "created_at",
@@ -46,6 +49,9 @@ class AlertSerializer(serializers.ModelSerializer):
 
     def get_message(self, alert: Alert) -> str:
         return with_clinic(alert.message, self.clinic())
+
+    def get_rules(self, alert: Alert) -> list[str]:
+        return firing_codes(alert)
 
 
 class ClinicianAlertSerializer(AlertSerializer):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from alerts.parameters import fill
 from patients.questions import YES_NO_FIELDS as DIARY_YES_NO_FIELDS
 from portal.numbers import rounded_within_limits
 
@@ -49,6 +50,8 @@ class Reading:
     vomiting: bool = False
     vision_change: bool = False
     took_fever_reducer: bool = False
+    seizure: bool = False
+    rash: bool = False
     entry_id: int | None = None
 
     @classmethod
@@ -71,7 +74,7 @@ class Reading:
 
 @dataclass(frozen=True)
 class PatientFacts:
-    anticoagulant: bool = False
+    blood_thinner: bool = False  # any blood-thinner flag of the profile (Patient.BLOOD_THINNER_FLAGS)
     procedure_at: datetime | None = None  # the latest procedure
 
     def day(self, at: datetime) -> int | None:
@@ -122,11 +125,11 @@ class Fired:
 
     def patient_message(self, reading: Reading | None = None) -> str:
         text = (self.variant and self.rule.variant_patient_message) or self.rule.patient_message
-        return render_message(text, reading, self.temperature_limits)
+        return render_message(fill(text, self.rule.thresholds, self.code), reading, self.temperature_limits)
 
     def clinician_message(self, reading: Reading | None = None) -> str:
         text = (self.variant and self.rule.variant_clinician_message) or self.rule.clinician_message
-        return render_message(text, reading, self.temperature_limits)
+        return render_message(fill(text, self.rule.thresholds, self.code), reading, self.temperature_limits)
 
 
 def as_decimal(value) -> Decimal:
@@ -144,7 +147,8 @@ def merge_thresholds(
     for rule in rules:
         thresholds = {key: as_decimal(value) for key, value in rule.thresholds.items()}
         key = adjustable.get(rule.code)
-        if key and rule.code in overrides:
+        # Only a parameter the rule has (a rule that cannot run has none to replace).
+        if key and key in thresholds and rule.code in overrides:
             thresholds[key] = as_decimal(overrides[rule.code])
         merged[rule.code] = replace(rule, thresholds=thresholds)
     return merged
@@ -208,6 +212,7 @@ def _instant_checks(
             r.neck_stiffness
             or r.confusion
             or r.vomiting
+            or r.rash
             or (r.headache >= pain and not r.positional_headache)
             or r.back_pain >= pain
             or r.site_redness
@@ -228,10 +233,18 @@ def _instant_checks(
         return r.positional_headache and r.headache >= t["headache"]
 
     def score_rise(t: Rule) -> bool | None:
+        # At least ``rise`` above the lowest of the window, and higher than the entry just
+        # before it: a falling score never fires; the first entry compares with nothing.
         since = r.recorded_at - timedelta(hours=float(t["window_hours"]))
         window = [h for h in history if since <= h.recorded_at < r.recorded_at]
+        if not window:
+            return None
+        # The latest reading; at the same moment a real entry (with an id, the later id)
+        # before a summary of the window (alerts.services.score_history).
+        previous = max(window, key=lambda h: (h.recorded_at, h.entry_id is not None, h.entry_id or 0))
         for name in ("back_pain", "headache"):
-            if window and getattr(r, name) - min(getattr(h, name) for h in window) >= t["rise"]:
+            value = getattr(r, name)
+            if value - min(getattr(h, name) for h in window) >= t["rise"] and value > getattr(previous, name):
                 return False
         return None
 
@@ -240,10 +253,13 @@ def _instant_checks(
 
     check("fever", fever_rule)
     check("fever_red_flag", fever_red_flag)
+    check("seizure", lambda t: when(r.seizure))
+    check("rash", lambda t: when(r.rash))
+    check("neck_stiffness", lambda t: when(r.neck_stiffness and not fever))
     check("neuro_deficit", lambda t: when(r.numbness or r.leg_weakness or r.bladder_bowel_change))
     check("confusion", lambda t: when(r.confusion))
     check("atypical_headache", atypical_headache)
-    check("anticoagulated_back_pain", lambda t: when(facts.anticoagulant and r.back_pain >= t["back_pain"]))
+    check("anticoagulated_back_pain", lambda t: when(facts.blood_thinner and r.back_pain >= t["back_pain"]))
     check("site_infection", lambda t: when((r.site_redness or r.site_drainage) and not fever))
     deficit = r.numbness or r.leg_weakness or r.bladder_bowel_change
     check("radiating_leg_pain", lambda t: when(r.radiating_leg_pain and not deficit))
@@ -292,7 +308,8 @@ class PatternContext:
     previous_has_deficit: bool | None = None  # None: no earlier entry
     # The two latest earlier temperature readings within the rising-fever window, newest first.
     previous_temperatures: tuple[Decimal, ...] = ()
-    # Highest values of the baseline days (day 0-1); None when nothing was recorded then.
+    # Highest values of the baseline (the first ``baseline_hours`` of logging after the
+    # procedure, earlier than this entry: alerts.scan); None when there is no such entry.
     baseline_headache: int | None = None
     baseline_back_pain: int | None = None
 

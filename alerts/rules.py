@@ -5,6 +5,7 @@ written here."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -12,18 +13,21 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from alerts import engine
-from alerts.models import AlertRule, PatientThreshold
+from alerts.models import SOURCE_WORDS, AlertRule, PatientThreshold, thresholds_in_force
 from patients.models import Patient
 
 
 def to_engine_rule(row: AlertRule) -> engine.Rule:
+    """The row as the engine runs it: with the thresholds in force (a row that fails its
+    schema runs with its last valid values, or not at all: ``AlertRule.in_force``)."""
+    in_force = row.in_force()
     return engine.Rule(
         code=row.code,
         kind=row.kind,
         order=row.order,
         severity=row.severity,
-        thresholds={key: engine.as_decimal(value) for key, value in (row.thresholds or {}).items()},
-        enabled=row.enabled,
+        thresholds=in_force.values,
+        enabled=row.enabled and in_force.usable,
         patient_message=row.patient_message,
         clinician_message=row.clinician_message,
         variant_severity=row.variant_severity,
@@ -153,3 +157,28 @@ def all_overrides(codes: Iterable[str]) -> dict[int, dict[str, Decimal]]:
 
 def chart_rules_for(patient: Patient) -> dict[str, engine.Rule]:
     return rule_book_for_patient(patient.pk).for_patient(patient.pk)
+
+
+# --- Rows that fail their schema: what admins are told --------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleProblem:
+    code: str
+    source: str  # what the engine uses instead: "last_valid" or "none"
+    problems: dict[str, str]
+
+    @property
+    def consequence(self) -> str:
+        return SOURCE_WORDS[self.source]
+
+
+def rule_problems() -> list[RuleProblem]:
+    """Every rule whose saved thresholds are not valid, in the listing order (one query)."""
+    found = []
+    rows = AlertRule.objects.values_list("code", "thresholds", "last_valid_thresholds")
+    for code, saved, last_valid in rows:
+        in_force = thresholds_in_force(code, saved, last_valid)
+        if in_force.problems:
+            found.append(RuleProblem(code, in_force.source, in_force.problems))
+    return found

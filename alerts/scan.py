@@ -4,11 +4,19 @@ Two ways to compute the same thing, kept honest by the tests (the full rescan is
 oracle of the incremental scan):
 
 * ``scan_symptom_logs`` (every minute): only entries past the stored high-water mark.
-  Each candidate's look-back (previous entry, previous temperatures, baseline of
-  days 0-1, latest procedure) is a correlated, indexed look-up, so the cost follows
-  the new rows, never the size of the history.
+  Each candidate's look-back (previous entry, previous temperatures, the baseline of
+  ``not_improving_72h``, latest procedure) is a correlated, indexed look-up, so the
+  cost follows the new rows, never the size of the history.
 * ``full_rescan`` (nightly, and ``scan_symptom_logs --full``): one window query over
-  every entry (``LAG``/``MAX ... OVER (PARTITION BY patient)``).
+  every entry (``LAG``/``MAX ... OVER (PARTITION BY patient)``); the baseline of a
+  patient who started logging late (nothing in the first 48 h after the procedure)
+  is read by one more query for those patients only.
+
+A finding becomes a firing on the alert of its entry (``alerts.raising``: one alert
+per entry). The state rules (``not_improving_72h``, ``late_back_pain``) fire once per
+episode: the episode is in the firing's key, and a new one starts with the first
+entry that meets the rule ``rearm_after_hours`` after the previous episode's alert
+was resolved (CLINICAL.md section 3). Both scans read the same resolutions.
 
 Both ask SQL only for rows that could fire under the loosest threshold of any patient,
 then let the pure engine decide with each patient's own thresholds. Alerts are
@@ -34,6 +42,7 @@ from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     Case,
+    Count,
     DateTimeField,
     DecimalField,
     Exists,
@@ -42,9 +51,11 @@ from django.db.models import (
     FilteredRelation,
     IntegerField,
     Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
+    RowRange,
     Subquery,
     Value,
     When,
@@ -54,9 +65,10 @@ from django.db.models.functions import Cast, Lag, RowNumber
 from django.utils import timezone
 
 from alerts import engine
-from alerts.models import Alert, RuleKind, ScanState
+from alerts.models import AlertFiring, RuleKind, ScanState
+from alerts.raising import Finding, entry_alert_key, raise_findings
 from alerts.rules import RuleBook, all_overrides, rule_rows
-from alerts.services import patient_facts, raise_alert
+from alerts.services import patient_facts
 from patients.models import Patient, Procedure, SymptomEntry
 from patients.routing import Responsible, responsible_for
 from portal.outbox.services import queue_notification
@@ -79,7 +91,9 @@ FEATURES = (
     "prev_temp_2_at",
     "baseline_headache",
     "baseline_back_pain",
+    "early_entries",
 )
+STATE_CODES = ("not_improving_72h", "late_back_pain")
 
 
 @dataclass(frozen=True)
@@ -98,21 +112,40 @@ class ScanReport:
     ran: bool = True  # False: another worker holds the scan
     entries: int = 0  # candidate entries evaluated (past the prefilter)
     detections: int = 0
-    alerts_created: int = 0
+    alerts_created: int = 0  # new findings on alerts (a new alert, or a rule joining its entry's alert)
     reminders: int = 0
     high_water_id: int = 0
 
 
-def episode_key(*, code: str, patient_id: int, entry_id: int, procedure_at: datetime | None, severity: str) -> str:
-    """The dedup key of a pattern alert: one per patient, rule and episode.
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
 
-    An event rule (rising fever, new weakness) is an episode per entry; a state rule
-    (not improving, late back pain) is one episode per procedure (per severity)."""
-    if code in ("not_improving_72h", "late_back_pain") and procedure_at is not None:
-        since = procedure_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
+
+def episode_key(
+    *,
+    code: str,
+    patient_id: int,
+    entry_id: int,
+    procedure_at: datetime | None,
+    severity: str,
+    resolved_before: datetime | None = None,
+) -> str:
+    """The dedup key of a pattern firing: one per patient, rule and episode.
+
+    An event rule (rising fever, new weakness) is an episode per entry. A state rule
+    (not improving, late back pain) is an episode per procedure (per severity), and
+    a new one after each resolution of its alert: ``resolved_before`` is the latest
+    resolution of the rule's alerts at least ``rearm_after_hours`` before the entry."""
+    if code in STATE_CODES and procedure_at is not None:
         suffix = f":{severity}" if code == "late_back_pain" else ""
-        return f"p{patient_id}:{code}:since{since}{suffix}"
+        key = f"p{patient_id}:{code}:since{_stamp(procedure_at)}{suffix}"
+        return f"{key}:after{_stamp(resolved_before)}" if resolved_before is not None else key
     return f"p{patient_id}:{code}:e{entry_id}"
+
+
+def chain_of(dedup_key: str) -> str:
+    """A state rule's firing key without its episode: the key of the first episode."""
+    return dedup_key.split(":after", 1)[0]
 
 
 # --- The features both paths compute ------------------------------------------------------
@@ -142,11 +175,14 @@ def _latest_procedures() -> FilteredRelation:
 
 
 def _window(book: RuleBook) -> timedelta:
-    return timedelta(hours=float(book.defaults["rising_fever"]["window_hours"]))
+    rule = book.defaults["rising_fever"]
+    return timedelta(hours=float(rule["window_hours"])) if rule.enabled else timedelta(0)
 
 
 def _baseline_span(book: RuleBook) -> timedelta:
-    return timedelta(days=float(book.defaults["not_improving_72h"]["baseline_last_day"]) + 1)
+    """The first hours of logging ``not_improving_72h`` compares with (48: day 0-1)."""
+    rule = book.defaults["not_improving_72h"]
+    return timedelta(hours=float(rule["baseline_hours"])) if rule.enabled else timedelta(0)
 
 
 def _valid_entries() -> QuerySet[SymptomEntry]:
@@ -170,10 +206,18 @@ def with_lookups(entries: QuerySet[SymptomEntry], book: RuleBook) -> QuerySet[Sy
         .order_by(*newest_first)
         .values("temperature_c")
     )
-    baseline = _valid_entries().filter(
+    # The baseline (CLINICAL.md section 3): the day 0-1 entries before this one (the first
+    # ``baseline_hours`` after the procedure); a patient with none there started logging
+    # later (``early_entries`` 0): ``late_start_baselines`` reads theirs after the query.
+    span = _baseline_span(book)
+    early = _valid_entries().filter(
         patient_id=OuterRef("patient_id"),
         recorded_at__gte=OuterRef("proc_at"),
-        recorded_at__lt=OuterRef("proc_at") + _baseline_span(book),
+        recorded_at__lt=OuterRef("proc_at") + span,
+    )
+    # Earlier than this entry in (recorded_at, id) order, as ``earlier`` reads it.
+    baseline = early.filter(recorded_at__lte=OuterRef("recorded_at")).exclude(
+        recorded_at=OuterRef("recorded_at"), id__gte=OuterRef("id")
     )
 
     def baseline_max(name: str) -> Subquery:
@@ -195,6 +239,9 @@ def with_lookups(entries: QuerySet[SymptomEntry], book: RuleBook) -> QuerySet[Sy
         # that reads these columns, so each look-up runs once per row, not again in WHERE.
         scan_order=Window(RowNumber()),
         proc_at=only_if(gates["procedure"], _latest_procedure_at(), DateTimeField()),
+        early_entries=only_if(
+            gates["pain"], Case(When(Exists(early), then=Value(1)), default=Value(0)), IntegerField()
+        ),
         has_deficit=_deficit(),
         prev_deficit=only_if(
             gates["deficit"],
@@ -244,7 +291,14 @@ def with_windows(entries: QuerySet[SymptomEntry], book: RuleBook) -> QuerySet[Sy
     in_baseline = Q(recorded_at__gte=F("proc_at"), recorded_at__lt=F("proc_at") + _baseline_span(book))
 
     def baseline_max(name: str) -> Window:
-        return Window(Max(Case(When(in_baseline, then=F(name)))), partition_by=by_patient)
+        # The day 0-1 entries before this one (a running maximum); a patient with none
+        # (``early_entries`` 0) started logging later: ``late_start_baselines`` reads theirs.
+        return Window(
+            Max(Case(When(in_baseline, then=F(name)))),
+            partition_by=by_patient,
+            order_by=in_time,
+            frame=RowRange(start=None, end=-1),
+        )
 
     return entries.annotate(latest_procedure=_latest_procedures()).annotate(
         scan_order=Window(RowNumber()),
@@ -256,6 +310,7 @@ def with_windows(entries: QuerySet[SymptomEntry], book: RuleBook) -> QuerySet[Sy
         prev_temp_2_at=Window(Lag("recorded_at", 2), partition_by=by_temperature, order_by=in_time),
         baseline_headache=baseline_max("headache"),
         baseline_back_pain=baseline_max("back_pain"),
+        early_entries=Window(Count(Case(When(in_baseline, then=F("id")))), partition_by=by_patient),
     )
 
 
@@ -282,11 +337,12 @@ def could_fire(book: RuleBook) -> Q:
     if "not_improving_72h" in enabled:
         rule = book.defaults["not_improving_72h"]
         pain = book.loosest("not_improving_72h", "pain_score")
+        # A late starter's baseline is read after this query (``early_entries`` 0).
         parts.append(
             Q(proc_at__lte=F("recorded_at") - timedelta(hours=float(rule["after_hours"])))
             & (
-                (Q(headache__gte=pain) & Q(headache__gte=F("baseline_headache")))
-                | (Q(back_pain__gte=pain) & Q(back_pain__gte=F("baseline_back_pain")))
+                (Q(headache__gte=pain) & (Q(headache__gte=F("baseline_headache")) | Q(early_entries=0)))
+                | (Q(back_pain__gte=pain) & (Q(back_pain__gte=F("baseline_back_pain")) | Q(early_entries=0)))
             )
         )
     if "late_back_pain" in enabled:
@@ -303,7 +359,7 @@ def could_fire(book: RuleBook) -> Q:
     return functools.reduce(operator.or_, parts)
 
 
-def _decide(row: dict, book: RuleBook) -> list[Detection]:
+def _decide(row: dict, book: RuleBook, resolutions: dict[str, list[datetime]]) -> list[Detection]:
     """The pure engine decides for one candidate row, with the patient's thresholds."""
     reading = engine.Reading(
         recorded_at=row["recorded_at"],
@@ -311,7 +367,7 @@ def _decide(row: dict, book: RuleBook) -> list[Detection]:
         headache=row["headache"],
         temperature_c=row["temperature_c"],
         entry_id=row["id"],
-        **{name: row[name] for name in engine.YES_NO_FIELDS},
+        **{name: bool(row[name]) for name in engine.YES_NO_FIELDS},
     )
     window = _window(book)
     temperatures: tuple[Decimal, ...] = ()
@@ -328,24 +384,79 @@ def _decide(row: dict, book: RuleBook) -> list[Detection]:
         baseline_back_pain=row["baseline_back_pain"],
     )
     facts = engine.PatientFacts(procedure_at=row["proc_at"])
+    rules = book.for_patient(row["patient_id"])
     detections = []
-    for fired in engine.evaluate_patterns(context, book.for_patient(row["patient_id"]), facts):
-        key = episode_key(
+    for fired in engine.evaluate_patterns(context, rules, facts):
+        first = episode_key(
             code=fired.code,
             patient_id=row["patient_id"],
             entry_id=row["id"],
             procedure_at=row["proc_at"],
             severity=fired.severity,
         )
+        key = first
+        if fired.code in STATE_CODES:
+            rearm = timedelta(hours=float(rules[fired.code]["rearm_after_hours"]))
+            ended = [at for at in resolutions.get(first, []) if at + rearm <= row["recorded_at"]]
+            if ended:
+                key = episode_key(
+                    code=fired.code,
+                    patient_id=row["patient_id"],
+                    entry_id=row["id"],
+                    procedure_at=row["proc_at"],
+                    severity=fired.severity,
+                    resolved_before=max(ended),
+                )
         detections.append(Detection(row["patient_id"], fired.code, row["id"], fired.severity, key, fired, reading))
     return detections
 
 
+def late_start_baselines(rows: list[dict], book: RuleBook) -> None:
+    """The baseline of rows whose patient logged nothing in the first ``baseline_hours``
+    after the procedure (``early_entries`` 0, the window path): the highest values of
+    their first ``baseline_hours`` of logging, before the row. One query for all."""
+    late = [r for r in rows if r["early_entries"] == 0 and r["proc_at"] is not None]
+    if not late:
+        return
+    span = _baseline_span(book)
+    first_hours = (
+        _valid_entries()
+        .filter(patient_id__in={r["patient_id"] for r in late})
+        .annotate(latest_procedure=_latest_procedures())
+        .filter(recorded_at__gte=F("latest_procedure__performed_at"))
+        .annotate(first_logged=Window(Min("recorded_at"), partition_by=[F("patient_id")]))
+        .filter(recorded_at__lt=F("first_logged") + span)
+        .values_list("patient_id", "recorded_at", "id", "headache", "back_pain")
+    )
+    by_patient: dict[int, list[tuple]] = {}
+    for patient_id, *entry in first_hours:
+        by_patient.setdefault(patient_id, []).append(tuple(entry))
+    for row in late:
+        before = [e for e in by_patient.get(row["patient_id"], []) if (e[0], e[1]) < (row["recorded_at"], row["id"])]
+        row["baseline_headache"] = max((e[2] for e in before), default=None)
+        row["baseline_back_pain"] = max((e[3] for e in before), default=None)
+
+
+def resolved_episodes(patient_ids: set[int]) -> dict[str, list[datetime]]:
+    """When the state rules' alerts of these patients were resolved, by the key of each
+    rule's first episode (one query): a later entry that meets the rule starts anew."""
+    resolutions: dict[str, list[datetime]] = {}
+    firings = AlertFiring.objects.filter(
+        rule__code__in=STATE_CODES, alert__patient_id__in=patient_ids, alert__resolved_at__isnull=False
+    ).values_list("dedup_key", "alert__resolved_at")
+    for key, resolved_at in firings:
+        resolutions.setdefault(chain_of(key), []).append(resolved_at)
+    return resolutions
+
+
 def detect(rows: QuerySet[SymptomEntry], book: RuleBook) -> list[Detection]:
+    candidates = list(rows.values(*FEATURES).order_by())
+    late_start_baselines(candidates, book)
+    resolutions = resolved_episodes({row["patient_id"] for row in candidates})
     detections: list[Detection] = []
-    for row in rows.values(*FEATURES).order_by():
-        detections.extend(_decide(row, book))
-    # One alert per episode: the earliest entry of an episode carries it.
+    for row in candidates:
+        detections.extend(_decide(row, book, resolutions))
+    # One firing per episode: the earliest entry of an episode carries it.
     detections.sort(key=lambda d: (d.reading.recorded_at, d.entry_id))
     unique: dict[str, Detection] = {}
     for d in detections:
@@ -364,35 +475,41 @@ def _book() -> RuleBook:
 
 
 def create_alerts(detections: list[Detection], book: RuleBook) -> int:
-    """Alerts for new detections; existing dedup keys are skipped in one query, and the
-    unique constraint settles any race with another writer."""
+    """Record new detections as firings on the alert of their entry (one alert per
+    entry, alerts.raising); known keys are skipped in one query, and the unique key
+    settles any race with another writer. Returns how many firings were new."""
     if not detections:
         return 0
-    existing = set(
-        Alert.objects.filter(dedup_key__in=[d.dedup_key for d in detections]).values_list("dedup_key", flat=True)
+    known = set(
+        AlertFiring.objects.filter(dedup_key__in=[d.dedup_key for d in detections]).values_list("dedup_key", flat=True)
     )
-    fresh = [d for d in detections if d.dedup_key not in existing]
-    if not fresh:
+    by_entry: dict[int, list[Detection]] = {}
+    for d in detections:
+        if d.dedup_key not in known:
+            by_entry.setdefault(d.entry_id, []).append(d)
+    if not by_entry:
         return 0
-    patients = Patient.objects.select_related("user").in_bulk({d.patient_id for d in fresh})
-    entries = SymptomEntry.objects.in_bulk({d.entry_id for d in fresh})
+    patients = Patient.objects.select_related("user").in_bulk(
+        {d.patient_id for group in by_entry.values() for d in group}
+    )
+    entries = SymptomEntry.objects.in_bulk(set(by_entry))
     responsible: dict[int, Responsible] = {}
     created = 0
-    for d in fresh:
-        patient = patients[d.patient_id]
-        if d.patient_id not in responsible:
-            responsible[d.patient_id] = responsible_for(patient)
-        _, was_created = raise_alert(
+    for entry_id, group in by_entry.items():
+        patient = patients[group[0].patient_id]
+        if patient.pk not in responsible:
+            responsible[patient.pk] = responsible_for(patient)
+        _, recorded = raise_findings(
             patient=patient,
-            rule=book.rows[d.code],
-            fired=d.fired,
-            reading=d.reading,
-            entry=entries.get(d.entry_id),
-            dedup_key=d.dedup_key,
-            responsible=responsible[d.patient_id],
-            check_existing=False,  # checked for the whole batch above; the unique key settles races
+            entry=entries.get(entry_id),
+            alert_key=entry_alert_key(patient_id=patient.pk, entry_id=entry_id),
+            findings=sorted(
+                (Finding.of(d.fired, book.rows[d.code], d.dedup_key, d.reading) for d in group), key=lambda f: f.rank
+            ),
+            responsible=responsible[patient.pk],
+            checked=True,  # checked for the whole batch above; the unique key settles races
         )
-        created += was_created
+        created += recorded
     return created
 
 

@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from alerts.models import Alert, AlertRule, AlertStatus, PatientThreshold, Severity
+from alerts.parameters import describe
 from alerts.rules import rule_book_for_patient
 from patients.models import Patient
 from patients.routing import is_in_triage_pool, patients_in_triage_for
@@ -36,7 +37,11 @@ def alert_list_for(user, *, patient_id=None, status=None) -> QuerySet[Alert]:
         alerts = alerts.filter(patient=patient_for(user, patient_id))
     if status:
         alerts = alerts.filter(status=status)
-    return alerts.select_related("rule", "acknowledged_by", "resolved_by").order_by("-created_at", "-id")
+    return (
+        alerts.select_related("rule", "acknowledged_by", "resolved_by")
+        .prefetch_related("firings__rule")
+        .order_by("-created_at", "-id")
+    )
 
 
 def alert_for(user, alert_id) -> Alert:
@@ -47,6 +52,7 @@ def alert_for(user, alert_id) -> Alert:
     alert = (
         alerts_visible_to(user)
         .select_related("rule", "patient__user", "acknowledged_by", "resolved_by", "entry")
+        .prefetch_related("firings__rule")
         .filter(pk=pk)
         .first()
     )
@@ -64,12 +70,16 @@ def thresholds_of(patient: Patient) -> list[dict]:
     custom = {t.rule_id: t for t in PatientThreshold.objects.filter(patient=patient).select_related("set_by")}
     rows = []
     for rule in AlertRule.objects.exclude(adjustable_threshold="").order_by("kind", "order"):
-        default = Decimal(str((rule.thresholds or {}).get(rule.adjustable_threshold)))
+        in_force = rule.in_force()
+        if rule.adjustable_threshold not in in_force.values:
+            continue  # a rule that cannot run (its admin is told): nothing to adjust
+        default = in_force.values[rule.adjustable_threshold]
         mine = custom.get(rule.pk)
+        values = {**in_force.values, rule.adjustable_threshold: mine.value if mine else default}
         rows.append(
             {
                 "rule": rule.code,
-                "description": rule.description,
+                "description": describe(rule.code, values),
                 "key": rule.adjustable_threshold,
                 "default": default,
                 "value": mine.value if mine else default,
@@ -89,10 +99,14 @@ def chart_thresholds(patient: Patient) -> dict[str, Decimal]:
     (the patients app asks for this when it is there)."""
     rules = rule_book_for_patient(patient.pk).for_patient(patient.pk)
     result: dict[str, Decimal] = {}
-    if "fever" in rules:
+    if "fever" in rules and "temperature_c" in rules["fever"].thresholds:
         result["temperature_c"] = rules["fever"]["temperature_c"]
-    if "severe_pain" in rules:
+    if "severe_pain" in rules and "pain_score" in rules["severe_pain"].thresholds:
         result["back_pain"] = result["headache"] = rules["severe_pain"]["pain_score"]
+    # The chart's spike markers are the score_rise rule itself (API.md: never disagree).
+    if "score_rise" in rules and rules["score_rise"].thresholds:
+        result["score_rise_points"] = rules["score_rise"]["rise"]
+        result["score_rise_window_hours"] = rules["score_rise"]["window_hours"]
     return result
 
 

@@ -13,25 +13,32 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Min
-from django.urls import reverse
+from django.db import transaction
+from django.db.models import Min, Window
 from django.utils import timezone
 
 from alerts import engine
 from alerts.models import SEVERITY_RANK, Alert, AlertRule, AlertStatus, PatientThreshold, RuleKind, Severity
-from alerts.rules import rule_book_for_patient, to_engine_rule
+from alerts.parameters import schema_of
+from alerts.raising import (
+    ALERTING,
+    Finding,
+    alert_link,
+    entry_alert_key,
+    post_to_inbox,
+    raise_findings,
+    tell_admins_nobody_was_reached,
+)
+from alerts.rules import rule_book_for_patient
 from patients.medication_alerts import DoseAlerts, DoseFindings
 from patients.models import Patient, SymptomEntry
-from patients.routing import Audience, Responsible, responsible_for, triage_pool
+from patients.routing import Audience, responsible_for, triage_pool
 from patients.selectors import is_on_care_team, latest_procedure
 from portal.accounts.models import User
 from portal.audit.services import record_audit
 from portal.clinic.selectors import current_clinic
 from portal.outbox.services import queue_notification, queue_notification_to_address
 
-ALERTING = (Severity.CONTACT_PROVIDER, Severity.URGENT)
-INBOX_PRIORITY = {Severity.URGENT: "urgent", Severity.CONTACT_PROVIDER: "high"}
 MAX_NOTE = 2000
 
 
@@ -44,50 +51,65 @@ class EntryEvaluation:
 
 
 def patient_facts(patient: Patient, procedure_at: datetime | None) -> engine.PatientFacts:
-    return engine.PatientFacts(anticoagulant=bool(patient.anticoagulant), procedure_at=procedure_at)
+    return engine.PatientFacts(blood_thinner=patient.takes_blood_thinner, procedure_at=procedure_at)
 
 
 def instant_dedup_key(*, patient_id: int, code: str, entry_id: int) -> str:
     return f"p{patient_id}:{code}:e{entry_id}"
 
 
-def alert_link(alert: Alert) -> str:
-    return reverse("alerts:detail", args=[alert.pk])
-
-
 def score_history(entry: SymptomEntry, rules: dict[str, engine.Rule]) -> list[engine.Reading]:
     """The patient's earlier entries, as far as the instant rules read them.
 
     Only ``score_rise`` looks back: at the lowest back pain and the lowest headache of
-    the entries in its own ``window_hours`` (admin-editable). One aggregate gives both,
-    as one reading dated at the window's first entry: a patient who writes many entries
-    a day costs no more than one who writes one, and nothing is read when the rule is off.
+    the entries in its own ``window_hours`` (admin-editable), and at the entry just
+    before this one. One query gives all three: the latest entry of the window with the
+    window's lowest scores beside it (window functions over the range). It becomes two
+    readings, the lowest dated at the window's first entry and the previous entry as
+    it was: a patient who writes many entries a day costs no more than one who writes
+    one, and nothing is read when the rule is off.
     """
     rule = rules.get("score_rise")
     if rule is None or not rule.enabled:
         return []
     since = entry.recorded_at - timedelta(hours=float(rule["window_hours"]))
-    lowest = SymptomEntry.objects.filter(
+    window = SymptomEntry.objects.filter(
         patient_id=entry.patient_id,
         recorded_at__gte=since,
         recorded_at__lt=entry.recorded_at,
         entered_in_error_at__isnull=True,
-    ).aggregate(first=Min("recorded_at"), back_pain=Min("back_pain"), headache=Min("headache"))
-    if lowest["first"] is None:
+    )
+    latest = (
+        window.annotate(
+            first=Window(Min("recorded_at")), lowest_back=Window(Min("back_pain")), lowest_head=Window(Min("headache"))
+        )
+        .order_by("-recorded_at", "-id")
+        .values("id", "recorded_at", "back_pain", "headache", "first", "lowest_back", "lowest_head")
+        .first()
+    )
+    if latest is None:
         return []
-    return [engine.Reading(recorded_at=lowest["first"], back_pain=lowest["back_pain"], headache=lowest["headache"])]
+    return [
+        engine.Reading(recorded_at=latest["first"], back_pain=latest["lowest_back"], headache=latest["lowest_head"]),
+        engine.Reading(
+            recorded_at=latest["recorded_at"],
+            back_pain=latest["back_pain"],
+            headache=latest["headache"],
+            entry_id=latest["id"],
+        ),
+    ]
 
 
 def evaluate_entry(entry: SymptomEntry) -> EntryEvaluation:
     """Run the instant rules (CLINICAL.md section 2) on a saved entry.
 
     1. Load the rules with the patient's custom thresholds (one query).
-    2. One indexed aggregate of the earlier scores ``score_rise`` compares with.
+    2. One indexed query for the earlier scores ``score_rise`` compares with.
     3. The pure engine decides; all fired rules become recommendations, highest first.
-    4. ``contact_provider`` and ``urgent`` rules raise an alert each (with inbox item);
-       whoever is responsible for the patient (``patients.routing``: the care team, or
-       the triage pool and on-call address) and the patient get one email for the
-       entry's highest alert.
+    4. When one of them is ``contact_provider`` or ``urgent``, the entry raises ONE
+       alert listing every rule that fired (``alerts.raising``): one inbox item, one
+       email to whoever is responsible for the patient (``patients.routing``: the care
+       team, or the triage pool and on-call address) and one to the patient.
     Runs in the caller's transaction (no savepoint of its own: whatever fails here
     fails the entry too), so it all commits with the entry.
     """
@@ -106,123 +128,24 @@ def evaluate_entry(entry: SymptomEntry) -> EntryEvaluation:
                 {"rule": f.code, "severity": f.severity, "message": f.patient_message(reading)} for f in fired
             ]
         )
-        alerts: list[Alert] = []
-        responsible = None
-        for f in fired:
-            if f.severity not in ALERTING:
-                continue
-            responsible = responsible or responsible_for(patient)
-            alert, _ = raise_alert(
+        if any(f.severity in ALERTING for f in fired):
+            findings = [
+                Finding.of(
+                    f,
+                    book.rows[f.code],
+                    instant_dedup_key(patient_id=patient.pk, code=f.code, entry_id=entry.pk),
+                    reading,
+                )
+                for f in fired
+            ]
+            alert, _ = raise_findings(
                 patient=patient,
-                rule=book.rows[f.code],
-                fired=f,
-                reading=reading,
                 entry=entry,
-                dedup_key=instant_dedup_key(patient_id=patient.pk, code=f.code, entry_id=entry.pk),
-                notify=not alerts,  # the first (highest) alert of the entry emails; one email per entry
-                responsible=responsible,
-                check_existing=False,  # a new entry has none; a repeat is settled by the unique key
+                alert_key=entry_alert_key(patient_id=patient.pk, entry_id=entry.pk),
+                findings=findings,
             )
-            alerts.append(alert)
-        evaluation.alert_ids = [a.pk for a in alerts]
+            evaluation.alert_ids = [alert.pk] if alert is not None else []
     return evaluation
-
-
-def raise_alert(
-    *,
-    patient: Patient,
-    rule: AlertRule,
-    fired: engine.Fired,
-    reading: engine.Reading | None,
-    entry: SymptomEntry | None,
-    dedup_key: str,
-    notify: bool = True,
-    responsible: Responsible | None = None,
-    check_existing: bool = True,
-) -> tuple[Alert, bool]:
-    """Create one alert with its inbox item and notifications, once per ``dedup_key``.
-
-    ``responsible`` (``patients.routing.responsible_for``, read here when not given)
-    decides the alert's audience and who is emailed. Returns (alert, created). A
-    concurrent creator of the same key wins quietly: the unique constraint decides,
-    inside a savepoint, and the loser returns its row."""
-    if check_existing:
-        existing = Alert.objects.filter(dedup_key=dedup_key).first()
-        if existing is not None:
-            return existing, False
-    responsible = responsible or responsible_for(patient)
-    try:
-        with transaction.atomic():
-            alert = Alert.objects.create(
-                patient=patient,
-                rule=rule,
-                severity=fired.severity,
-                entry=entry,
-                message=fired.patient_message(reading),
-                clinician_message=fired.clinician_message(reading),
-                dedup_key=dedup_key,
-                audience=responsible.audience,
-            )
-    except IntegrityError:
-        return Alert.objects.get(dedup_key=dedup_key), False
-    _post_to_inbox(alert, rule)
-    if notify:
-        notify_alert(alert, responsible=responsible)
-    return alert, True
-
-
-def _post_to_inbox(alert: Alert, rule: AlertRule) -> None:
-    from messaging.services import post_inbox_item
-
-    severity = "Urgent" if alert.severity == Severity.URGENT else "Contact today"
-    post_inbox_item(
-        kind="alert",
-        patient=alert.patient,
-        priority=INBOX_PRIORITY[alert.severity],
-        summary=f"{severity}: {rule.summary}",
-        source=alert,
-        link=alert_link(alert),
-    )
-
-
-def notify_alert(alert: Alert, *, responsible: Responsible | None = None) -> None:
-    """Email whoever is responsible and the patient: fixed text, a link, no health data.
-
-    1. A care team: each of its clinicians.
-    2. No care team (CLINICAL.md section 7): the on-call address; without one, each
-       clinician of the triage pool (they have it in their inbox either way).
-    3. Nobody at all (no care team, an empty pool, no on-call address): every admin is
-       told to fix the clinic's settings (no health data), and the patient's page says
-       to call the clinic.
-    4. The patient.
-    """
-    responsible = responsible or responsible_for(alert.patient)
-    urgent = alert.severity == Severity.URGENT
-    kind = "alert_urgent" if urgent else "alert"
-    key, link = f"alert:{alert.pk}", alert_link(alert)
-    clinicians = list(responsible.clinicians)
-    if responsible.audience == Audience.TRIAGE_POOL and responsible.oncall_email:
-        queue_notification_to_address(
-            address=responsible.oncall_email,
-            address_name="oncall",
-            kind="oncall_alert_urgent" if urgent else "oncall_alert",
-            dedup_key=key,
-            link=link,
-            source=alert,
-        )
-        clinicians = []  # the pool reads it in its inbox; the on-call address carries the email
-    for clinician in clinicians:
-        queue_notification(recipient=clinician, kind=kind, dedup_key=key, link=link, source=alert)
-    if not responsible.reachable:
-        _tell_admins_nobody_was_reached(alert)
-    queue_notification(recipient=alert.patient.user, kind=kind, dedup_key=key, link=link, source=alert)
-
-
-def _tell_admins_nobody_was_reached(alert: Alert) -> None:
-    for admin in User.objects.filter(is_staff=True, is_active=True).order_by("pk"):
-        queue_notification(
-            recipient=admin, kind="routing_gap", dedup_key=f"alert:{alert.pk}:routing_gap", link="/admin/", source=alert
-        )
 
 
 # --- The medication log (CLINICAL.md section 5) -------------------------------------------
@@ -268,8 +191,8 @@ def raise_dose_alerts(findings: DoseFindings) -> DoseAlerts:
     """A dose at a cap, above an absolute maximum or combining two NSAIDs.
 
     1. The findings' enabled rules, the most serious first, become the patient's words.
-    2. One alert per dose and severity (``raise_alert``: inbox item, notifications),
-       worded with every rule of that severity; the first alert of the dose emails.
+    2. One alert per dose and severity (``raising.raise_findings``: inbox item,
+       notifications) listing each of its rules, worded with all of them.
     """
     answer = recommend_for_dose(findings)
     rules = _dose_rules(findings)
@@ -278,21 +201,32 @@ def raise_dose_alerts(findings: DoseFindings) -> DoseAlerts:
         group = [row for row in rules if row.severity == severity]
         if not group:
             continue
-        worded = replace(
-            to_engine_rule(group[0]),
-            patient_message=" ".join(_dose_words(row.patient_message, findings) for row in group),
-            clinician_message=" ".join(_dose_words(row.clinician_message, findings) for row in group),
+        dose = findings.dose.pk
+        words = [
+            Finding(
+                rule=row,
+                severity=severity,
+                dedup_key=f"p{patient.pk}:medication:{row.code}:dose{dose}",
+                patient_message=_dose_words(row.patient_message, findings),
+                clinician_message=_dose_words(row.clinician_message, findings),
+            )
+            for row in group
+        ]
+        # The first finding carries the words of the whole group: what the patient was told.
+        lead = replace(
+            words[0],
+            patient_message=" ".join(w.patient_message for w in words),
+            clinician_message=" ".join(w.clinician_message for w in words),
         )
-        alert, _ = raise_alert(
+        alert, _ = raise_findings(
             patient=patient,
-            rule=group[0],
-            fired=engine.Fired(worded),
-            reading=None,
             entry=None,
-            dedup_key=f"p{patient.pk}:medication:{severity}:dose{findings.dose.pk}",
-            notify=not answer.alert_ids,
+            alert_key=f"p{patient.pk}:medication:{severity}:dose{dose}",
+            findings=[lead, *[replace(w, clinician_message="") for w in words[1:]]],
+            notify=not answer.alert_ids,  # the first alert of the dose emails; one email per dose
         )
-        answer.alert_ids.append(alert.pk)
+        if alert is not None:
+            answer.alert_ids.append(alert.pk)
     return answer
 
 
@@ -426,8 +360,8 @@ def _escalate(alert: Alert, *, oncall_email: str, pool: tuple[User, ...]) -> Non
         address=oncall_email, address_name="oncall", kind="oncall_escalation", dedup_key=key, link=link, source=alert
     )
     if not clinicians and not oncall_email:
-        _tell_admins_nobody_was_reached(alert)
-    _post_to_inbox(alert, alert.rule)
+        tell_admins_nobody_was_reached(alert)
+    post_to_inbox(alert)
     share_inbox_item_with_triage(source=alert, kind="alert")
 
 
@@ -459,8 +393,10 @@ def check_threshold(*, rule_code, value) -> tuple[AlertRule, Decimal | None]:
         raise ValidationError({"value": ["Give a number."]}) from None
     if not number.is_finite():
         raise ValidationError({"value": ["Give a number."]})
-    default = (rule.thresholds or {}).get(rule.adjustable_threshold)
-    if isinstance(default, int) and number != number.to_integral_value():
+    parameter = schema_of(rule.code).parameter(rule.adjustable_threshold)
+    if parameter is None or not rule.in_force().usable:
+        raise ValidationError({"rule": ["This rule's thresholds are being repaired by an admin; try again later."]})
+    if parameter.places == 0 and number != number.to_integral_value():
         raise ValidationError({"value": ["Give a whole number."]})
     if number != number.quantize(Decimal("0.01")):
         raise ValidationError({"value": ["Use at most two decimal places."]})

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from alerts import selectors, services
 from alerts.models import AlertStatus
+from alerts.raising import fired_rules
 from patients.selectors import is_on_care_team
 from portal.audit.services import audit_read
 from portal.clinic.texts import without_urgent_instruction
@@ -63,6 +64,7 @@ def alert_detail(request, alert_id: int):
             "is_clinician": is_clinician,
             "on_care_team": is_clinician and is_on_care_team(clinician=request.user, patient=alert.patient),
             "message_rest": without_urgent_instruction(alert.message),
+            "fired_rules": fired_rules(alert),
             "request_labs": request_labs,
         },
     )

@@ -40,6 +40,7 @@ from bench.common import (
     celery_worker,
     create_database,
     database_exists,
+    diary_body,
     drop_database,
     free_port,
     gunicorn,
@@ -99,7 +100,7 @@ def main() -> int:
 
 
 def entry(token: str, **fields) -> Request:
-    body = {"back_pain": 1, "headache": 1, **fields}
+    body = diary_body(back_pain=1, headache=1, **fields)
     return Request("entry", "POST", "/api/v1/symptoms/", {"X-Session-Token": token}, json.dumps(body).encode())
 
 

@@ -18,22 +18,10 @@ from django.views.decorators.csrf import csrf_exempt
 
 from messaging import selectors as inbox_selectors
 from patients.models import Patient, SymptomEntry
+from patients.questions import YES_NO_FIELDS
 from portal.crypto import open_sealed_text, seal_text
 
-YES_NO = (
-    "positional_headache",
-    "radiating_leg_pain",
-    "numbness",
-    "leg_weakness",
-    "bladder_bowel_change",
-    "site_redness",
-    "site_drainage",
-    "neck_stiffness",
-    "confusion",
-    "vomiting",
-    "vision_change",
-    "took_fever_reducer",
-)
+YES_NO = YES_NO_FIELDS
 HISTORY_FIELDS = ("id", "recorded_at", "back_pain", "headache", "temperature_c", *YES_NO, "notes_sealed")
 INBOX_FIELDS = ("id", "kind", "patient_id", "priority", "status", "assignee_id", "due_at", "created_at", "summary")
 

@@ -42,6 +42,14 @@ BENCH_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 (every seed
 SITE_HOST = "127.0.0.1"
 
 
+def diary_body(**fields) -> dict:
+    """A diary entry as the API takes it: every yes/no question answered (API.md), "no"
+    unless ``fields`` says otherwise."""
+    from patients.questions import YES_NO_FIELDS  # Django-free
+
+    return {**dict.fromkeys(YES_NO_FIELDS, False), **fields}
+
+
 def database_url(name: str) -> str:
     return f"{PG_SERVER}/{name}"
 

@@ -54,6 +54,7 @@ from bench.common import (
     RedisServer,
     create_database,
     database_exists,
+    diary_body,
     drop_database,
     free_port,
     gunicorn,
@@ -83,7 +84,7 @@ def entry_body(rng: random.Random) -> bytes:
     """A diary entry as patients send them: mostly ordinary (low scores, a temperature
     six times in ten); one in 20 a severe positional headache (contact_provider: an
     alert, its inbox item and emails), one in 100 numbness (urgent)."""
-    body: dict = {"back_pain": rng.choice([0, 1]), "headache": rng.choice([0, 1])}
+    body: dict = diary_body(back_pain=rng.choice([0, 1]), headache=rng.choice([0, 1]))
     if rng.random() < 0.6:
         body["temperature_c"] = round(36.3 + rng.random(), 1)
     body["positional_headache"] = rng.random() < 0.2

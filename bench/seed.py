@@ -40,24 +40,12 @@ from bench.common import (
     production_env,
     setup_django,
 )
+from patients.questions import YES_NO_FIELDS
 
 LONG_DIARY = 120  # entries of each long-diary patient
 SPECIALTIES = ["neurology", "neurology", "anesthesiology", "nursing"]
 TIME_ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Europe/London", "Asia/Tokyo"]
-YES_NO = (
-    "positional_headache",
-    "radiating_leg_pain",
-    "numbness",
-    "leg_weakness",
-    "bladder_bowel_change",
-    "site_redness",
-    "site_drainage",
-    "neck_stiffness",
-    "confusion",
-    "vomiting",
-    "vision_change",
-    "took_fever_reducer",
-)
+YES_NO = YES_NO_FIELDS  # every question answered, as the API requires
 
 
 def filler(data_type: str, now: datetime):
@@ -325,20 +313,16 @@ def seed(args) -> dict:
                 temp = None
                 if rng.random() < 0.6:
                     temp = Decimal(str(round(36.6 + f * 0.9 if rising else 36.3 + rng.random(), 1)))
-                flags = [
-                    rng.random() < 0.3 * (1 - f),  # positional_headache
-                    rng.random() < 0.01,  # radiating_leg_pain
-                    rng.random() < 0.002,  # numbness
-                    rng.random() < 0.003,  # leg_weakness
-                    False,
-                    rng.random() < 0.01,  # site_redness
-                    False,
-                    False,
-                    False,
-                    rng.random() < 0.005,  # vomiting
-                    False,
-                    rng.random() < 0.05,  # took_fever_reducer
-                ]
+                flags = dict.fromkeys(YES_NO, False)
+                flags.update(
+                    positional_headache=rng.random() < 0.3 * (1 - f),
+                    radiating_leg_pain=rng.random() < 0.01,
+                    numbness=rng.random() < 0.002,
+                    leg_weakness=rng.random() < 0.003,
+                    site_redness=rng.random() < 0.01,
+                    vomiting=rng.random() < 0.005,
+                    took_fever_reducer=rng.random() < 0.05,
+                )
                 notes = b""
                 if rng.random() < 0.05:
                     notes = bytes(seal_text("Slept badly.", context=f"symptom_entry:{entry_id}"))
@@ -351,7 +335,7 @@ def seed(args) -> dict:
                     min(back_pain, 10),
                     min(headache, 10),
                     temp,
-                    *flags,
+                    *flags.values(),
                     notes,
                     "",
                 )

@@ -86,7 +86,8 @@ def post_inbox_item(
     """Add an item to the care team's inbox, once per source (idempotent).
 
     Posting again for the same source returns the existing item, raising its
-    priority if the new one is higher.
+    priority if the new one is higher and taking the new summary (an alert that
+    another rule joined says so).
     """
     if source is not None:
         source_type, source_id = source._meta.label_lower, str(source.pk)
@@ -109,11 +110,17 @@ def post_inbox_item(
         except IntegrityError:
             # A concurrent post for the same source won; use its row.
             existing = InboxItem.objects.get(source_type=source_type, source_id=source_id, kind=kind)
+    changed = []
     if PRIORITY_RANK[priority] < existing.priority_rank:
         existing.priority = priority
         existing.priority_rank = PRIORITY_RANK[priority]
         existing.due_at = min(existing.due_at, due_at or default_due_at(priority))
-        existing.save(update_fields=["priority", "priority_rank", "due_at", "updated_at"])
+        changed += ["priority", "priority_rank", "due_at"]
+    if summary[:200] != existing.summary:
+        existing.summary = summary[:200]
+        changed.append("summary")
+    if changed:
+        existing.save(update_fields=[*changed, "updated_at"])
     return existing
 
 

@@ -28,27 +28,36 @@ def diary_thresholds() -> dict[str, Decimal]:
     return values
 
 
-def chart_thresholds(patient: Patient, values: dict[str, Decimal] | None = None) -> dict[str, float]:
-    """The threshold line of each charted field for this patient.
+def chart_values(patient: Patient, values: dict[str, Decimal] | None = None) -> dict[str, float]:
+    """The threshold line of each charted field and the spike definition for this patient.
 
     Defaults come from ``DiaryThreshold``. If the alerts app offers
     ``alerts.selectors.chart_thresholds(patient)`` (its rules and the patient's
-    custom thresholds), its values win, so the chart draws what the rules use.
+    custom thresholds), its values win, so the chart draws what the rules use: the
+    fever and severe-pain lines, and the spikes as the ``score_rise`` rule fires.
     """
     values = values or diary_thresholds()
-    thresholds = {
+    chart = {
         "temperature_c": float(values[FEVER_C]),
         "back_pain": float(values[SEVERE_PAIN]),
         "headache": float(values[SEVERE_PAIN]),
+        SCORE_RISE_POINTS: float(values[SCORE_RISE_POINTS]),
+        SCORE_RISE_WINDOW_HOURS: float(values[SCORE_RISE_WINDOW_HOURS]),
     }
     try:
         alert_selectors = import_module("alerts.selectors")
     except ModuleNotFoundError:
-        return thresholds
+        return chart
     from_rules = getattr(alert_selectors, "chart_thresholds", None)
     if callable(from_rules):
-        thresholds.update({k: float(v) for k, v in (from_rules(patient) or {}).items() if k in thresholds})
-    return thresholds
+        chart.update({k: float(v) for k, v in (from_rules(patient) or {}).items() if k in chart})
+    return chart
+
+
+def chart_thresholds(patient: Patient, values: dict[str, Decimal] | None = None) -> dict[str, float]:
+    """The threshold line of each charted field for this patient (``chart_values``)."""
+    chart = chart_values(patient, values)
+    return {name: chart[name] for name in ("temperature_c", "back_pain", "headache")}
 
 
 def temperature_limits(patient: Patient | None = None, values: dict[str, Decimal] | None = None) -> list[Decimal]:

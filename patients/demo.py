@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from patients import services
 from patients.models import CareTeamGrant, Patient, Procedure
+from patients.questions import YES_NO_FIELDS
 from portal.accounts.models import User
 
 # Pat: (hours after the procedure, back pain, headache, °C or None, positional, fever reducer, notes)
@@ -100,6 +101,8 @@ def _entry(patient, at, back, head, temp, positional, reducer, notes) -> None:
             "back_pain": back,
             "headache": head,
             "temperature_c": Decimal(temp) if temp else None,
+            # Every question answered, as the diary asks: "no" but for these two.
+            **dict.fromkeys(YES_NO_FIELDS, False),
             "positional_headache": positional,
             "took_fever_reducer": reducer,
             "notes": notes,

@@ -15,6 +15,7 @@ from portal.accounts.models import DisplayUnits
 
 SCORE_CHOICES = [(str(i), str(i)) for i in range(11)]
 YES_NO = [("no", "No"), ("yes", "Yes")]
+ANSWERS = {"no": False, "yes": True}  # anything else: not answered (None)
 DATETIME_LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
@@ -41,8 +42,10 @@ class SymptomForm(forms.Form):
         kwargs["initial"].setdefault("form_token", uuid.uuid4().hex)
         super().__init__(*args, **kwargs)
         for name, question, hint in QUESTIONS:
+            # Nothing pre-selected: an unanswered red-flag question is never a "no"
+            # (CLINICAL.md section 1); the service names each one left out.
             self.fields[name] = forms.ChoiceField(
-                label=question, help_text=hint, choices=YES_NO, initial="no", required=False, widget=forms.RadioSelect
+                label=question, help_text=hint, choices=YES_NO, required=False, widget=forms.RadioSelect
             )
 
     def question_fields(self):
@@ -60,7 +63,7 @@ class SymptomForm(forms.Form):
         unit_field = "temperature_f" if data.get("temperature_unit") == DisplayUnits.FAHRENHEIT else "temperature_c"
         entry[unit_field] = data.get("temperature") or None
         for name, _, _ in QUESTIONS:
-            entry[name] = data.get(name) == "yes"
+            entry[name] = ANSWERS.get(data.get(name) or "")
         return entry
 
     FIELD_OF_SERVICE_ERROR = {"temperature_c": "temperature", "temperature_f": "temperature"}

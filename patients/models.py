@@ -47,11 +47,20 @@ class Patient(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # CLINICAL.md section 2: every blood-thinner flag of the profile counts as one
+    # (``anticoagulated_back_pain``): the health form asks "a blood thinner" and "warfarin"
+    # apart, and a patient on warfarin may tick only that.
+    BLOOD_THINNER_FLAGS = ("anticoagulant", "warfarin")
+
     class Meta:
         ordering = ["user__last_name", "user__first_name"]
 
     def __str__(self) -> str:
         return f"Patient #{self.pk}"
+
+    @property
+    def takes_blood_thinner(self) -> bool:
+        return any(getattr(self, flag) for flag in self.BLOOD_THINNER_FLAGS)
 
     @property
     def name(self) -> str:
@@ -147,6 +156,10 @@ class SymptomEntry(models.Model):
     vomiting = models.BooleanField(default=False)
     vision_change = models.BooleanField(default=False)
     took_fever_reducer = models.BooleanField(default=False)
+    # Asked since CLINICAL.md of 2026-12-05: None on the entries from before (not asked,
+    # which is not "no"); every new entry answers them (patients.services).
+    seizure = models.BooleanField(null=True, blank=True, default=None)
+    rash = models.BooleanField(null=True, blank=True, default=None)
     # The patient's free text, sealed like message bodies (portal.crypto, context
     # "symptom_entry:<pk>"; empty when there is none): read through ``notes``.
     notes_sealed = models.BinaryField(default=b"", db_default=b"", blank=True, editable=False)

@@ -57,6 +57,16 @@ QUESTIONS = [
         "Are you very drowsy, hard to wake or confused?",
         "Someone with you may notice this before you do; they can answer for you.",
     ),
+    (
+        "seizure",
+        "Have you had a fit or seizure since your last entry?",
+        "Shaking or jerking you could not stop, or passing out. Someone with you may have seen it.",
+    ),
+    (
+        "rash",
+        "Do you have a new rash of spots or bruise-like marks that do not fade when you press a glass on them?",
+        "Press the side of a clear glass firmly on the marks: answer yes if you can still see them through it.",
+    ),
     ("vomiting", "Have you vomited more than once?", "Being sick again and again, not just feeling sick."),
     ("vision_change", "Has your eyesight changed?", "Blurred or double vision, or light hurts your eyes."),
     (
@@ -78,6 +88,8 @@ SHORT_LABELS = {
     "vomiting": "vomiting",
     "vision_change": "eyesight change",
     "took_fever_reducer": "took a fever reducer",
+    "seizure": "seizure",
+    "rash": "rash that does not fade",
 }
 SEVERITY_WORDS = {
     "urgent": ("Urgent", "get help now"),

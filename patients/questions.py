@@ -1,6 +1,8 @@
 """The diary's yes/no questions (CLINICAL.md section 1), in one place.
 
-Kept free of Django imports so the pure rule engine can use it too.
+Kept free of Django imports so the pure rule engine can use it too. Every question
+must be answered (an unanswered red-flag question is never recorded as "no");
+``seizure`` and ``rash`` came later: entries from before hold None for them (not asked).
 """
 
 YES_NO_FIELDS = (
@@ -16,4 +18,6 @@ YES_NO_FIELDS = (
     "vomiting",
     "vision_change",
     "took_fever_reducer",
+    "seizure",
+    "rash",
 )

@@ -159,10 +159,11 @@ class HealthUpdateSerializer(serializers.Serializer):
 
 
 class YesNoField(serializers.BooleanField):
-    """A diary yes/no question: left out or null means no (API.md "Symptoms")."""
+    """A diary yes/no question: required, true or false (API.md "Symptoms"); the
+    service refuses an entry that leaves one out, naming each."""
 
     def __init__(self, **kwargs):
-        super().__init__(required=False, allow_null=True, **kwargs)
+        super().__init__(required=True, **kwargs)
 
 
 class SymptomEntryInputSerializer(serializers.Serializer):
@@ -185,6 +186,8 @@ class SymptomEntryInputSerializer(serializers.Serializer):
     vomiting = YesNoField()
     vision_change = YesNoField()
     took_fever_reducer = YesNoField()
+    seizure = YesNoField()
+    rash = YesNoField()
     notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 

@@ -1,9 +1,11 @@
 """The diary trend: back pain, headache and temperature over N days, with the
 threshold lines and the spikes (CLINICAL.md ``score_rise``: a score at least 2
-points above the lowest value of the same score in the previous 24 hours).
+points above the lowest value of the same score in the previous 24 hours, and
+higher than the entry before it).
 
 Entries marked "entered in error" are left out. The values that define a line or
-a spike come from ``DiaryThreshold`` rows, not from this module.
+a spike are the alert rules' (``patients.clinical.chart_values``), with the
+``DiaryThreshold`` rows as the defaults when the alerts app is not there.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from patients.clinical import SCORE_RISE_POINTS, SCORE_RISE_WINDOW_HOURS, chart_thresholds, diary_thresholds
+from patients.clinical import SCORE_RISE_POINTS, SCORE_RISE_WINDOW_HOURS, chart_values, diary_thresholds
 from patients.models import Patient
 from patients.selectors import symptom_entries
 from patients.services import BEFORE_PROCEDURE_ALLOWANCE
@@ -58,12 +60,14 @@ class Trend:
 def find_spikes(
     points: list[tuple[datetime, int]], *, field_name: str, rise: Decimal, window: timedelta
 ) -> list[Spike]:
-    """Spikes in one score's points (oldest first): each point compared with the
-    lowest of the points in the window before it; the first compares with nothing."""
+    """Spikes in one score's points (oldest first), as ``score_rise`` fires: each point
+    at least ``rise`` above the lowest of the points in the window before it and higher
+    than the point just before it (a falling score is never a spike); the first
+    compares with nothing."""
     spikes = []
     for index, (moment, value) in enumerate(points):
         earlier = [v for t, v in points[:index] if moment - window <= t < moment]
-        if earlier and value - min(earlier) >= rise:
+        if earlier and value - min(earlier) >= rise and value > earlier[-1]:
             spikes.append(Spike(t=moment, field=field_name, rise_from=min(earlier), to=value))
     return spikes
 
@@ -73,7 +77,9 @@ def symptom_trend(patient: Patient, *, days: int = DEFAULT_DAYS, now: datetime |
     first procedure) plus the alerts app's thresholds when it offers them."""
     now = now or timezone.now()
     values = diary_thresholds()
-    window = timedelta(hours=float(values[SCORE_RISE_WINDOW_HOURS]))
+    chart = chart_values(patient, values)
+    window = timedelta(hours=chart[SCORE_RISE_WINDOW_HOURS])
+    rise = Decimal(str(chart[SCORE_RISE_POINTS]))
     start = now - timedelta(days=days)
     # Entries from one window earlier, so a spike on the first charted day is judged
     # against the day before it.
@@ -86,8 +92,8 @@ def symptom_trend(patient: Patient, *, days: int = DEFAULT_DAYS, now: datetime |
         days=days,
         start=start,
         end=now,
-        thresholds=chart_thresholds(patient, values),
-        rise_points=float(values[SCORE_RISE_POINTS]),
+        thresholds={name: chart[name] for name in ("temperature_c", "back_pain", "headache")},
+        rise_points=float(rise),
         chart_start=start,
     )
     first_procedure = patient.procedures.order_by("performed_at").values_list("performed_at", flat=True).first()
@@ -97,9 +103,7 @@ def symptom_trend(patient: Patient, *, days: int = DEFAULT_DAYS, now: datetime |
     for name in SPIKE_FIELDS:
         trend.series[name] = [(t, v) for t, v in scores[name] if t >= start]
         trend.spikes.extend(
-            s
-            for s in find_spikes(scores[name], field_name=name, rise=values[SCORE_RISE_POINTS], window=window)
-            if s.t >= start
+            s for s in find_spikes(scores[name], field_name=name, rise=rise, window=window) if s.t >= start
         )
     trend.series["temperature_c"] = [(r[0], float(r[3])) for r in rows if r[0] >= start and r[3] is not None]
     trend.spikes.sort(key=lambda s: (s.t, s.field))

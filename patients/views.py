@@ -117,23 +117,30 @@ def diary(request, patient):
                 request.session[DIARY_TOKENS_KEY] = [*used, token][-20:]
             rows = entry_rows([submission.entry], request.user)
             responsible = submission.responsible
-            return _render(
-                request,
-                "patients/diary_saved.html",
-                {
-                    "row": rows[0],
-                    "cards": recommendation_cards(submission.recommendations),
-                    "audience": responsible.audience if responsible else "",
-                    "reachable": responsible.reachable if responsible else True,
-                    **day_context(patient),
-                },
-            )
-    fever_c = Decimal(str(chart_thresholds(patient)["temperature_c"]))
-    exact = exact_fahrenheit(fever_c) if units == "F" else fever_c
-    fever_text = f"{format_temperature(float(exact))} {unit_symbol(units)} or higher"
+            context = {
+                "row": rows[0],
+                "cards": recommendation_cards(submission.recommendations),
+                "audience": responsible.audience if responsible else "",
+                "reachable": responsible.reachable if responsible else True,
+                "fever": _fever_words(patient, units),
+                "emergency_number": current_clinic().emergency_number,
+                **day_context(patient),
+            }
+            return _render(request, "patients/diary_saved.html", context)
+    fever_text = f"{_fever_words(patient, units)[0]} or higher"
     return _render(
         request, "patients/diary_form.html", {"form": form, "fever_text": fever_text, **day_context(patient)}
     )
+
+
+def _fever_words(patient, units: str) -> tuple[str, str]:
+    """The patient's fever threshold (the fever rule's value), exact, in the reader's
+    unit and in the other one: ("100.4 °F", "38.0 °C")."""
+    fever_c = Decimal(str(chart_thresholds(patient)["temperature_c"]))
+    shown = [(format_temperature(float(exact_fahrenheit(fever_c))), "F"), (format_temperature(float(fever_c)), "C")]
+    if units != "F":
+        shown.reverse()
+    return tuple(f"{value} {unit_symbol(unit)}" for value, unit in shown)
 
 
 @patient_page

@@ -154,6 +154,8 @@ TEMPLATES = [
                 "portal.context_processors.navigation",
                 "portal.operations.context_processors.pipeline",
                 "portal.clinic.context_processors.triage_pool",
+                # Admin pages only: alert rules whose saved thresholds are not valid.
+                "alerts.context_processors.admin_notices",
             ],
         },
     }

@@ -14,12 +14,28 @@ from importlib import import_module
 from django.apps import apps
 
 RETIRED_ANALYTE_FIELDS = {"si_unit", "si_factor", "back_pain_min_score", "back_pain_within_days"}
+RETIRED_RULE_FIELDS = {"description", "variant_description"}  # made from the values since alerts 0004
 RETIRED_POLICY_FIELDS = {"daily_cap_mg", "pregnancy_cap_mg", "breastfeeding_cap_mg", "never_above_mg", "conditions"}
 
 
 def seed_alert_rules() -> None:
-    import_module("alerts.migrations.0002_seed_rules").seed(apps, None)
-    import_module("alerts.migrations.0003_medication_rules_per_drug").seed(apps, None)
+    from alerts.models import AlertRule
+
+    seeded = import_module("alerts.migrations.0002_seed_rules")
+    for order, row in enumerate(seeded.RULES, start=1):
+        fields = {key: value for key, value in row.items() if key not in RETIRED_RULE_FIELDS}
+        AlertRule.objects.get_or_create(code=row["code"], defaults={**fields, "order": order})
+    per_drug = import_module("alerts.migrations.0003_medication_rules_per_drug")
+    for row in per_drug.RULES:
+        fields = {key: value for key, value in row.items() if key not in RETIRED_RULE_FIELDS}
+        AlertRule.objects.get_or_create(code=row["code"], defaults=fields)
+    for key, old in per_drug.OLD_OVER_CAP.items():
+        if key not in RETIRED_RULE_FIELDS:
+            AlertRule.objects.filter(code="medication_over_cap", **{key: old}).update(
+                **{key: per_drug.NEW_OVER_CAP[key]}
+            )
+    import_module("alerts.migrations.0005_urgent_texts_start_with_the_emergency_instruction").forwards(apps, None)
+    import_module("alerts.migrations.0006_rule_parameters_and_one_alert_per_entry").seed(apps, None)
 
 
 def seed_analytes() -> None:

@@ -33,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
 from bench import wrk
-from bench.common import PYTHON, ROOT, SITE_HOST, VAR, create_database, database_url, drop_database
+from bench.common import PYTHON, ROOT, SITE_HOST, VAR, create_database, database_url, diary_body, drop_database
 from bench.faults.harness import FaultRun, say
 from bench.load import entry_body
 
@@ -80,7 +80,9 @@ def main() -> int:
             with httpx.Client(base_url=f"http://{SITE_HOST}:{port}", timeout=60) as client:
                 headers = {"X-Session-Token": witness_token, "X-Forwarded-Proto": "https"}
                 while not stop.wait(0.2):
-                    response = client.post("/api/v1/symptoms/", json={"back_pain": 1, "headache": 1}, headers=headers)
+                    response = client.post(
+                        "/api/v1/symptoms/", json=diary_body(back_pain=1, headache=1), headers=headers
+                    )
                     if response.status_code == 201:
                         witness.append((response.json()["id"], time.time()))
                     else:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
-from bench.common import wait_until
+from bench.common import diary_body, wait_until
 from bench.faults.harness import FaultRun, say
 
 
@@ -78,7 +78,7 @@ def main() -> int:
             roll = rng.random()
             # Rising temperatures come from a few patients, so that their series complete.
             patient = rng.choice(clinic.patients[:12] if 0.27 <= roll < 0.45 else clinic.patients)
-            data = {"back_pain": 1, "headache": 1}
+            data = diary_body(back_pain=1, headache=1)
             if roll < 0.12:
                 kind, data["numbness"] = "urgent", True
             elif roll < 0.27:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
-from bench.common import verdict, wait_until, write_figures
+from bench.common import diary_body, verdict, wait_until, write_figures
 from bench.faults.harness import FaultRun, say
 
 
@@ -63,7 +63,7 @@ def raise_urgent_alert(patient) -> None:
     from patients.diary import submit_symptom_entry
 
     submit_symptom_entry(
-        patient=patient, data={"back_pain": 1, "headache": 1, "numbness": True}, entered_by=patient.user
+        patient=patient, data=diary_body(back_pain=1, headache=1, numbness=True), entered_by=patient.user
     )
 
 

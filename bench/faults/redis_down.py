@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
-from bench.common import percentile, wait_until
+from bench.common import diary_body, percentile, wait_until
 from bench.faults.harness import FaultRun, say
 from bench.loadgen import Client, Request, Result
 
@@ -102,7 +102,7 @@ async def measure(run: FaultRun, args, clinic, port: int) -> int:
         warm = patients.pop()
 
         def post(patient_id: int, body: dict, name: str = "entry") -> Request:
-            data = json.dumps({"back_pain": 1, "headache": 1, **body}).encode()
+            data = json.dumps(diary_body(back_pain=1, headache=1, **body)).encode()
             return Request(name, "POST", "/api/v1/symptoms/", {"X-Session-Token": clinic.tokens[patient_id]}, data)
 
         first = await client.send(post(warm.pk, {"numbness": True}))

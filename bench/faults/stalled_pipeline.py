@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
-from bench.common import PYTHON, ROOT, SITE_HOST, wait_until
+from bench.common import PYTHON, ROOT, SITE_HOST, diary_body, wait_until
 from bench.faults.harness import FaultRun, say
 
 ONCALL = "oncall@bench.test"
@@ -92,7 +92,7 @@ def post_entries(patients, stop: threading.Event) -> None:
     n = 0
     while not stop.wait(3.0):
         patient = patients[n % len(patients)]
-        data = {"back_pain": 1, "headache": 2}
+        data = diary_body(back_pain=1, headache=2)
         if n % 5 == 0:
             data["numbness"] = True
         submit_symptom_entry(patient=patient, data=data, entered_by=patient.user)

@@ -86,9 +86,14 @@ def check_symptom_data(data: Any, *, patient: Patient, now: datetime | None = No
         else:
             clean["temperature_c"] = celsius.quantize(Decimal("0.01"))
 
+    # Every yes/no question answered (CLINICAL.md section 1): left out, null or empty is
+    # refused, never read as "no".
     for field in SymptomEntry.YES_NO_FIELDS:
-        answer = yes_no(data.get(field))
-        if answer is None:
+        value = data.get(field)
+        answer = None if is_blank(value) else yes_no(value)
+        if is_blank(value):
+            errors.add(field, "Answer yes or no: this question cannot be left out.")
+        elif answer is None:
             errors.add(field, "Answer yes or no.")
         else:
             clean[field] = answer

@@ -15,6 +15,9 @@ from django.utils.safestring import SafeString, mark_safe
 from portal.clinic.selectors import Clinic, current_clinic
 
 EMERGENCY_NUMBER = "{emergency_number}"
+# Every clinic placeholder ``with_clinic`` fills (``_values``): an alert rule's words may
+# use these (its admin form refuses any other unknown ``{name}``).
+CLINIC_PLACEHOLDERS = ("emergency_number", "emergency_href", "clinic_phone", "clinic_phone_href")
 
 # CLINICAL.md, severity levels: the first words of every urgent text, never conditional
 # on failing to reach the clinic.
@@ -25,6 +28,7 @@ CONTACT_INSTRUCTION = "Contact your care team today."
 
 
 def _values(clinic: Clinic) -> dict[str, str]:
+    # One key per name of CLINIC_PLACEHOLDERS (tests/alerts/test_rule_parameters.py).
     return {
         "{emergency_number}": clinic.emergency_number,
         "{emergency_href}": clinic.emergency_href,

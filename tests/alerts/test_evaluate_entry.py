@@ -60,12 +60,18 @@ def test_urgent_entry_is_listed_first_with_urgent_inbox_priority(patient, clinic
     assert set(Notification.objects.values_list("kind", flat=True)) == {"alert_urgent"}
 
 
-def test_several_alerts_from_one_entry_send_one_email_each(patient, clinician):
+def test_several_rules_of_one_entry_are_one_alert_one_item_one_email_each(patient, clinician):
     entry = SymptomEntryFactory(patient=patient, temperature_c=Decimal("38.5"), neck_stiffness=True)
     result = evaluate_entry(entry)
-    assert len(result.alert_ids) == 2  # fever_red_flag and fever
+    (alert,) = Alert.objects.all()
+    assert result.alert_ids == [alert.pk] and alert.severity == "urgent"
+    assert list(alert.firings.values_list("rule__code", flat=True)) == ["fever_red_flag", "fever"]
+    assert alert.rule.code == "fever_red_flag"
     assert Notification.objects.count() == 2  # clinician + patient, once
-    assert InboxItem.objects.filter(kind="alert").count() == 2
+    (item,) = InboxItem.objects.filter(kind="alert")
+    assert (item.priority, item.summary) == ("urgent", "Urgent: Fever with a red-flag symptom reported (and 1 more)")
+    # The clinician reads every rule's line, the most serious first.
+    assert alert.clinician_message.index("red-flag") < alert.clinician_message.index("fever threshold")
 
 
 def test_evaluating_again_creates_nothing_new(patient, clinician):
@@ -96,9 +102,10 @@ def test_a_long_diary_is_read_as_its_lowest_scores(patient):
         SymptomEntryFactory(patient=patient, recorded_at=now - timedelta(minutes=minutes), headache=minutes % 7)
     entry = SymptomEntryFactory(patient=patient, recorded_at=now, headache=3)
     rules = rule_book_for([patient.pk], kinds=["instant"]).for_patient(patient.pk)
-    [lowest] = score_history(entry, rules)
+    lowest, previous = score_history(entry, rules)
     assert (lowest.headache, lowest.back_pain) == (0, 2)
     assert lowest.recorded_at == now - timedelta(minutes=119)  # dated at the window's first entry
+    assert (previous.headache, previous.recorded_at) == (1, now - timedelta(minutes=1))  # the entry just before
 
 
 def test_score_rise_window_follows_the_rule(patient):

@@ -13,6 +13,8 @@ import pytest
 
 from alerts import engine
 from alerts.rules import RuleBook, rule_rows
+from patients.models import Patient
+from tests.factories import PatientFactory
 
 PROCEDURE = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -40,37 +42,67 @@ def fahrenheit_to_celsius(value: str) -> Decimal:
     return ((Decimal(value) - 32) * 5 / 9).quantize(Decimal("0.01"))
 
 
-def fired_codes(rules, r, history=(), anticoagulant=False) -> dict[str, str]:
-    facts = engine.PatientFacts(anticoagulant=anticoagulant, procedure_at=PROCEDURE)
+def fired_codes(rules, r, history=(), blood_thinner=False) -> dict[str, str]:
+    facts = engine.PatientFacts(blood_thinner=blood_thinner, procedure_at=PROCEDURE)
     return {f.code: f.severity for f in engine.evaluate(r, list(history), rules, facts)}
 
 
+C, F = "°C", "°F"
+
+
+def temp(value: str, unit: str = C) -> Decimal:
+    """A temperature as the diary stores it: °C with two decimals (100.4 °F is 38.00)."""
+    return Decimal(value) if unit == C else fahrenheit_to_celsius(value)
+
+
 INSTANT_CASES = [
-    # (id, rule, entry, fires, severity when fired)
-    ("fever at 38.0", "fever", dict(temperature=38.0), True, "contact_provider"),
-    ("fever not at 37.9", "fever", dict(temperature=37.9), False, None),
-    ("fever at 100.4 F", "fever", dict(temperature=fahrenheit_to_celsius("100.4")), True, "contact_provider"),
-    ("fever not at 100.3 F", "fever", dict(temperature=fahrenheit_to_celsius("100.3")), False, None),
-    ("fever on day 0", "fever", dict(day=0, temperature=38.0), True, "contact_provider"),
-    ("fever on day 21", "fever", dict(day=21, temperature=38.0), True, "contact_provider"),
-    ("fever not on day 22", "fever", dict(day=22, temperature=38.0), False, None),
-    ("red flag: neck stiffness", "fever_red_flag", dict(temperature=38.0, neck_stiffness=True), True, "urgent"),
-    ("red flag needs fever", "fever_red_flag", dict(temperature=37.9, neck_stiffness=True), False, None),
-    ("red flag: confusion", "fever_red_flag", dict(temperature=38.0, confusion=True), True, "urgent"),
-    ("red flag: vomiting", "fever_red_flag", dict(temperature=38.0, vomiting=True), True, "urgent"),
-    ("red flag: headache 7", "fever_red_flag", dict(temperature=38.0, headache=7), True, "urgent"),
-    ("red flag: not headache 6", "fever_red_flag", dict(temperature=38.0, headache=6), False, None),
+    # (id, rule, entry, fires, severity when fired): at, just below and just above each boundary.
+    ("fever at 38.0 C", "fever", dict(temperature=temp("38.0")), True, "contact_provider"),
+    ("fever not at 37.9 C", "fever", dict(temperature=temp("37.9")), False, None),
+    ("fever not at 37.99 C", "fever", dict(temperature=temp("37.99")), False, None),
+    ("fever above at 38.1 C", "fever", dict(temperature=temp("38.1")), True, "contact_provider"),
+    ("fever at 100.4 F", "fever", dict(temperature=temp("100.4", F)), True, "contact_provider"),
+    ("fever not at 100.3 F", "fever", dict(temperature=temp("100.3", F)), False, None),
+    ("fever above at 100.5 F", "fever", dict(temperature=temp("100.5", F)), True, "contact_provider"),
+    ("fever on day 0", "fever", dict(day=0, temperature=temp("38.0")), True, "contact_provider"),
+    ("fever on day 1", "fever", dict(day=1, temperature=temp("38.0")), True, "contact_provider"),
+    ("fever on day 21", "fever", dict(day=21, temperature=temp("38.0")), True, "contact_provider"),
+    ("fever not on day 22", "fever", dict(day=22, temperature=temp("38.0")), False, None),
+    ("red flag: neck stiffness", "fever_red_flag", dict(temperature=temp("38.0"), neck_stiffness=True), True, "urgent"),
+    ("red flag: at 100.4 F", "fever_red_flag", dict(temperature=temp("100.4", F), neck_stiffness=True), True, "urgent"),
+    ("red flag needs fever (37.9 C)", "fever_red_flag", dict(temperature=temp("37.9"), neck_stiffness=True), False, None),
+    ("red flag needs fever (100.3 F)", "fever_red_flag", dict(temperature=temp("100.3", F), rash=True), False, None),
+    ("red flag: confusion", "fever_red_flag", dict(temperature=temp("38.0"), confusion=True), True, "urgent"),
+    ("red flag: vomiting", "fever_red_flag", dict(temperature=temp("38.0"), vomiting=True), True, "urgent"),
+    ("red flag: rash", "fever_red_flag", dict(temperature=temp("38.0"), rash=True), True, "urgent"),
+    ("red flag: rash above 38.1", "fever_red_flag", dict(temperature=temp("38.1"), rash=True), True, "urgent"),
+    ("red flag: headache 7", "fever_red_flag", dict(temperature=temp("38.0"), headache=7), True, "urgent"),
+    ("red flag: headache 8", "fever_red_flag", dict(temperature=temp("38.0"), headache=8), True, "urgent"),
+    ("red flag: not headache 6", "fever_red_flag", dict(temperature=temp("38.0"), headache=6), False, None),
     (
         "red flag: not a positional headache 7",
         "fever_red_flag",
-        dict(temperature=38.0, headache=7, positional_headache=True),
+        dict(temperature=temp("38.0"), headache=7, positional_headache=True),
         False,
         None,
     ),
-    ("red flag: back pain 7", "fever_red_flag", dict(temperature=38.0, back_pain=7), True, "urgent"),
-    ("red flag: not back pain 6", "fever_red_flag", dict(temperature=38.0, back_pain=6), False, None),
-    ("red flag: site redness", "fever_red_flag", dict(temperature=38.0, site_redness=True), True, "urgent"),
-    ("red flag: site drainage", "fever_red_flag", dict(temperature=38.0, site_drainage=True), True, "urgent"),
+    ("red flag: back pain 7", "fever_red_flag", dict(temperature=temp("38.0"), back_pain=7), True, "urgent"),
+    ("red flag: back pain 8", "fever_red_flag", dict(temperature=temp("38.0"), back_pain=8), True, "urgent"),
+    ("red flag: not back pain 6", "fever_red_flag", dict(temperature=temp("38.0"), back_pain=6), False, None),
+    ("red flag: site redness", "fever_red_flag", dict(temperature=temp("38.0"), site_redness=True), True, "urgent"),
+    ("red flag: site drainage", "fever_red_flag", dict(temperature=temp("38.0"), site_drainage=True), True, "urgent"),
+    ("seizure", "seizure", dict(seizure=True), True, "urgent"),
+    ("seizure with fever", "seizure", dict(seizure=True, temperature=temp("38.5")), True, "urgent"),
+    ("no seizure", "seizure", dict(), False, None),
+    ("rash", "rash", dict(rash=True), True, "urgent"),
+    ("rash with fever", "rash", dict(rash=True, temperature=temp("100.4", F)), True, "urgent"),
+    ("no rash", "rash", dict(temperature=temp("38.0")), False, None),
+    ("stiff neck alone", "neck_stiffness", dict(neck_stiffness=True), True, "contact_provider"),
+    ("stiff neck at 37.9 C", "neck_stiffness", dict(neck_stiffness=True, temperature=temp("37.9")), True, "contact_provider"),
+    ("stiff neck at 100.3 F", "neck_stiffness", dict(neck_stiffness=True, temperature=temp("100.3", F)), True, "contact_provider"),
+    ("stiff neck: not at 38.0 C (red flag)", "neck_stiffness", dict(neck_stiffness=True, temperature=temp("38.0")), False, None),
+    ("stiff neck: not at 100.4 F (red flag)", "neck_stiffness", dict(neck_stiffness=True, temperature=temp("100.4", F)), False, None),
+    ("stiff neck: not at 38.1 C (red flag)", "neck_stiffness", dict(neck_stiffness=True, temperature=temp("38.1")), False, None),
     ("neuro: numbness", "neuro_deficit", dict(numbness=True), True, "urgent"),
     ("neuro: leg weakness", "neuro_deficit", dict(leg_weakness=True), True, "urgent"),
     ("neuro: bladder or bowel", "neuro_deficit", dict(bladder_bowel_change=True), True, "urgent"),
@@ -79,6 +111,7 @@ INSTANT_CASES = [
     ("no confusion", "confusion", dict(), False, None),
     ("atypical: headache 4 + vision", "atypical_headache", dict(headache=4, vision_change=True), True, "urgent"),
     ("atypical: not headache 3 + vision", "atypical_headache", dict(headache=3, vision_change=True), False, None),
+    ("atypical: headache 5 + vision", "atypical_headache", dict(headache=5, vision_change=True), True, "urgent"),
     ("atypical: headache 4 + confusion", "atypical_headache", dict(headache=4, confusion=True), True, "urgent"),
     ("atypical: non-positional day 6", "atypical_headache", dict(day=6, headache=4), True, "contact_provider"),
     ("atypical: not on day 5", "atypical_headache", dict(day=5, headache=4), False, None),
@@ -92,7 +125,8 @@ INSTANT_CASES = [
     ),
     ("site: redness", "site_infection", dict(site_redness=True), True, "contact_provider"),
     ("site: drainage", "site_infection", dict(site_drainage=True), True, "contact_provider"),
-    ("site: not with fever", "site_infection", dict(site_redness=True, temperature=38.0), False, None),
+    ("site: at 37.9 C", "site_infection", dict(site_redness=True, temperature=temp("37.9")), True, "contact_provider"),
+    ("site: not with fever", "site_infection", dict(site_redness=True, temperature=temp("38.0")), False, None),
     ("radiating leg pain", "radiating_leg_pain", dict(radiating_leg_pain=True), True, "contact_provider"),
     ("radiating: not with a deficit", "radiating_leg_pain", dict(radiating_leg_pain=True, numbness=True), False, None),
     (
@@ -113,15 +147,21 @@ INSTANT_CASES = [
     ("positional: not at 7 (severe)", "positional_headache", dict(positional_headache=True, headache=7), False, None),
     ("positional: not without it", "positional_headache", dict(headache=6), False, None),
     ("severe pain: back 7 day 3", "severe_pain", dict(day=3, back_pain=7), True, "contact_provider"),
+    ("severe pain: back 8 day 3", "severe_pain", dict(day=3, back_pain=8), True, "contact_provider"),
     ("severe pain: headache 7 day 3", "severe_pain", dict(day=3, headache=7), True, "contact_provider"),
     ("severe pain: not back 6 day 3", "severe_pain", dict(day=3, back_pain=6), False, None),
     ("severe pain: not on day 2", "severe_pain", dict(day=2, back_pain=7), False, None),
     ("vomiting", "vomiting", dict(vomiting=True), True, "contact_provider"),
-    ("vomiting: not with fever", "vomiting", dict(vomiting=True, temperature=38.0), False, None),
-    ("masked fever at 37.5", "fever_masked", dict(took_fever_reducer=True, temperature=37.5), True, "info"),
-    ("masked fever: not 37.4", "fever_masked", dict(took_fever_reducer=True, temperature=37.4), False, None),
-    ("masked fever: needs the reducer", "fever_masked", dict(temperature=37.5), False, None),
-]
+    ("vomiting at 100.3 F", "vomiting", dict(vomiting=True, temperature=temp("100.3", F)), True, "contact_provider"),
+    ("vomiting: not with fever", "vomiting", dict(vomiting=True, temperature=temp("38.0")), False, None),
+    ("masked fever at 37.5 C", "fever_masked", dict(took_fever_reducer=True, temperature=temp("37.5")), True, "info"),
+    ("masked fever: not 37.4 C", "fever_masked", dict(took_fever_reducer=True, temperature=temp("37.4")), False, None),
+    ("masked fever above: 37.6 C", "fever_masked", dict(took_fever_reducer=True, temperature=temp("37.6")), True, "info"),
+    ("masked fever at 99.5 F", "fever_masked", dict(took_fever_reducer=True, temperature=temp("99.5", F)), True, "info"),
+    ("masked fever: not 99.4 F", "fever_masked", dict(took_fever_reducer=True, temperature=temp("99.4", F)), False, None),
+    ("masked fever above: 99.6 F", "fever_masked", dict(took_fever_reducer=True, temperature=temp("99.6", F)), True, "info"),
+    ("masked fever: needs the reducer", "fever_masked", dict(temperature=temp("37.5")), False, None),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -137,41 +177,83 @@ def test_instant_rule_boundary(rules, rule, entry, fires, severity):
 
 
 @pytest.mark.parametrize(
-    ("back_pain", "anticoagulant", "fires"),
-    [(7, True, True), (6, True, False), (7, False, False)],
-    ids=["back pain 7 on a blood thinner", "not back pain 6", "not without a blood thinner"],
+    ("back_pain", "flags", "fires"),
+    [
+        (7, {"anticoagulant": True}, True),
+        (8, {"anticoagulant": True}, True),
+        (6, {"anticoagulant": True}, False),
+        (7, {"warfarin": True}, True),
+        (8, {"warfarin": True}, True),
+        (6, {"warfarin": True}, False),
+        (7, {}, False),
+    ],
+    ids=[
+        "back pain 7 on an anticoagulant",
+        "8 on an anticoagulant",
+        "not 6 on an anticoagulant",
+        "back pain 7 on warfarin",
+        "8 on warfarin",
+        "not 6 on warfarin",
+        "not without a blood thinner",
+    ],
 )
-def test_anticoagulated_back_pain_boundary(rules, back_pain, anticoagulant, fires):
-    fired = fired_codes(rules, reading(1, back_pain=back_pain), anticoagulant=anticoagulant)
+def test_anticoagulated_back_pain_boundary(db, rules, back_pain, flags, fires):
+    """Every blood-thinner flag of the profile counts (CLINICAL.md section 2)."""
+    patient = PatientFactory.build(**flags)
+    fired = fired_codes(rules, reading(1, back_pain=back_pain), blood_thinner=patient.takes_blood_thinner)
     assert ("anticoagulated_back_pain" in fired) is fires
     if fires:
         assert fired["anticoagulated_back_pain"] == "urgent"
 
 
+def test_every_blood_thinner_flag_of_the_health_form_counts():
+    """The flags CLINICAL.md section 5 names as blood thinners are each a field of the profile."""
+    assert set(Patient.BLOOD_THINNER_FLAGS) == {"anticoagulant", "warfarin"}
+    assert {f.name for f in Patient._meta.get_fields()} >= set(Patient.BLOOD_THINNER_FLAGS)
+
+
 @pytest.mark.parametrize(
     ("earlier", "hours_before", "now", "fires"),
     [
-        (3, 2, 5, True),  # a 2-point rise
-        (3, 2, 4, False),  # a 1-point rise
+        (3, 2, 5, True),  # a 2-point rise (at the boundary)
+        (3, 2, 4, False),  # a 1-point rise (below)
+        (3, 2, 6, True),  # a 3-point rise (above)
         (3, 24, 5, True),  # exactly 24 h before still counts
-        (3, 25, 5, False),  # older than 24 h: compares with nothing
+        (3, 23.9, 5, True),
+        (3, 24.1, 5, False),  # older than 24 h: compares with nothing
         (None, None, 9, False),  # the first entry compares with nothing
     ],
-    ids=["rise 2", "rise 1", "24h boundary", "older than 24h", "first entry"],
+    ids=["rise 2", "rise 1", "rise 3", "24h boundary", "23.9h", "24.1h", "first entry"],
 )
 @pytest.mark.parametrize("field", ["back_pain", "headache"])
 def test_score_rise_boundary(rules, field, earlier, hours_before, now, fires):
     current = reading(2, **{field: now})
     history = []
     if earlier is not None:
-        history.append(
-            engine.Reading(recorded_at=current.recorded_at - timedelta(hours=hours_before), back_pain=1, headache=1)
-        )
-        history[0] = engine.Reading(
-            recorded_at=history[0].recorded_at, **{"back_pain": 1, "headache": 1, field: earlier}
-        )
+        at = current.recorded_at - timedelta(hours=hours_before)
+        history.append(engine.Reading(recorded_at=at, **{"back_pain": 1, "headache": 1, field: earlier}))
     fired = fired_codes(rules, current, history)
     assert ("score_rise" in fired) is fires
+
+
+@pytest.mark.parametrize(
+    ("lowest", "previous", "now", "fires"),
+    [
+        (2, 4, 5, True),  # 3 above the lowest, higher than the entry before
+        (2, 5, 5, False),  # level with the entry before: not rising
+        (2, 6, 5, False),  # falling from 6: never fires, though 3 above the lowest
+        (2, 7, 4, False),  # falling, exactly 2 above the lowest
+        (3, 4, 5, True),  # at the boundary: 2 above the lowest, 1 above the entry before
+    ],
+    ids=["rising", "level", "falling", "falling at +2", "rising at +2"],
+)
+def test_score_rise_ignores_a_falling_score(rules, lowest, previous, now, fires):
+    current = reading(2, headache=now)
+    history = [
+        engine.Reading(recorded_at=current.recorded_at - timedelta(hours=10), back_pain=1, headache=lowest),
+        engine.Reading(recorded_at=current.recorded_at - timedelta(hours=3), back_pain=1, headache=previous),
+    ]
+    assert ("score_rise" in fired_codes(rules, current, history)) is fires
 
 
 def test_score_rise_compares_with_the_lowest_value(rules):
@@ -230,13 +312,27 @@ def patterns(rules, r, **context) -> dict[str, engine.Fired]:
 @pytest.mark.parametrize(
     ("previous", "now", "fires"),
     [
-        (("37.2", "37.0"), 37.5, True),
-        (("37.2", "37.0"), 37.4, False),  # the last reading below 37.5
-        (("37.0", "37.0"), 37.5, False),  # not each higher than the last
-        (("37.6", "37.0"), 37.5, False),
-        (("37.2",), 37.5, False),  # only two readings in the window
+        (("37.2", "37.0"), temp("37.5"), True),
+        (("37.2", "37.0"), temp("37.4"), False),  # the last reading below 37.5
+        (("37.2", "37.0"), temp("37.6"), True),
+        (("37.2", "37.0"), temp("99.5", F), True),  # 99.5 °F is 37.5 °C
+        (("37.2", "37.0"), temp("99.4", F), False),
+        (("37.2", "37.0"), temp("99.6", F), True),
+        (("37.0", "37.0"), temp("37.5"), False),  # not each higher than the last
+        (("37.6", "37.0"), temp("37.5"), False),
+        (("37.2",), temp("37.5"), False),  # only two readings in the window
     ],
-    ids=["rising to 37.5", "rising to 37.4", "flat then rise", "fall then rise", "two readings"],
+    ids=[
+        "rising to 37.5 C",
+        "rising to 37.4 C",
+        "rising to 37.6 C",
+        "rising to 99.5 F",
+        "rising to 99.4 F",
+        "rising to 99.6 F",
+        "flat then rise",
+        "fall then rise",
+        "two readings",
+    ],
 )
 def test_rising_fever_boundary(rules, previous, now, fires):
     fired = patterns(rules, reading(2, temperature=now), previous_temperatures=tuple(Decimal(p) for p in previous))
@@ -266,13 +362,16 @@ def test_new_weakness_boundary(rules, flags, previous_has_deficit, fires):
 @pytest.mark.parametrize(
     ("hours", "headache", "baseline", "fires"),
     [
-        (72, 4, 4, True),  # at 72 h, 4, not lower than the day 0-1 high
+        (72, 4, 4, True),  # at 72 h, 4, not lower than the baseline high
         (71.9, 4, 4, False),  # before 72 h
+        (72.1, 4, 4, True),
         (72, 3, 3, False),  # below 4
-        (72, 4, 5, False),  # lower than the day 0-1 high: improving
-        (72, 4, None, False),  # nothing recorded on day 0-1
+        (72, 5, 5, True),  # above 4
+        (72, 4, 5, False),  # lower than the baseline high: improving
+        (72, 5, 4, True),  # worse than the baseline
+        (72, 4, None, False),  # no earlier entry in the baseline
     ],
-    ids=["72h at 4", "71.9h", "score 3", "improving", "no baseline"],
+    ids=["72h at 4", "71.9h", "72.1h", "score 3", "score 5", "improving", "worse", "no baseline"],
 )
 def test_not_improving_72h_boundary(rules, hours, headache, baseline, fires):
     r = engine.Reading(recorded_at=PROCEDURE + timedelta(hours=hours), back_pain=0, headache=headache)
@@ -300,11 +399,29 @@ def replace_flag(r: engine.Reading, **changes) -> engine.Reading:
     [
         (15, 3, None, True, "contact_provider"),
         (14, 3, None, False, None),  # not after day 14
+        (16, 3, None, True, "contact_provider"),
         (15, 2, None, False, None),
-        (15, 3, 38.0, True, "urgent"),  # with fever
-        (15, 3, 37.9, True, "contact_provider"),
+        (15, 4, None, True, "contact_provider"),
+        (15, 3, temp("38.0"), True, "urgent"),  # with fever
+        (15, 3, temp("37.9"), True, "contact_provider"),
+        (15, 3, temp("38.1"), True, "urgent"),
+        (15, 3, temp("100.4", F), True, "urgent"),
+        (15, 3, temp("100.3", F), True, "contact_provider"),
+        (15, 3, temp("100.5", F), True, "urgent"),
     ],
-    ids=["day 15 back 3", "day 14", "back 2", "with fever", "below fever"],
+    ids=[
+        "day 15 back 3",
+        "day 14",
+        "day 16",
+        "back 2",
+        "back 4",
+        "with fever 38.0 C",
+        "at 37.9 C",
+        "at 38.1 C",
+        "with fever 100.4 F",
+        "at 100.3 F",
+        "at 100.5 F",
+    ],
 )
 def test_late_back_pain_boundary(rules, day, back_pain, temperature, fires, severity):
     fired = patterns(rules, reading(day, back_pain=back_pain, temperature=temperature))
@@ -332,7 +449,8 @@ def test_missed_checkin_boundary(rules, hours_since_entry, now_day, due):
 def test_every_rule_of_clinical_md_is_seeded_with_a_citation(db):
     rows = {row.code: row for row in rule_rows()}
     section_2 = {
-        "fever", "fever_red_flag", "neuro_deficit", "confusion", "atypical_headache", "anticoagulated_back_pain",
+        "fever", "fever_red_flag", "seizure", "rash", "neck_stiffness", "neuro_deficit", "confusion",
+        "atypical_headache", "anticoagulated_back_pain",
         "site_infection", "radiating_leg_pain", "severe_positional_headache", "positional_headache", "severe_pain",
         "score_rise", "vomiting", "fever_masked",
     }  # fmt: skip

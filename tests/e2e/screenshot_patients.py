@@ -180,9 +180,10 @@ def saved_entry_page(base: str, work: Path) -> Path:
 
     sign_in(client, User.objects.get(email="patient@aftercare.example"))
     data = {"back_pain": "3", "headache": "6", "temperature": "100.9", "temperature_unit": "F", "notes": ""}
-    data.update({name: "no" for name in ("radiating_leg_pain", "numbness", "leg_weakness", "bladder_bowel_change")})
-    data.update({name: "no" for name in ("site_redness", "site_drainage", "neck_stiffness", "confusion")})
-    data.update({"vomiting": "no", "vision_change": "no", "took_fever_reducer": "no", "positional_headache": "yes"})
+    from patients.questions import YES_NO_FIELDS
+
+    data.update(dict.fromkeys(YES_NO_FIELDS, "no"))
+    data["positional_headache"] = "yes"
     response = client.post("/diary/", data, HTTP_HOST="127.0.0.1")
     html = response.content.decode().replace("<head>", f'<head><base href="{base}/">', 1)
     page = work / "diary-saved.html"

@@ -13,7 +13,7 @@ from messaging.models import InboxItem
 from messaging.services import start_thread
 from patients.diary import submit_symptom_entry
 from tests.e2e.helpers import path_of, sign_in
-from tests.factories import CareTeamGrantFactory, ClinicianFactory, PatientFactory, enable_totp
+from tests.factories import CareTeamGrantFactory, ClinicianFactory, PatientFactory, diary_answers, enable_totp
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -36,7 +36,7 @@ def clinic():
     start_thread(author=avery.user, subject="Headache when I sit up", body="Is this normal?")
     submit_symptom_entry(
         patient=avery,
-        data={"headache": 5, "back_pain": 3, "temperature_c": 38.6, "neck_stiffness": True},
+        data=diary_answers(headache=5, back_pain=3, temperature_c=38.6, neck_stiffness=True),
         entered_by=avery.user,
     )
     return {"lee": lee, "secret": secret, "okafor": okafor, "avery": avery}

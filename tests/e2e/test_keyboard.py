@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from patients.questions import YES_NO_FIELDS
 from tests.e2e.helpers import TEST_PASSWORD, main_text, totp_code, use_session_of
 from tests.factories import ClinicianFactory, PatientFactory, enable_totp
 
@@ -66,7 +67,10 @@ def test_diary_form_by_keyboard_alone(open_browser):
         elif name == "temperature":
             page.keyboard.type("38.4")
         elif name == "positional_headache":
-            page.keyboard.press("ArrowRight")  # No -> Yes
+            page.keyboard.press("Space")  # nothing is pre-selected: No ...
+            page.keyboard.press("ArrowRight")  # ... -> Yes
+        elif name in YES_NO_FIELDS:
+            page.keyboard.press("Space")  # every question answered: No
         elif name == "notes":
             page.keyboard.type("Worse when I sit up.")
         elif focused["tag"] == "button" and focused["text"] == "Save entry":

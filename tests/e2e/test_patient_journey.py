@@ -86,6 +86,11 @@ def test_patient_journey(open_browser, mailoutbox):
     page.get_by_role("group", name="Headache").get_by_label("3", exact=True).check()
     page.get_by_role("group", name="Back pain").get_by_label("2", exact=True).check()
     page.get_by_label("Temperature (optional)").fill("38.4")
+    # Every yes/no question starts unanswered and must be answered (here: all "No").
+    questions = page.locator("fieldset.question")
+    expect(questions.locator("input:checked")).to_have_count(0)
+    for radio in questions.locator("input[value=no]").all():
+        radio.check()
     page.get_by_role("button", name="Save entry").click()
 
     # What to do comes first: contact the care team.

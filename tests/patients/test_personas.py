@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from patients.models import CareTeamGrant
-from tests.factories import SymptomEntryFactory
+from tests.factories import SymptomEntryFactory, diary_answers
 
 # Endpoints about ``patient``'s record: (method, path template, body). The path
 # may use {patient}, {entry} and {grant}.
@@ -25,7 +25,7 @@ OWN_ONLY = [
     ("get", "/api/v1/care-team/", None),
     ("post", "/api/v1/care-team/", {"clinician": 1}),
     ("delete", "/api/v1/care-team/{grant}/", None),
-    ("post", "/api/v1/symptoms/", {"back_pain": 1, "headache": 1}),
+    ("post", "/api/v1/symptoms/", diary_answers(back_pain=1, headache=1)),
     ("post", "/api/v1/medications/", {"medication_class": "caffeine", "dose_mg": 50}),
     ("get", "/api/v1/access-log/", None),
 ]

@@ -9,10 +9,11 @@ import pytest
 import time_machine
 
 from patients.models import Procedure, SymptomEntry
+from tests.factories import diary_answers
 
 URL = "/api/v1/symptoms/"
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-VALID = {"back_pain": 3, "headache": 4}
+VALID = {"back_pain": 3, "headache": 4, **diary_answers()}
 
 
 @pytest.fixture
@@ -140,7 +141,25 @@ def test_yes_no_fields_accept_booleans(patient_api, field):
     assert response.status_code == 201 and response.json()[field] is True
 
 
+@pytest.mark.parametrize("left_out", [..., None, ""], ids=["missing", "null", "empty"])
+@pytest.mark.parametrize("field", SymptomEntry.YES_NO_FIELDS)
+def test_every_yes_no_question_must_be_answered(patient_api, field, left_out):
+    """CLINICAL.md section 1: an unanswered red-flag question is never a "no"."""
+    response = post(patient_api, **{field: left_out})
+    assert response.status_code == 400
+    assert response.json() == {field: ["Answer yes or no: this question cannot be left out."]}
+    assert SymptomEntry.objects.count() == 0
+
+
+def test_an_entry_without_answers_names_every_question(patient_api):
+    response = patient_api.post(URL, {"back_pain": 1, "headache": 1}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == set(SymptomEntry.YES_NO_FIELDS)
+    assert {"seizure", "rash"} <= set(response.json())
+    assert SymptomEntry.objects.count() == 0
+
+
 def test_every_problem_is_reported_at_once(patient_api):
     response = patient_api.post(URL, {"back_pain": 12, "temperature_c": 50, "notes": "x" * 2001}, format="json")
     assert response.status_code == 400
-    assert set(response.json()) == {"back_pain", "headache", "temperature_c", "notes"}
+    assert set(response.json()) == {"back_pain", "headache", "temperature_c", "notes", *SymptomEntry.YES_NO_FIELDS}

@@ -10,7 +10,7 @@ import time_machine
 from django.db import connection
 
 from patients.models import SymptomEntry
-from tests.factories import SymptomEntryFactory
+from tests.factories import SymptomEntryFactory, diary_answers
 
 URL = "/api/v1/symptoms/"
 
@@ -18,7 +18,7 @@ URL = "/api/v1/symptoms/"
 def test_patient_records_an_entry(patient, patient_api):
     response = patient_api.post(
         URL,
-        {"back_pain": 3, "headache": 6, "temperature_c": 38.4, "positional_headache": True, "notes": "tired"},
+        diary_answers(back_pain=3, headache=6, temperature_c=38.4, positional_headache=True, notes="tired"),
         format="json",
     )
     assert response.status_code == 201, response.json()
@@ -27,7 +27,7 @@ def test_patient_records_an_entry(patient, patient_api):
     assert body["temperature_c"] == 38.4
     assert body["temperature_f"] == 101.1
     assert body["positional_headache"] is True
-    assert body["numbness"] is False  # yes/no fields default to false
+    assert body["numbness"] is False and body["seizure"] is False  # as answered
     assert isinstance(body["recommendations"], list)
     assert isinstance(body["alerts"], list)
     entry = SymptomEntry.objects.get(pk=body["id"])
@@ -37,20 +37,20 @@ def test_patient_records_an_entry(patient, patient_api):
 
 
 def test_fahrenheit_is_stored_in_celsius_and_100_4_is_exactly_38(patient_api):
-    body = patient_api.post(URL, {"back_pain": 1, "headache": 1, "temperature_f": 100.4}, format="json").json()
+    body = patient_api.post(URL, diary_answers(back_pain=1, headache=1, temperature_f=100.4), format="json").json()
     assert SymptomEntry.objects.get(pk=body["id"]).temperature_c == Decimal("38.00")
     assert body["temperature_c"] == 38.0
     assert body["temperature_f"] == 100.4
 
 
 def test_temperature_is_optional(patient_api):
-    body = patient_api.post(URL, {"back_pain": 0, "headache": 0}, format="json").json()
+    body = patient_api.post(URL, diary_answers(back_pain=0, headache=0), format="json").json()
     assert body["temperature_c"] is None and body["temperature_f"] is None
 
 
 def test_recorded_at_defaults_to_now(patient_api):
     with time_machine.travel(datetime(2026, 11, 24, 9, 30, tzinfo=UTC), tick=False):
-        body = patient_api.post(URL, {"back_pain": 0, "headache": 0}, format="json").json()
+        body = patient_api.post(URL, diary_answers(back_pain=0, headache=0), format="json").json()
     assert body["recorded_at"] == "2026-11-24T09:30:00Z"
 
 
@@ -63,7 +63,7 @@ def test_recommendations_come_back_highest_severity_first(patient_api, fixed_eva
         ],
         [41, 42],
     )
-    body = patient_api.post(URL, {"back_pain": 2, "headache": 3}, format="json").json()
+    body = patient_api.post(URL, diary_answers(back_pain=2, headache=3), format="json").json()
     assert [r["severity"] for r in body["recommendations"]] == ["urgent", "contact_provider", "info"]
     assert body["alerts"] == [41, 42]
     assert len(calls) == 1 and calls[0].pk == body["id"]
@@ -82,19 +82,19 @@ def test_the_entry_is_evaluated_inside_the_same_transaction(patient_api, monkeyp
 
     monkeypatch.setattr(alert_services, "evaluate_entry", evaluate)
     with pytest.raises(RuntimeError):
-        patient_api.post(URL, {"back_pain": 2, "headache": 3}, format="json")
+        patient_api.post(URL, diary_answers(back_pain=2, headache=3), format="json")
     assert seen == {"in_atomic": True, "exists": True}
     assert SymptomEntry.objects.count() == 0
 
 
 def test_empty_evaluation_gives_empty_lists(patient_api, fixed_evaluation):
     fixed_evaluation()
-    body = patient_api.post(URL, {"back_pain": 2, "headache": 3}, format="json").json()
+    body = patient_api.post(URL, diary_answers(back_pain=2, headache=3), format="json").json()
     assert body["recommendations"] == [] and body["alerts"] == []
 
 
 def test_clinician_cannot_post_entries(clinician_api):
-    assert clinician_api.post(URL, {"back_pain": 2, "headache": 3}, format="json").status_code == 403
+    assert clinician_api.post(URL, diary_answers(back_pain=2, headache=3), format="json").status_code == 403
 
 
 def test_list_is_newest_first_and_paginated(patient, patient_api):
@@ -170,7 +170,7 @@ def test_a_json_list_is_400(patient_api):
 
 def test_with_the_real_rule_engine_a_fever_comes_back_with_its_alert(patient_api, clinician, real_rule_engine):
     """The wiring end to end: the alerts app's engine runs on the saved entry."""
-    body = patient_api.post(URL, {"back_pain": 2, "headache": 3, "temperature_f": 100.9}, format="json").json()
+    body = patient_api.post(URL, diary_answers(back_pain=2, headache=3, temperature_f=100.9), format="json").json()
     assert "fever" in [r["rule"] for r in body["recommendations"]]
     assert body["recommendations"][0]["severity"] in ("urgent", "contact_provider")
     assert body["alerts"], "a contact_provider result raises an alert"

@@ -63,11 +63,10 @@ def test_spike_is_2_points_above_the_lowest_of_the_previous_24_hours(patient, pa
     entry(patient, 20, headache=3)
     entry(patient, 10, headache=5)  # 5 - min(3) = 2: a spike
     entry(patient, 5, headache=6)  # 6 - min(3, 5) = 3: a spike
-    entry(patient, 1, back_pain=3, headache=6)  # back pain 3 - 2 = 1: no spike
+    entry(patient, 1, back_pain=3, headache=6)  # level with the entry before: no spike; back pain 3 - 2 = 1: none
     spikes = patient_api.get(URL).json()["spikes"]
     assert [(s["field"], s["from"], s["to"]) for s in spikes] == [
         ("headache", 3, 5),
-        ("headache", 3, 6),
         ("headache", 3, 6),
     ]
     assert spikes[0]["t"] == "2026-11-24T02:00:00Z"
@@ -100,11 +99,26 @@ def test_entered_in_error_entries_are_left_out(patient, patient_api):
     assert body["spikes"] == []
 
 
-def test_the_spike_rule_is_data(patient, patient_api):
-    DiaryThreshold.objects.filter(code="score_rise_points").update(value=3)
+def test_a_falling_score_is_no_spike(patient, patient_api):
+    """As ``score_rise`` (CLINICAL.md section 2): 3 above the lowest, but down from 8."""
+    entry(patient, 10, headache=2)
+    entry(patient, 6, headache=8)
+    entry(patient, 2, headache=5)
+    assert [(s["from"], s["to"]) for s in patient_api.get(URL).json()["spikes"]] == [(2, 8)]
+
+
+def test_the_spikes_are_the_score_rise_rule(patient, patient_api, clinician):
+    """The chart reads the alert rule's values (and the patient's own), not a copy."""
+    from alerts.models import AlertRule, PatientThreshold
+
+    rule = AlertRule.objects.get(code="score_rise")
+    AlertRule.objects.filter(pk=rule.pk).update(thresholds={**rule.thresholds, "rise": 3})
+    DiaryThreshold.objects.filter(code="score_rise_points").update(value=2)  # not what the chart reads
     entry(patient, 10, headache=3)
     entry(patient, 5, headache=5)
     assert patient_api.get(URL).json()["spikes"] == []
+    PatientThreshold.objects.create(patient=patient, rule=rule, value=2, set_by=clinician)
+    assert len(patient_api.get(URL).json()["spikes"]) == 1
 
 
 def test_the_fever_line_is_data(patient_api, monkeypatch):

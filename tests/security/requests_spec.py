@@ -8,6 +8,9 @@ parameter's name (``PATH_DEFAULTS``); a row may pick another object.
 
 from __future__ import annotations
 
+from patients.questions import YES_NO_FIELDS
+from tests.factories import diary_answers
+
 # Parameter name -> world id, when a row says nothing else. ``pk`` depends on the route.
 PATH_DEFAULTS = {
     "patient_id": "{patient_a}",
@@ -50,30 +53,14 @@ ENROL_FORM = {
     "needle_type": "atraumatic",
     "needle_gauge": "22",
 }
-SYMPTOMS = {"back_pain": 1, "headache": 1, "notes": "fine"}
+SYMPTOMS = {"back_pain": 1, "headache": 1, "notes": "fine", **diary_answers()}
 DIARY_FORM = {
     "back_pain": "1",
     "headache": "1",
     "temperature": "",
     "temperature_unit": "C",
     "notes": "",
-    **{
-        name: "no"
-        for name in (
-            "positional_headache",
-            "radiating_leg_pain",
-            "numbness",
-            "leg_weakness",
-            "bladder_bowel_change",
-            "site_redness",
-            "site_drainage",
-            "neck_stiffness",
-            "confusion",
-            "vomiting",
-            "vision_change",
-            "took_fever_reducer",
-        )
-    },
+    **dict.fromkeys(YES_NO_FIELDS, "no"),
 }
 
 FHIR_LAB_BUNDLE = {

@@ -13,6 +13,7 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
+from tests.factories import diary_answers
 from tests.security.requests_spec import REQUESTS
 from tests.security.routes import schema_operations
 from tests.security.runner import concrete_path
@@ -79,9 +80,9 @@ FINDINGS = [
         201,
     ),
     # a temperature of 1e272 °F overflowed the conversion's rounding; 5000 digits overflowed int()
-    ("patient_a", "post", "/api/v1/symptoms/", {"back_pain": 1, "headache": 1, "temperature_f": -7.6e272}, 400),
-    ("patient_a", "post", "/api/v1/symptoms/", {"back_pain": "9" * 5000, "headache": 1}, 400),
-    ("patient_a", "post", "/api/v1/symptoms/", {"back_pain": 1, "headache": 1, "recorded_at": ""}, 400),
+    ("patient_a", "post", "/api/v1/symptoms/", diary_answers(back_pain=1, headache=1, temperature_f=-7.6e272), 400),
+    ("patient_a", "post", "/api/v1/symptoms/", diary_answers(back_pain="9" * 5000, headache=1), 400),
+    ("patient_a", "post", "/api/v1/symptoms/", diary_answers(back_pain=1, headache=1, recorded_at=""), 400),
     (
         "patient_a",
         "post",
@@ -92,7 +93,7 @@ FINDINGS = [
     # a NUL character in a threshold's rule code and in a patient search reached PostgreSQL
     ("care_team", "put", "/api/v1/patients/{patient_a}/thresholds/", {"rule": "\x00fever", "value": None}, 400),
     ("care_team", "get", "/api/v1/patients/", {"q": "av\x00ery"}, 400),
-    ("patient_a", "post", "/api/v1/symptoms/", {"back_pain": 1, "headache": 1, "notes": "a\x00b"}, 400),
+    ("patient_a", "post", "/api/v1/symptoms/", diary_answers(back_pain=1, headache=1, notes="a\x00b"), 400),
     # silently ignored bad input: now a 400 naming the field
     ("care_team", "get", "/api/v1/lab-reports/", {"page_size": "many"}, 400),
     ("patient_a", "get", "/api/v1/care-team/", {"include_revoked": "maybe"}, 400),

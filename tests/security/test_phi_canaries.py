@@ -32,12 +32,13 @@ from rest_framework.test import APIClient
 from alerts import tasks
 from alerts.scan import scan_symptom_logs
 from labs.models import LabReportFile
+from patients.questions import YES_NO_FIELDS
 from portal.audit.models import AuditEvent
 from portal.crypto import SealedDataError, open_sealed, seal_text
 from portal.operations.logs import JsonLines
 from portal.outbox.delivery import deliver_due_notifications
 from portal.outbox.models import Notification
-from tests.factories import TEST_PASSWORD, ClinicianFactory
+from tests.factories import TEST_PASSWORD, ClinicianFactory, diary_answers
 from tests.security.runner import body_of
 from tests.security.world import PNG, seed_reference_data
 from tests.sessions import sign_in
@@ -196,7 +197,7 @@ def test_no_canary_reaches_any_sink(caplog, mailoutbox, sinks, django_capture_on
             sinks,
             201,
             format="json",
-            data={"back_pain": 3, "headache": 8, "temperature_c": 39.1, "neck_stiffness": True, "notes": NOTES},
+            data=diary_answers(back_pain=3, headache=8, temperature_c=39.1, neck_stiffness=True, notes=NOTES),
         ).json()
         assert entry["alerts"], "the entry raises an alert"
         # Refused input that carries canaries: the 400 names fields, nobody logs the values.
@@ -207,7 +208,7 @@ def test_no_canary_reaches_any_sink(caplog, mailoutbox, sinks, django_capture_on
             sinks,
             400,
             format="json",
-            data={"back_pain": "zzcanary-score", "headache": 2, "notes": "zzcanary" * 300},
+            data=diary_answers(back_pain="zzcanary-score", headache=2, notes="zzcanary" * 300),
         )
         go(app, "post", "/api/v1/symptoms/", sinks, 400, data='{"zzcanary": ', content_type="application/json")
         go(
@@ -317,23 +318,7 @@ def test_no_canary_reaches_any_sink(caplog, mailoutbox, sinks, django_capture_on
                 "headache": "2",
                 "temperature_unit": "C",
                 "notes": DIARY_NOTES,
-                **{
-                    f: "no"
-                    for f in (
-                        "positional_headache",
-                        "radiating_leg_pain",
-                        "numbness",
-                        "leg_weakness",
-                        "bladder_bowel_change",
-                        "site_redness",
-                        "site_drainage",
-                        "neck_stiffness",
-                        "confusion",
-                        "vomiting",
-                        "vision_change",
-                        "took_fever_reducer",
-                    )
-                },
+                **dict.fromkeys(YES_NO_FIELDS, "no"),
             },
         )
 

@@ -18,6 +18,7 @@ from patients.diary import submit_symptom_entry
 from patients.models import SymptomEntry
 from portal.crypto import SealedDataError
 from portal.sealed import sealed_fields
+from tests.factories import diary_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,7 @@ def row_as_text(table: str, pk: int) -> str:
 @pytest.fixture
 def entry(patient):
     return submit_symptom_entry(
-        patient=patient, data={"back_pain": 2, "headache": 3, "notes": NOTE}, entered_by=patient.user
+        patient=patient, data=diary_answers(back_pain=2, headache=3, notes=NOTE), entered_by=patient.user
     ).entry
 
 
@@ -55,7 +56,9 @@ def test_a_lab_request_reason_is_not_stored_in_clear(lab_request):
 
 
 def test_a_note_moved_to_another_entry_does_not_open(entry, patient):
-    other = submit_symptom_entry(patient=patient, data={"back_pain": 1, "headache": 1}, entered_by=patient.user).entry
+    other = submit_symptom_entry(
+        patient=patient, data=diary_answers(back_pain=1, headache=1), entered_by=patient.user
+    ).entry
     SymptomEntry.objects.filter(pk=other.pk).update(notes_sealed=bytes(entry.notes_sealed))
     with pytest.raises(SealedDataError):
         _ = SymptomEntry.objects.get(pk=other.pk).notes
@@ -72,7 +75,9 @@ def test_the_patient_and_the_care_team_still_read_them(client_for, patient, clin
 
 
 def test_an_entry_without_a_note_stores_nothing_to_open(patient):
-    entry = submit_symptom_entry(patient=patient, data={"back_pain": 1, "headache": 1}, entered_by=patient.user).entry
+    entry = submit_symptom_entry(
+        patient=patient, data=diary_answers(back_pain=1, headache=1), entered_by=patient.user
+    ).entry
     assert bytes(SymptomEntry.objects.get(pk=entry.pk).notes_sealed) == b""
     assert entry.notes == ""
 

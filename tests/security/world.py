@@ -28,6 +28,7 @@ from tests.factories import (
     ClinicianFactory,
     PatientFactory,
     UserFactory,
+    diary_answers,
     totp_code,
 )
 from tests.reference_data import seed_reference_data
@@ -144,12 +145,12 @@ def build_world() -> World:
     )
     quiet = submit_symptom_entry(
         patient=patient_a,
-        data={"back_pain": 2, "headache": 2, "notes": "ZQXA-notes-earlier", "recorded_at": now - timedelta(hours=3)},
+        data=diary_answers(back_pain=2, headache=2, notes="ZQXA-notes-earlier", recorded_at=now - timedelta(hours=3)),
         entered_by=patient_a.user,
     )
     fever = submit_symptom_entry(
         patient=patient_a,
-        data={"back_pain": 3, "headache": 3, "temperature_c": "38.4", "notes": A_NOTES},
+        data=diary_answers(back_pain=3, headache=3, temperature_c="38.4", notes=A_NOTES),
         entered_by=patient_a.user,
     )
     assert fever.alert_ids, "the fever entry raises an alert"
@@ -164,7 +165,7 @@ def build_world() -> World:
     # A second alert that a clinician has acknowledged (with a note).
     second = submit_symptom_entry(
         patient=patient_a,
-        data={"back_pain": 1, "headache": 1, "site_redness": True, "notes": "ZQXA-notes-site"},
+        data=diary_answers(back_pain=1, headache=1, site_redness=True, notes="ZQXA-notes-site"),
         entered_by=patient_a.user,
     )
     acknowledged = Alert.objects.get(pk=second.alert_ids[0])
@@ -210,7 +211,7 @@ def build_world() -> World:
 
     # --- B's own record (outsider is B's clinician).
     entry_b = submit_symptom_entry(
-        patient=patient_b, data={"back_pain": 1, "headache": 1, "notes": B_NOTES}, entered_by=patient_b.user
+        patient=patient_b, data=diary_answers(back_pain=1, headache=1, notes=B_NOTES), entered_by=patient_b.user
     ).entry
     thread_b = messaging.start_thread(author=patient_b.user, subject=B_SUBJECT, body=B_BODY)
     report_b = upload_lab_report(

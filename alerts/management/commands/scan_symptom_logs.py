@@ -18,6 +18,6 @@ class Command(BaseCommand):
             self.stdout.write("Another scan is running; nothing done.")
             return
         self.stdout.write(
-            f"Scan done: {report.detections} detections, {report.alerts_created} new alerts, "
+            f"Scan done: {report.detections} detections, {report.alerts_created} new on alerts, "
             f"{report.reminders} reminders."
         )

@@ -1,0 +1,252 @@
+"""Raising an alert: the rules that fired on one entry (or one dose) become ONE alert,
+its inbox item and its notifications (CLINICAL.md section 2).
+
+Whoever finds a rule firing (the entry's own evaluation, the scan, the nightly rescan)
+hands it here as a ``Finding`` with its episode key. A finding already recorded (its
+``AlertFiring`` key exists) changes nothing. A new one joins the entry's open alert,
+or starts it: the alert's severity is the highest of its firings, ``rule`` the most
+serious one, and the care team gets one email, plus one more only when a later
+finding makes the alert urgent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from alerts import engine
+from alerts.models import SEVERITY_RANK, Alert, AlertFiring, AlertRule, AlertStatus, Severity
+from patients.models import Patient, SymptomEntry
+from patients.routing import Audience, Responsible, responsible_for
+from portal.accounts.models import User
+from portal.outbox.services import queue_notification, queue_notification_to_address
+
+ALERTING = (Severity.CONTACT_PROVIDER, Severity.URGENT)
+INBOX_PRIORITY = {Severity.URGENT: "urgent", Severity.CONTACT_PROVIDER: "high"}
+INBOX_WORDS = {Severity.URGENT: "Urgent", Severity.CONTACT_PROVIDER: "Contact today"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule that fired for one episode, with the words it gives."""
+
+    rule: AlertRule
+    severity: str
+    dedup_key: str  # the firing's: per patient, rule and episode
+    patient_message: str
+    clinician_message: str
+
+    @classmethod
+    def of(cls, fired: engine.Fired, rule: AlertRule, dedup_key: str, reading: engine.Reading | None) -> Finding:
+        return cls(
+            rule=rule,
+            severity=fired.severity,
+            dedup_key=dedup_key,
+            patient_message=fired.patient_message(reading),
+            clinician_message=fired.clinician_message(reading),
+        )
+
+    @property
+    def rank(self) -> int:
+        """Most serious first; within a severity the caller's order stands (a stable sort)."""
+        return -SEVERITY_RANK[self.severity]
+
+
+def entry_alert_key(*, patient_id: int, entry_id: int) -> str:
+    return f"p{patient_id}:e{entry_id}"
+
+
+def alert_link(alert: Alert) -> str:
+    return reverse("alerts:detail", args=[alert.pk])
+
+
+def new_findings(findings: Sequence[Finding]) -> list[Finding]:
+    """The findings not yet recorded (one query), each once, the most serious first."""
+    known = set(
+        AlertFiring.objects.filter(dedup_key__in=[f.dedup_key for f in findings]).values_list("dedup_key", flat=True)
+    )
+    unique = {f.dedup_key: f for f in sorted(findings, key=lambda f: f.rank) if f.dedup_key not in known}
+    return list(unique.values())
+
+
+@transaction.atomic(savepoint=False)  # the caller's transaction when there is one; a whole one otherwise
+def raise_findings(
+    *,
+    patient: Patient,
+    entry: SymptomEntry | None,
+    alert_key: str,
+    findings: Sequence[Finding],
+    responsible: Responsible | None = None,
+    checked: bool = False,
+    notify: bool = True,
+) -> tuple[Alert | None, int]:
+    """Record the findings on one alert; returns (the alert, how many were new). With
+    none new (the same entry evaluated again), the alert they are on.
+
+    1. Keep the findings not recorded yet (``checked``: the caller already did).
+    2. The alert of ``alert_key``, or a new one; a resolved one is never reopened: a
+       finding after its resolution starts a follow-up alert (``<key>:after<id>``).
+    3. Each finding becomes an ``AlertFiring`` (unique key: a concurrent writer of the
+       same firing wins quietly, inside a savepoint).
+    4. Severity, wording and the inbox item follow the most serious firing; whoever is
+       responsible for the patient (``patients.routing``: the care team, else the triage
+       pool and on-call address, the alert's ``audience``) and the patient are emailed
+       when the alert is new, and again only when a later finding made it urgent.
+    """
+    fresh = sorted(findings, key=lambda f: f.rank) if checked else new_findings(findings)
+    if not fresh:
+        known = [f.dedup_key for f in findings]
+        return Alert.objects.filter(firings__dedup_key__in=known).order_by("-id").first(), 0
+    responsible = responsible or responsible_for(patient)
+    alert, created = _alert_for(
+        patient=patient, entry=entry, key=alert_key, first=fresh[0], audience=responsible.audience
+    )
+    recorded = []
+    for finding in fresh:
+        try:
+            with transaction.atomic():
+                AlertFiring.objects.create(
+                    alert=alert, rule=finding.rule, severity=finding.severity, dedup_key=finding.dedup_key
+                )
+        except IntegrityError:
+            continue  # another writer recorded it first
+        recorded.append(finding)
+    if not recorded:
+        return alert, 0
+    was = alert.severity
+    joining = recorded[1:] if created else recorded  # a new alert was made from the first
+    if joining:
+        _join(alert, joining)
+    post_to_inbox(alert)
+    if created and notify:
+        notify_alert(alert, responsible=responsible)
+    elif not created and alert.severity == Severity.URGENT and was != Severity.URGENT:
+        notify_alert(alert, responsible=responsible, dedup_suffix=":urgent")
+    return alert, len(recorded)
+
+
+def _alert_for(
+    *, patient: Patient, entry: SymptomEntry | None, key: str, first: Finding, audience: str
+) -> tuple[Alert, bool]:
+    """The open (or acknowledged) alert of ``key``, locked, or a new one from ``first``."""
+    while True:
+        alert = Alert.objects.select_for_update().filter(dedup_key=key).first()
+        if alert is not None and alert.status != AlertStatus.RESOLVED:
+            return alert, False
+        if alert is not None:
+            key = f"{key}:after{alert.pk}"
+            continue
+        try:
+            with transaction.atomic():
+                created = Alert.objects.create(
+                    patient=patient,
+                    rule=first.rule,
+                    severity=first.severity,
+                    entry=entry,
+                    message=first.patient_message,
+                    clinician_message=first.clinician_message,
+                    dedup_key=key,
+                    audience=audience,
+                )
+            return created, True
+        except IntegrityError:
+            continue  # a concurrent writer created it: use theirs
+
+
+def _join(alert: Alert, findings: list[Finding]) -> None:
+    """Later findings join the alert: the most serious one leads (the patient's words,
+    the rule, the severity); every clinician line is kept, the most serious first.
+    An acknowledged alert that becomes more serious is open again (to be seen anew)."""
+    lead = findings[0]
+    lines = " ".join(f.clinician_message for f in findings if f.clinician_message)
+    fields = ["clinician_message"]
+    if SEVERITY_RANK[lead.severity] > SEVERITY_RANK[alert.severity]:
+        alert.clinician_message = f"{lines} {alert.clinician_message}".strip()
+        alert.severity, alert.rule, alert.message = lead.severity, lead.rule, lead.patient_message
+        fields += ["severity", "rule", "message"]
+        if alert.status == AlertStatus.ACKNOWLEDGED:
+            alert.status, alert.acknowledged_at, alert.acknowledged_by = AlertStatus.OPEN, None, None
+            fields += ["status", "acknowledged_at", "acknowledged_by"]
+    else:
+        alert.clinician_message = f"{alert.clinician_message} {lines}".strip()
+    alert.save(update_fields=fields)
+
+
+def inbox_summary(alert: Alert) -> str:
+    """ "Urgent: New neurological symptom reported (and 1 more)": the rules' summaries,
+    never a value."""
+    others = alert.firings.filter(severity__in=ALERTING).exclude(rule_id=alert.rule_id).values("rule").distinct()
+    more = others.count()
+    text = f"{INBOX_WORDS[alert.severity]}: {alert.rule.summary}"
+    return f"{text} (and {more} more)" if more else text
+
+
+def post_to_inbox(alert: Alert) -> None:
+    from messaging.services import post_inbox_item
+
+    post_inbox_item(
+        kind="alert",
+        patient=alert.patient,
+        priority=INBOX_PRIORITY[alert.severity],
+        summary=inbox_summary(alert),
+        source=alert,
+        link=alert_link(alert),
+    )
+
+
+def notify_alert(alert: Alert, *, responsible: Responsible | None = None, dedup_suffix: str = "") -> None:
+    """Email whoever is responsible and the patient: fixed text, a link, no health data.
+
+    1. A care team: each of its clinicians.
+    2. No care team (CLINICAL.md section 7): the on-call address; without one, each
+       clinician of the triage pool (they have it in their inbox either way).
+    3. Nobody at all (no care team, an empty pool, no on-call address): every admin is
+       told to fix the clinic's settings (no health data), and the patient's page says
+       to call the clinic.
+    4. The patient.
+    ``dedup_suffix``: a second round for the same alert (it became urgent).
+    """
+    responsible = responsible or responsible_for(alert.patient)
+    urgent = alert.severity == Severity.URGENT
+    kind = "alert_urgent" if urgent else "alert"
+    key, link = f"alert:{alert.pk}{dedup_suffix}", alert_link(alert)
+    clinicians = list(responsible.clinicians)
+    if responsible.audience == Audience.TRIAGE_POOL and responsible.oncall_email:
+        queue_notification_to_address(
+            address=responsible.oncall_email,
+            address_name="oncall",
+            kind="oncall_alert_urgent" if urgent else "oncall_alert",
+            dedup_key=key,
+            link=link,
+            source=alert,
+        )
+        clinicians = []  # the pool reads it in its inbox; the on-call address carries the email
+    for clinician in clinicians:
+        queue_notification(recipient=clinician, kind=kind, dedup_key=key, link=link, source=alert)
+    if not responsible.reachable:
+        tell_admins_nobody_was_reached(alert)
+    queue_notification(recipient=alert.patient.user, kind=kind, dedup_key=key, link=link, source=alert)
+
+
+def tell_admins_nobody_was_reached(alert: Alert) -> None:
+    for admin in User.objects.filter(is_staff=True, is_active=True).order_by("pk"):
+        queue_notification(
+            recipient=admin, kind="routing_gap", dedup_key=f"alert:{alert.pk}:routing_gap", link="/admin/", source=alert
+        )
+
+
+def fired_rules(alert: Alert) -> list[AlertRule]:
+    """Every rule that fired on the alert, the most serious first (each once)."""
+    ordered = sorted(alert.firings.all(), key=lambda f: (-SEVERITY_RANK[f.severity], f.rule.order, f.rule.code))
+    rules: dict[str, AlertRule] = {}
+    for firing in ordered:
+        rules.setdefault(firing.rule.code, firing.rule)
+    return list(rules.values()) or [alert.rule]
+
+
+def firing_codes(alert: Alert) -> list[str]:
+    """API.md ``rules``: the codes of ``fired_rules``."""
+    return [rule.code for rule in fired_rules(alert)]
