@@ -309,6 +309,15 @@ RAW_LAG_SQL = """
 WITH latest AS (
     SELECT DISTINCT ON (patient_id) patient_id, performed_at
     FROM patients_procedure ORDER BY patient_id, performed_at DESC
+), first_logged AS (
+    -- The baseline starts at the procedure, or at the first entry when nothing was
+    -- logged in the first 48 h after it (CLINICAL.md section 3).
+    SELECT s.patient_id,
+           CASE WHEN MIN(s.recorded_at) >= l.performed_at + %(baseline)s THEN MIN(s.recorded_at)
+                ELSE l.performed_at END AS base_from
+    FROM patients_symptomentry s JOIN latest l USING (patient_id)
+    WHERE s.entered_in_error_at IS NULL AND s.recorded_at >= l.performed_at
+    GROUP BY s.patient_id, l.performed_at
 ), e AS (
     SELECT s.id, s.patient_id, s.recorded_at, s.headache, s.back_pain, s.temperature_c,
            (s.leg_weakness OR s.numbness) AS deficit, l.performed_at AS proc_at,
@@ -316,13 +325,13 @@ WITH latest AS (
            LAG(s.temperature_c, 1) OVER wt AS t1,
            LAG(s.temperature_c, 2) OVER wt AS t2,
            LAG(s.recorded_at, 2) OVER wt AS t2_at,
-           MAX(s.headache) FILTER (WHERE s.recorded_at >= l.performed_at
-                                     AND s.recorded_at < l.performed_at + %(baseline)s)
-               OVER (PARTITION BY s.patient_id) AS base_h,
-           MAX(s.back_pain) FILTER (WHERE s.recorded_at >= l.performed_at
-                                      AND s.recorded_at < l.performed_at + %(baseline)s)
-               OVER (PARTITION BY s.patient_id) AS base_b
-    FROM patients_symptomentry s LEFT JOIN latest l USING (patient_id)
+           MAX(s.headache) FILTER (WHERE s.recorded_at >= f.base_from
+                                     AND s.recorded_at < f.base_from + %(baseline)s)
+               OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS base_h,
+           MAX(s.back_pain) FILTER (WHERE s.recorded_at >= f.base_from
+                                      AND s.recorded_at < f.base_from + %(baseline)s)
+               OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS base_b
+    FROM patients_symptomentry s LEFT JOIN latest l USING (patient_id) LEFT JOIN first_logged f USING (patient_id)
     WHERE s.entered_in_error_at IS NULL
     WINDOW w AS (PARTITION BY s.patient_id ORDER BY s.recorded_at, s.id),
            wt AS (PARTITION BY s.patient_id, s.temperature_c IS NULL ORDER BY s.recorded_at, s.id)
@@ -354,7 +363,7 @@ def raw_lag_keys() -> set[str]:
 
     rules = RuleBook(rule_rows()).defaults
     params = {
-        "baseline": timedelta(days=float(rules["not_improving_72h"]["baseline_last_day"]) + 1),
+        "baseline": timedelta(hours=float(rules["not_improving_72h"]["baseline_hours"])),
         "window": timedelta(hours=float(rules["rising_fever"]["window_hours"])),
         "rising_last": rules["rising_fever"]["last_temperature_c"],
         "after_hours": timedelta(hours=float(rules["not_improving_72h"]["after_hours"])),
