@@ -35,7 +35,7 @@ def seed_alert_rules() -> None:
                 **{key: per_drug.NEW_OVER_CAP[key]}
             )
     import_module("alerts.migrations.0005_urgent_texts_start_with_the_emergency_instruction").forwards(apps, None)
-    import_module("alerts.migrations.0006_rule_parameters_and_one_alert_per_entry").seed(apps, None)
+    import_module("alerts.migrations.0007_rules_of_2026_12_05").seed(apps, None)
 
 
 def seed_analytes() -> None:

@@ -104,3 +104,39 @@ def test_analytes_get_units_and_triggers_and_a_rounded_ratio_is_flagged_exactly(
     assert units["crp"] == {("mg/dL", Decimal("10"))}
     assert units["opening_pressure"] == {("cmH₂O", Decimal("10"))}
     assert "reassur" not in analytes["csf_wbc"].explanation
+
+
+def test_rules_get_their_schema_fallback_and_words_and_past_alerts_their_firings():
+    """alerts 0004: the seeded values become the fallback, not_improving_72h's baseline is
+    counted in hours, the state rules re-arm, the words name the values (an admin's own
+    words are kept) and each past alert lists its own rule."""
+    patient = PatientFactory()
+    migrate(("alerts", "0003_medication_rules_per_drug"), ("patients", "0005_seal_diary_notes"))
+    old = migrate(("alerts", "0003_medication_rules_per_drug"))  # (the state of one target is exact)
+    AlertRule = old.get_model("alerts", "AlertRule")
+    Alert = old.get_model("alerts", "Alert")
+    AlertRule.objects.filter(code="late_back_pain").update(clinician_message="Our own words: call the patient.")
+    AlertRule.objects.filter(code="fever").update(thresholds={"temperature_c": 45, "first_day": 0, "last_day": 21})
+    rule = AlertRule.objects.get(code="neuro_deficit")
+    alert = Alert.objects.create(
+        patient_id=patient.pk, rule=rule, severity="urgent", message="m", dedup_key="p1:neuro_deficit:e1", created_at=AT
+    )
+
+    new = migrate_to_latest()
+    rules = {r.code: r for r in new.get_model("alerts", "AlertRule").objects.all()}
+    assert {"seizure", "rash", "neck_stiffness"} <= rules.keys()
+    assert rules["not_improving_72h"].thresholds == {
+        "after_hours": 72,
+        "pain_score": 4,
+        "baseline_hours": 48,
+        "rearm_after_hours": 24,
+    }
+    assert rules["late_back_pain"].thresholds["rearm_after_hours"] == 24
+    assert rules["late_back_pain"].clinician_message == "Our own words: call the patient."
+    assert "{after_day} days after your procedure" in rules["late_back_pain"].patient_message
+    assert rules["fever"].last_valid_thresholds == {"temperature_c": 38.0, "first_day": 0, "last_day": 21}
+    assert rules["fever"].thresholds["temperature_c"] == 45  # kept, and not used: the engine falls back
+    firing = new.get_model("alerts", "AlertFiring").objects.get(alert_id=alert.pk)
+    assert (firing.rule_id, firing.severity, firing.dedup_key) == (rule.pk, "urgent", "p1:neuro_deficit:e1")
+    entry_fields = {f.name for f in new.get_model("patients", "SymptomEntry")._meta.get_fields()}
+    assert {"seizure", "rash"} <= entry_fields

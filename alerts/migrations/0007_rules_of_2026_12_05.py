@@ -1,9 +1,9 @@
-"""Issue 13 (CLINICAL.md of 2026-12-05, sections 2 and 3), the rules' data:
+"""The alert rules of CLINICAL.md of 2026-12-05 (sections 2 and 3), as data:
 
 * each rule's thresholds follow its schema (``alerts.parameters``); the seeded values
   become ``last_valid_thresholds``, what the engine uses while a row fails its schema;
 * ``description`` is made from the values, so the stored copies go, and the words that
-  carried a number (\"two weeks\", \"within 24 h\") name the value instead;
+  carried a number ("two weeks", "within 24 h") name the value instead;
 * new rules ``seizure``, ``rash`` and ``neck_stiffness`` (stiff neck alone);
 * ``not_improving_72h`` compares with the first 48 h of logging (``baseline_hours``,
   was ``baseline_last_day``) and, like ``late_back_pain``, is raised again after its
@@ -14,9 +14,7 @@
 Every rewording applies only to the seeded words: an admin's own are kept.
 """
 
-import django.db.models.deletion
-import django.utils.timezone
-from django.db import migrations, models
+from django.db import migrations
 
 EMERGENCY = "This needs medical attention now. Call {emergency_number} or go to the nearest emergency department."
 CONTACT_ACTION = "Contact your care team today."
@@ -257,63 +255,9 @@ def nothing(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("alerts", "0005_urgent_texts_start_with_the_emergency_instruction"),
-    ]
+    dependencies = [("alerts", "0006_rule_parameters_and_firings")]
 
     operations = [
-        migrations.AddField(
-            model_name="alertrule",
-            name="last_valid_thresholds",
-            field=models.JSONField(blank=True, default=dict, editable=False),
-        ),
-        migrations.CreateModel(
-            name="AlertFiring",
-            fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "severity",
-                    models.CharField(
-                        choices=[
-                            ("info", "Information"),
-                            ("contact_provider", "Contact your care team today"),
-                            ("urgent", "Urgent"),
-                        ],
-                        max_length=16,
-                    ),
-                ),
-                ("dedup_key", models.CharField(max_length=200, unique=True)),
-                ("fired_at", models.DateTimeField(default=django.utils.timezone.now)),
-                (
-                    "alert",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="firings", to="alerts.alert"
-                    ),
-                ),
-                (
-                    "rule",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="firings", to="alerts.alertrule"
-                    ),
-                ),
-            ],
-            options={
-                "ordering": ["alert", "id"],
-            },
-        ),
-        migrations.AddField(
-            model_name="alert",
-            name="rules",
-            field=models.ManyToManyField(related_name="+", through="alerts.AlertFiring", to="alerts.alertrule"),
-        ),
         migrations.RunPython(seed, unseed),
         migrations.RunPython(firings_for_past_alerts, nothing),
-        migrations.RemoveField(
-            model_name="alertrule",
-            name="description",
-        ),
-        migrations.RemoveField(
-            model_name="alertrule",
-            name="variant_description",
-        ),
     ]
