@@ -123,14 +123,14 @@ def diary(request, patient):
                 "audience": responsible.audience if responsible else "",
                 "reachable": responsible.reachable if responsible else True,
                 "fever": _fever_words(patient, units),
-                "emergency_number": current_clinic().emergency_number,
+                "clinic": current_clinic(),
                 **day_context(patient),
             }
             return _render(request, "patients/diary_saved.html", context)
     fever_text = f"{_fever_words(patient, units)[0]} or higher"
-    return _render(
-        request, "patients/diary_form.html", {"form": form, "fever_text": fever_text, **day_context(patient)}
-    )
+    unanswered = sum(1 for field in form.question_fields() if field.errors)
+    context = {"form": form, "fever_text": fever_text, "unanswered": unanswered, **day_context(patient)}
+    return _render(request, "patients/diary_form.html", context)
 
 
 def _fever_words(patient, units: str) -> tuple[str, str]:

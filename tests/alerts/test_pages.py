@@ -119,3 +119,15 @@ def test_admin_edits_rules_and_sees_failed_notifications(client_for, admin):
     assert client.get(f"/admin/alerts/alertrule/{rule.pk}/change/").status_code == 200
     assert client.get("/admin/outbox/notification/?status__exact=failed").status_code == 200
     assert client.get("/admin/alerts/alert/").status_code == 200
+
+
+def test_an_alert_page_lists_every_rule_of_the_entry(client_for, patient, clinician):
+    evaluate_entry(SymptomEntryFactory(patient=patient, temperature_c=Decimal("38.6"), neck_stiffness=True))
+    alert = Alert.objects.get()
+    clinician_page = client_for(clinician).get(f"/alerts/{alert.pk}/").content.decode()
+    assert "Every rule that fired on this entry" in clinician_page
+    assert "Fever with a red-flag symptom reported" in clinician_page and "Fever reported" in clinician_page
+    assert "Temperature at or above 38.0 °C (100.4 °F) on day 0 to 21" in clinician_page  # made from the values
+    patient_page = client_for(patient.user).get(f"/alerts/{alert.pk}/").content.decode()
+    assert "What your entry showed" in patient_page and "Fever reported" in patient_page
+    assert "fever_red_flag" not in patient_page  # no rule codes for the patient

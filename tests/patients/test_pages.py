@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -284,3 +285,22 @@ def test_nav_items(web, clinician_web):
     for label in ("Diary", "History", "Care team", "Pain plan"):
         assert f">{label}<" in html
     assert ">Patients<" in clinician_web.get("/").content.decode()
+
+
+def test_a_diary_entry_without_answers_is_not_saved_and_says_how_many(web):
+    data = diary_post(positional_headache="", seizure="", rash="")
+    response = web.post("/diary/", data)
+    html = response.content.decode()
+    assert response.status_code == 200 and SymptomEntry.objects.count() == 0
+    assert "3 questions were left without an answer" in html
+    assert html.count("this question cannot be left out") == 3
+    # The answers given are kept; nothing is chosen for the ones left out.
+    assert re.search(r'name="numbness" value="no"[^>]*checked', html)
+    assert not re.search(r'name="seizure" value="(yes|no)"[^>]*checked', html)
+
+
+def test_the_saved_page_lists_when_to_get_help_with_a_tap_to_call_link(web, fixed_evaluation):
+    fixed_evaluation([])
+    html = web.post("/diary/", diary_post()).content.decode()
+    assert "No warning sign was found in what you entered." in html
+    assert 'href="tel:911"' in html and "When to get help" in html
