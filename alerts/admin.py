@@ -24,8 +24,8 @@ WORDED_FIELDS = ("patient_message", "clinician_message", "variant_patient_messag
 
 
 def parameter_field(parameter: Parameter, initial) -> forms.Field:
-    label = f"{parameter.label} ({parameter.unit})"
-    bounds = f"Between {plain(parameter.minimum)} and {plain(parameter.maximum)} {parameter.unit}."
+    label = parameter.field_label
+    bounds = f"{parameter.bounds_text[:1].upper()}{parameter.bounds_text[1:]}."
     if parameter.places == 0:
         field: forms.Field = forms.IntegerField(
             label=label, min_value=int(parameter.minimum), max_value=int(parameter.maximum), help_text=bounds
@@ -76,7 +76,7 @@ class AlertRuleForm(forms.ModelForm):
         self.fields["adjustable_threshold"] = forms.ChoiceField(
             label="Adjustable per patient",
             required=False,
-            choices=[("", "None")] + [(p.name, f"{p.label} ({p.unit})") for p in self.schema.parameters],
+            choices=[("", "None")] + [(p.name, p.field_label) for p in self.schema.parameters],
             help_text="The one parameter a clinician may set for a single patient, between the two values below.",
         )
 
@@ -111,10 +111,7 @@ class AlertRuleForm(forms.ModelForm):
                 if name not in self.errors:
                     self.add_error(name, "Give the per-patient limit of the adjustable parameter.")
             elif parameter is not None and not parameter.minimum <= value <= parameter.maximum:
-                self.add_error(
-                    name,
-                    f"Keep it between {plain(parameter.minimum)} and {plain(parameter.maximum)} {parameter.unit}.",
-                )
+                self.add_error(name, f"Keep it {parameter.bounds_text}.")
         if low is not None and high is not None and low > high:
             self.add_error("threshold_max", "The upper limit may not be below the lower one.")
 

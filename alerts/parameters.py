@@ -57,9 +57,19 @@ class Parameter:
         if value != value.quantize(Decimal(1).scaleb(-self.places)):
             return None, "must be a whole number" if self.places == 0 else f"at most {self.places} decimal places"
         if not self.minimum <= value <= self.maximum:
-            shown = exact if self.is_temperature else plain
-            return None, f"must be between {shown(self.minimum)} and {shown(self.maximum)} {self.unit}"
+            return None, f"must be {self.bounds_text}"
         return value, ""
+
+    @property
+    def field_label(self) -> str:
+        """ "Fever from (°C)"; a day number needs no unit ("Until day")."""
+        return self.label if self.unit == "day" else f"{self.label} ({self.unit})"
+
+    @property
+    def bounds_text(self) -> str:
+        shown = exact if self.is_temperature else plain
+        unit = "" if self.unit == "day" else f" {self.unit}"
+        return f"between {shown(self.minimum)} and {shown(self.maximum)}{unit}"
 
     def words(self, value: Decimal) -> str:
         """The value as a rule's description or message shows it."""

@@ -139,7 +139,7 @@ def test_the_form_has_one_field_per_parameter_with_its_unit_and_bounds(client_fo
     html = client_for(admin).get(f"/admin/alerts/alertrule/{rule.pk}/change/").content.decode()
     assert 'name="temperature_c"' in html and 'name="first_day"' in html and 'name="last_day"' in html
     assert 'name="thresholds"' not in html  # no raw JSON to mistype
-    assert "Fever from (°C)" in html and "Between 37 and 40 °C." in html
+    assert "Fever from (°C)" in html and "Between 37.0 and 40.0 °C." in html
     assert "Temperature at or above 38.0 °C (100.4 °F)" in html  # the words, from the values
     assert rule_form(client_for(admin), rule)["temperature_c"] == "38.0"
 
