@@ -23,7 +23,8 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from alerts.models import Alert, AlertRule, AlertStatus, Severity
+from alerts.models import Alert, AlertFiring, AlertRule, AlertStatus, Severity
+from alerts.raising import entry_alert_key
 from messaging.models import InboxItem, InboxKind, InboxPriority, InboxStatus, Message, Thread, ThreadForward
 from patients.models import CareTeamGrant, Patient, Procedure, SymptomEntry
 from portal.accounts.models import Role, Specialty, User
@@ -140,6 +141,8 @@ def _diary(patient: Patient, performed_at: datetime, *, pdph: bool, rng: random.
                 back_pain=rng.randrange(0, 4),
                 headache=rng.randrange(4, 8) if positional else rng.randrange(0, 3),
                 positional_headache=positional,
+                seizure=False,
+                rash=False,
                 entered_by=patient.user,
             )
         )
@@ -214,7 +217,15 @@ def _urgent_alert(
     """An urgent alert (confusion: an instant rule, no pattern rule of the scan reads it
     again), acknowledged after minutes; a late one after 15 (escalated)."""
     entry = SymptomEntry.objects.create(
-        patient=patient, recorded_at=at, created_at=at, back_pain=3, headache=2, confusion=True, entered_by=patient.user
+        patient=patient,
+        recorded_at=at,
+        created_at=at,
+        back_pain=3,
+        headache=2,
+        confusion=True,
+        seizure=False,
+        rash=False,
+        entered_by=patient.user,
     )
     waited = timedelta(minutes=rng.uniform(16, 70) if late else rng.uniform(2, 14))
     acknowledged_at = at + waited
@@ -226,13 +237,21 @@ def _urgent_alert(
         entry=entry,
         message=rule.patient_message,
         clinician_message=rule.clinician_message,
-        dedup_key=f"demo-cohort:p{patient.pk}:{rule.code}:e{entry.pk}",
+        dedup_key=entry_alert_key(patient_id=patient.pk, entry_id=entry.pk),
         created_at=at,
         acknowledged_at=acknowledged_at,
         acknowledged_by=clinician,
         resolved_at=acknowledged_at + timedelta(hours=2),
         resolved_by=clinician,
         escalated_at=at + timedelta(minutes=15) if waited > timedelta(minutes=15) else None,
+    )
+    # One alert per entry, listing the rule that fired (alerts.raising).
+    AlertFiring.objects.create(
+        alert=alert,
+        rule=rule,
+        severity=Severity.URGENT,
+        dedup_key=f"p{patient.pk}:{rule.code}:e{entry.pk}",
+        fired_at=at,
     )
     InboxItem.objects.create(
         kind=InboxKind.ALERT,
