@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.core.management.color import no_style
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
@@ -121,6 +122,11 @@ def test_rules_get_their_schema_fallback_and_words_and_past_alerts_their_firings
     alert = Alert.objects.create(
         patient_id=patient.pk, rule=rule, severity="urgent", message="m", dedup_key="p1:neuro_deficit:e1", created_at=AT
     )
+    # Rows restored by another test's serialized rollback keep their ids but not the id
+    # sequence: the migration's new rules need the sequence past them, as in a real database.
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), [AlertRule]):
+            cursor.execute(statement)
 
     new = migrate_to_latest()
     rules = {r.code: r for r in new.get_model("alerts", "AlertRule").objects.all()}

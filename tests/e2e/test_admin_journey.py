@@ -4,7 +4,6 @@ not enforced (the project does not template them)."""
 
 from __future__ import annotations
 
-import json
 import re
 from decimal import Decimal
 
@@ -69,12 +68,18 @@ def test_admin_journey(open_browser, mailoutbox):
     page.goto("/admin/")
     page.get_by_role("link", name=re.compile("Alert rules")).click()
     page.get_by_role("link", name="fever", exact=True).click()
-    thresholds = page.get_by_role("textbox", name="Thresholds:")
-    values = json.loads(thresholds.input_value())
-    assert values["temperature_c"] == 38.0
+    # One field per threshold, with its unit and bounds; the rule's words follow the values.
+    temperature = page.get_by_role("spinbutton", name="Fever from (°C):")
+    assert temperature.input_value() == "38.0"
+    expect(page.get_by_text("Between 37.0 and 40.0 °C.")).to_be_visible()
     sam.check("admin-rule", enforce=False)
-    thresholds.fill(json.dumps({**values, "temperature_c": 38.3}))
+    temperature.fill("45")  # a typo: refused, nothing saved
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("Please correct the error below.")).to_be_visible()
+    assert AlertRule.objects.get(code="fever").thresholds["temperature_c"] == 38.0
+    page.get_by_role("spinbutton", name="Fever from (°C):").fill("38.3")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text(re.compile("was changed successfully"))).to_be_visible()
     fever = AlertRule.objects.get(code="fever")
     assert Decimal(str(fever.thresholds["temperature_c"])) == Decimal("38.3")
+    assert fever.description.startswith("Temperature at or above 38.3 °C (100.94 °F)")

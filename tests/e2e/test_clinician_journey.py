@@ -55,17 +55,22 @@ def test_clinician_journey(open_browser, clinic):
     page.get_by_role("navigation", name="Main").get_by_role("link", name=re.compile("^Inbox")).click()
     expect(page.get_by_role("heading", name=re.compile("^Inbox"))).to_be_visible()
     rows = page.locator("[data-inbox] tbody tr")
-    expect(rows).to_have_count(4)  # the urgent alert, the fever alert, two messages
+    expect(rows).to_have_count(3)  # the entry's one urgent alert (red flag and fever), two messages
     first_row = rows.first
     expect(first_row).to_contain_text("Urgent")
     expect(first_row).to_contain_text("Alert")
     expect(first_row).to_contain_text("Avery Moss")
     expect(first_row).to_contain_text("Fever with a red-flag symptom")
+    expect(first_row).to_contain_text("and 1 more")
     lee.check("inbox")
 
     # The alert, then the chart: the fever is on the trend, the urgent alert on top.
     first_row.get_by_role("link", name="Avery Moss").click()
     expect(page.get_by_role("heading", name="Urgent alert")).to_be_visible()
+    fired = page.locator("ul.fired-rules li")
+    expect(fired).to_have_count(2)
+    expect(fired.first).to_contain_text("Fever with a red-flag symptom reported")
+    expect(fired.nth(1)).to_contain_text("Fever reported")
     lee.check("alert")
     alert_path = path_of(page)
     page.get_by_role("link", name="Open Avery Moss's chart").click()
