@@ -182,9 +182,12 @@ def _entry_author(entry) -> dict:
 
 
 def questionnaire_response(entry, notes: str) -> dict:
+    # A question the entry was not asked (seizure and rash came later: None) has no
+    # answer: an unanswered red-flag question is never a "no" (CLINICAL.md section 1).
     items = [
-        {"linkId": field, "text": question, "answer": [{"valueBoolean": bool(getattr(entry, field))}]}
+        {"linkId": field, "text": question, "answer": [{"valueBoolean": getattr(entry, field)}]}
         for field, question, _hint in QUESTIONS
+        if getattr(entry, field) is not None
     ]
     if notes:
         items.append({"linkId": NOTES_LINK_ID, "text": NOTES_QUESTION, "answer": [{"valueString": notes}]})

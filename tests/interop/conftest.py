@@ -12,7 +12,7 @@ from alerts.services import resolve_alert
 from interop.services import create_integration_client
 from labs.services import release_lab_report, upload_lab_report
 from patients.diary import log_medication_dose, submit_symptom_entry
-from tests.factories import AdminFactory
+from tests.factories import AdminFactory, diary_answers
 
 FHIR = "application/fhir+json"
 LOINC = "http://loinc.org"
@@ -30,25 +30,21 @@ def record(patient, clinician):
     now = timezone.now()
     quiet = submit_symptom_entry(
         patient=patient,
-        data={
-            "back_pain": 2,
-            "headache": 5,
-            "positional_headache": True,
-            "notes": "dizzy",
-            "recorded_at": now - timedelta(hours=5),
-        },
+        data=diary_answers(
+            back_pain=2, headache=5, positional_headache=True, notes="dizzy", recorded_at=now - timedelta(hours=5)
+        ),
         entered_by=patient.user,
     )
     fever = submit_symptom_entry(
         patient=patient,
-        data={"back_pain": 3, "headache": 3, "temperature_f": "100.4", "recorded_at": now - timedelta(hours=4)},
+        data=diary_answers(back_pain=3, headache=3, temperature_f="100.4", recorded_at=now - timedelta(hours=4)),
         entered_by=patient.user,
     )
     from alerts.models import Alert
 
     alert = Alert.objects.get(pk=fever.alert_ids[0])
     resolve_alert(alert=alert, by=clinician, note="Called")
-    plain = submit_symptom_entry(patient=patient, data={"back_pain": 1, "headache": 1}, entered_by=patient.user)
+    plain = submit_symptom_entry(patient=patient, data=diary_answers(back_pain=1, headache=1), entered_by=patient.user)
     dose = log_medication_dose(
         patient=patient,
         data={"medication_class": "acetaminophen", "dose_mg": 500, "taken_at": (now - timedelta(hours=1)).isoformat()},

@@ -13,6 +13,8 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.questionnaire import Questionnaire
 
+from patients.models import SymptomEntry
+from patients.questions import YES_NO_FIELDS
 from portal.audit.models import AuditEvent
 from tests.factories import AdminFactory, CareTeamGrantFactory
 from tests.interop.conftest import FHIR, everything_url
@@ -104,7 +106,7 @@ def test_one_questionnaire_response_per_entry_answering_the_published_questionna
     assert questionnaire.status_code == 200
     published = Questionnaire.model_validate_json(questionnaire.content)
     questions = {item.linkId: item.text for item in published.item}
-    assert len([item for item in published.item if item.type == "boolean"]) == 12
+    assert len([item for item in published.item if item.type == "boolean"]) == len(YES_NO_FIELDS) == 14
     bundle = get_everything(client_for(patient.user), patient.pk).json()
     responses = resources(bundle, "QuestionnaireResponse")
     assert sorted(r["id"] for r in responses) == sorted(f"entry-{e.pk}" for e in record["entries"])
@@ -117,6 +119,22 @@ def test_one_questionnaire_response_per_entry_answering_the_published_questionna
     for item in quiet["item"]:
         assert item["text"] == questions[item["linkId"]]
     assert quiet["author"] == {"reference": f"Patient/{patient.pk}"}
+
+
+def test_a_question_an_older_entry_was_not_asked_has_no_answer(client_for, patient, record):
+    """seizure and rash came later: an entry from before holds None for them, exported as
+    no answer at all, never a "no" (CLINICAL.md section 1)."""
+    older = record["entries"][0]
+    SymptomEntry.objects.filter(pk=older.pk).update(seizure=None, rash=None)
+    bundle = get_everything(client_for(patient.user), patient.pk).json()
+    answered = {item["linkId"] for item in by_id(bundle, "QuestionnaireResponse", f"entry-{older.pk}")["item"]}
+    assert "seizure" not in answered and "rash" not in answered and "vomiting" in answered
+    newer = record["entries"][-1]
+    answers = {
+        item["linkId"]: item["answer"][0]
+        for item in by_id(bundle, "QuestionnaireResponse", f"entry-{newer.pk}")["item"]
+    }
+    assert answers["seizure"] == answers["rash"] == {"valueBoolean": False}
 
 
 def test_released_labs_only_with_loinc_ucum_range_and_interpretation(client_for, clinician, patient, record):
@@ -259,8 +277,11 @@ def test_since_returns_only_what_changed(client_for, patient, record, frozen_clo
     later = timezone.now()
     frozen_clock.shift(timedelta(minutes=1))
     from patients.diary import submit_symptom_entry
+    from tests.factories import diary_answers
 
-    new = submit_symptom_entry(patient=patient, data={"back_pain": 0, "headache": 0}, entered_by=patient.user).entry
+    new = submit_symptom_entry(
+        patient=patient, data=diary_answers(back_pain=0, headache=0), entered_by=patient.user
+    ).entry
     client = client_for(patient.user)  # signed in now: the patient's session would have timed out
     response = get_everything(client, patient.pk, "_since=" + later.isoformat().replace("+00:00", "Z"))
     assert response.status_code == 200, response.content
