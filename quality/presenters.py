@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from patients.models import NeedleType
-from portal.clinic.selectors import current_clinic
+from portal.clinic.selectors import Clinic
 from quality import charts
 from quality.definitions import SMALL_COUNT
 from quality.selectors import NeedleRow, QualityFigures, Rate
@@ -98,7 +98,7 @@ def rate_words(rate: Rate) -> str:
 # --- Figures ---------------------------------------------------------------------------------
 
 
-def procedures_figure(figures: QualityFigures) -> Figure:
+def procedures_figure(figures: QualityFigures, clinic: Clinic) -> Figure:
     size = figures.by_time[0].size if figures.by_time else "month"
     rows = [[text(bucket.label), count(bucket.procedures)] for bucket in figures.by_time]
     rows.append([text("All"), count(figures.procedures)])
@@ -129,7 +129,7 @@ def _needle_rows(figures: QualityFigures) -> list[NeedleRow]:
     return ordered
 
 
-def pdph_figure(figures: QualityFigures) -> Figure:
+def pdph_figure(figures: QualityFigures, clinic: Clinic) -> Figure:
     rows = []
     bars = []
     for row in _needle_rows(figures):
@@ -185,7 +185,7 @@ def pdph_figure(figures: QualityFigures) -> Figure:
     )
 
 
-def blood_patch_figure(figures: QualityFigures) -> Figure:
+def blood_patch_figure(figures: QualityFigures, clinic: Clinic) -> Figure:
     rows = []
     bars = []
     for row in figures.by_needle_type:
@@ -222,7 +222,7 @@ def _share_words(value: float | None) -> str:
     return NOT_SHOWN if value is None else f"{value * 100:.1f} %"
 
 
-def urgent_figure(figures: QualityFigures) -> Figure:
+def urgent_figure(figures: QualityFigures, clinic: Clinic) -> Figure:
     urgent = figures.urgent
     target = urgent.target_minutes
     rows = [
@@ -263,7 +263,7 @@ def urgent_figure(figures: QualityFigures) -> Figure:
     )
 
 
-def replies_figure(figures: QualityFigures) -> Figure:
+def replies_figure(figures: QualityFigures, clinic: Clinic) -> Figure:
     replies = figures.replies
     rows = [
         [text("Patient messages awaiting an answer"), count(replies.messages)],
@@ -276,7 +276,7 @@ def replies_figure(figures: QualityFigures) -> Figure:
         ("90th percentile", replies.p90_hours, number(replies.p90_hours, "h").text, None),
     ]
     references = []
-    promised = current_clinic().message_response_hours
+    promised = clinic.message_response_hours
     if promised:
         references.append((promised, f"the clinic's {promised} h"))
     return Figure(
@@ -299,7 +299,7 @@ def replies_figure(figures: QualityFigures) -> Figure:
     )
 
 
-def feedback_figure(figures: QualityFigures) -> Figure:
+def feedback_figure(figures: QualityFigures, clinic: Clinic) -> Figure:
     feedback = figures.feedback
     rows = [
         [text("Feedback given"), count(feedback.n)],
@@ -336,7 +336,8 @@ def _mean_words(value: float | None) -> str:
     return NOT_SHOWN if value is None else f"{value:.2f} of 5"
 
 
-FIGURES: dict[str, Callable[[QualityFigures], Figure]] = {
+# Each figure from the period's figures and the clinic's settings (read once per request).
+FIGURES: dict[str, Callable[[QualityFigures, Clinic], Figure]] = {
     "procedures": procedures_figure,
     "pdph": pdph_figure,
     "blood-patch": blood_patch_figure,
@@ -346,8 +347,8 @@ FIGURES: dict[str, Callable[[QualityFigures], Figure]] = {
 }
 
 
-def all_figures(figures: QualityFigures) -> list[Figure]:
-    return [build(figures) for build in FIGURES.values()]
+def all_figures(figures: QualityFigures, clinic: Clinic) -> list[Figure]:
+    return [build(figures, clinic) for build in FIGURES.values()]
 
 
 def csv_text(figure: Figure) -> str:

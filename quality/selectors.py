@@ -24,6 +24,7 @@ from quality import suppression
 from quality.definitions import (
     CONFIDENCE,
     FEEDBACK_FROM_DAY,
+    SMALL_COUNT,
     acknowledged_at,
     blood_patch_referred,
     pdph_reported,
@@ -377,13 +378,14 @@ def _feedback(period: Period, procedures: int) -> FeedbackFigures:
 
 
 def feedback_comments(period: Period, *, limit: int = COMMENTS_SHOWN) -> list[Feedback]:
-    """The period's feedback with a comment, newest first, when the period has 5 or
-    more feedback (fewer could point at someone). For quality leads only; each row
-    is read through ``Feedback.comment`` (the caller audits the read)."""
-    feedback = _feedback_of(period)
-    if suppression.count(feedback.count()) is None:
-        return []
-    return list(feedback.exclude(comment_sealed=b"").order_by("-created_at", "-pk")[:limit])
+    """The period's newest comments, newest first, when the period has 5 or more (fewer
+    could point at someone, and the list's length would be a count under 5): one query
+    for at most ``limit`` rows. For quality leads only; each row is read through
+    ``Feedback.comment`` (the caller audits the read)."""
+    rows = list(
+        _feedback_of(period).exclude(comment_sealed=b"").order_by("-created_at", "-pk")[: max(limit, SMALL_COUNT)]
+    )
+    return rows[:limit] if len(rows) >= SMALL_COUNT else []
 
 
 # --- A patient's own feedback --------------------------------------------------------------

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET
 from patients.presenters import tz_of
 from patients.selectors import own_patient
 from portal.accounts.models import Role
-from portal.audit.services import audit_read
-from portal.clinic.selectors import current_clinic
+from portal.audit.services import audit_reads
+from portal.clinic.selectors import Clinic, current_clinic
 from quality import presenters, selectors, services
 from quality.definitions import definitions
 from quality.forms import FeedbackForm
@@ -60,8 +60,7 @@ def feedback(request: HttpRequest) -> HttpResponse:
 # --- Quality leads and admins: the figures ---------------------------------------------------
 
 
-def _period(request: HttpRequest) -> Period:
-    clinic = current_clinic()
+def _period(request: HttpRequest, clinic: Clinic) -> Period:
     today = timezone.now().astimezone(clinic.zone).date()
     return parse_period(request.GET.get("from"), request.GET.get("to"), today=today, zone=clinic.zone)
 
@@ -97,23 +96,27 @@ def quality_page(request: HttpRequest) -> HttpResponse:
         "clinic_zone": clinic.time_zone,
     }
     try:
-        period = _period(request)
+        period = _period(request, clinic)
     except ValidationError as exc:
         context["period_errors"] = exc.message_dict
         return _render(request, "quality/page.html", context, status=400)
     figures = selectors.quality_figures(period)
-    comments = []
-    if selectors.may_read_feedback_comments(request.user):
-        comments = selectors.feedback_comments(period)
-        # Patients' own words: each patient's read is in their access log (no name is shown here).
-        for patient_id in sorted({row.patient_id for row in comments}):
-            audit_read(user=request.user, patient_id=patient_id, request=request, action="quality.feedback.read")
+    may_read_comments = selectors.may_read_feedback_comments(request.user)
+    comments = selectors.feedback_comments(period) if may_read_comments else []
+    # Patients' own words: each patient's read is in their access log (no name is shown
+    # here), all of them written with one INSERT.
+    audit_reads(
+        user=request.user,
+        patient_ids=[row.patient_id for row in comments],
+        request=request,
+        action="quality.feedback.read",
+    )
     context.update(
         {
             "period": period,
-            "figures": presenters.all_figures(figures),
+            "figures": presenters.all_figures(figures, clinic),
             "comments": comments,
-            "may_read_comments": selectors.may_read_feedback_comments(request.user),
+            "may_read_comments": may_read_comments,
         }
     )
     return _render(request, "quality/page.html", context)
@@ -127,12 +130,13 @@ def quality_csv(request: HttpRequest, figure: str) -> HttpResponse:
     build = presenters.FIGURES.get(figure)
     if build is None:
         raise Http404
+    clinic = current_clinic()
     try:
-        period = _period(request)
+        period = _period(request, clinic)
     except ValidationError as exc:
         problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in exc.message_dict.items())
         return HttpResponse(problems, status=400, content_type="text/plain; charset=utf-8")
-    table = build(selectors.quality_figures(period))
+    table = build(selectors.quality_figures(period), clinic)
     response = HttpResponse(presenters.csv_text(table), content_type="text/csv; charset=utf-8")
     name = f"aftercare-quality-{figure}-{period.first_day.isoformat()}-to-{period.last_day.isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

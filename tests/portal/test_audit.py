@@ -6,7 +6,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from portal.audit.models import AppendOnlyError, AuditEvent
-from portal.audit.services import audit_read, record_audit
+from portal.audit.services import audit_read, audit_reads, record_audit
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +39,25 @@ def test_audit_read_skips_the_patients_own_reads(patient, clinician):
     assert audit_read(user=patient.user, patient_id=patient.pk) is None
     assert audit_read(user=clinician, patient_id=patient.pk) is not None
     assert AuditEvent.objects.for_patient(patient.pk).count() == 1
+
+
+def test_audit_reads_writes_each_patients_read_once_in_one_insert(
+    patient, clinician, rf, settings, django_assert_num_queries
+):
+    from tests.factories import PatientFactory
+
+    settings.AFTERCARE_TRUSTED_PROXIES = 0
+    others = [PatientFactory(user__email=f"other{n}@example.test") for n in range(3)]
+    request = rf.get("/", REMOTE_ADDR="198.51.100.7")
+    audit_read(user=clinician, patient_id=others[0].pk, request=request)  # read already in this request
+    ids = [patient.pk, *(p.pk for p in others), patient.pk]
+    with django_assert_num_queries(1):  # one INSERT (the reader has no record of their own: looked up above)
+        events = audit_reads(user=clinician, patient_ids=ids, request=request, action="quality.feedback.read")
+    assert sorted(e.patient_id for e in events) == sorted([patient.pk, others[1].pk, others[2].pk])
+    stored = AuditEvent.objects.filter(action="quality.feedback.read")
+    assert {(e.actor_id, e.role, e.ip) for e in stored} == {(clinician.pk, "clinician", "198.51.100.7")}
+    assert audit_reads(user=clinician, patient_ids=ids, request=request) == []  # the same request: read already
+    assert audit_reads(user=patient.user, patient_ids=[patient.pk]) == []  # the patient's own record
 
 
 def test_orm_cannot_change_an_event(event):

@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from portal.audit.models import AuditEvent
-from portal.crypto import open_sealed_text
+from portal.crypto import open_sealed_text, seal_text
 from quality.models import Feedback
 from tests.factories import PatientFactory
 from tests.quality import cohort as data
@@ -100,35 +102,60 @@ def test_a_card_without_scores_says_what_is_missing(client_for, day_four):
     assert response.content.decode().count("Choose a score from 1 to 5.") == 2
 
 
+def comment_on(procedures, comments: int, *, text: str = "Comment number {n}") -> None:
+    """Feedback on each of ``procedures``, the first ``comments`` with a comment."""
+    for n, procedure in enumerate(procedures):
+        feedback = data.feedback(procedure, 4, 4)
+        if n < comments:
+            feedback.comment_sealed = seal_text(text.format(n=n), context=feedback.comment_seal_context)
+            feedback.save()
+
+
 def test_quality_leads_read_comments_without_names_and_each_read_is_audited(client_for, quality_lead, admin):
     cohort = data.build_cohort([Group("atraumatic", 22, procedures=10)])
-    for n, procedure in enumerate(cohort.procedures[:6]):
-        feedback = data.feedback(procedure, 4, 4)
-        if n < 2:
-            from portal.crypto import seal_text
-
-            feedback.comment_sealed = seal_text(f"Comment number {n}", context=feedback.comment_seal_context)
-            feedback.save()
+    comment_on(cohort.procedures[:8], comments=5)
     page = client_for(quality_lead).get("/quality/").content.decode()
-    assert "Comment number 0" in page and "Comment number 1" in page
+    assert all(f"Comment number {n}" in page for n in range(5))
+    assert "The newest 5 comments" in page
     for procedure in cohort.procedures:
         assert procedure.patient.user.email not in page
-    commented = {p.patient_id for p in cohort.procedures[:2]}
+    commented = {p.patient_id for p in cohort.procedures[:5]}
     events = AuditEvent.objects.filter(action="quality.feedback.read", actor=quality_lead)
-    assert set(events.values_list("patient_id", flat=True)) == commented
+    assert sorted(events.values_list("patient_id", flat=True)) == sorted(commented)  # one event per patient
+    assert {(event.role, event.object_type) for event in events} == {("clinician", "")}
     # Admins read the figures, never the comments (sealed like messages).
     admin_page = client_for(admin).get("/quality/").content.decode()
     assert "Comment number 0" not in admin_page
     assert "quality leads only" in admin_page
 
 
-def test_fewer_than_five_feedback_show_no_comment(client_for, quality_lead):
+def test_fewer_than_five_comments_show_none(client_for, quality_lead):
+    """Four comments among ten feedback: the list's length would be a count under 5."""
     cohort = data.build_cohort([Group("atraumatic", 22, procedures=10)])
-    from portal.crypto import seal_text
-
-    for procedure in cohort.procedures[:4]:
-        feedback = data.feedback(procedure, 4, 4)
-        feedback.comment_sealed = seal_text("A lonely comment", context=feedback.comment_seal_context)
-        feedback.save()
-    assert "A lonely comment" not in client_for(quality_lead).get("/quality/").content.decode()
+    comment_on(cohort.procedures, comments=4, text="A lonely comment")
+    page = client_for(quality_lead).get("/quality/").content.decode()
+    assert "A lonely comment" not in page
+    assert "fewer than 5 patients wrote one" in page
     assert not AuditEvent.objects.filter(action="quality.feedback.read").exists()
+
+
+def test_the_reads_of_the_comments_shown_are_one_insert(client_for, quality_lead):
+    """However many comments the page shows, it runs the same queries: the figures once,
+    the comments once, and one INSERT for the reads of all their patients."""
+    cohort = data.build_cohort([Group("atraumatic", 22, procedures=60)])
+    comment_on(cohort.procedures[:5], comments=5)
+    client = client_for(quality_lead)
+    client.get("/quality/")  # the session's first request settles its own writes
+    with CaptureQueriesContext(connection) as few:
+        client.get("/quality/")
+    comment_on(cohort.procedures[5:30], comments=25)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get("/quality/").content.decode()
+    assert page.count("<blockquote>") == 20
+    assert len(many.captured_queries) == len(few.captured_queries)
+    for run in (few, many):
+        inserts = [q["sql"] for q in run.captured_queries if q["sql"].startswith("INSERT")]
+        assert len(inserts) == 1 and "audit_auditevent" in inserts[0]
+        statements = [q["sql"] for q in run.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+        assert len(statements) == len(set(statements)), "a query ran twice"
+    assert AuditEvent.objects.filter(action="quality.feedback.read").values("patient_id").distinct().count() == 25
