@@ -161,25 +161,30 @@ def acknowledged_at() -> Expression:
 # The waits of patients' messages, in one pass over the period's threads (window
 # functions: each message sees the one before it and the clinician messages after it,
 # whatever their dates). ``{seconds}`` is the dialect's seconds between two times.
-# Threads are those with a message in the period; the waits are the period's.
+# Threads are those with a message in the period; the waits are the period's. Whether
+# an author is a clinician is a look-up in the clinic's few clinicians (a hashed set),
+# not a join of every message to every account.
 REPLY_WAITS_SQL = """
 WITH thread_messages AS (
     SELECT m.created_at,
-           u.role <> %(clinician)s AS from_patient_side,
-           LAG(u.role) OVER thread_order AS previous_role,
-           MIN(CASE WHEN u.role = %(clinician)s THEN m.created_at END)
+           m.from_clinician,
+           LAG(m.from_clinician) OVER thread_order AS after_clinician,
+           MIN(CASE WHEN m.from_clinician THEN m.created_at END)
                OVER (thread_order ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS reply_at
-    FROM messaging_message m
-    JOIN accounts_user u ON u.id = m.author_id
-    WHERE m.thread_id IN (
-        SELECT DISTINCT thread_id FROM messaging_message WHERE created_at >= %(start)s AND created_at < %(end)s
-    )
+    FROM (
+        SELECT thread_id, id, created_at,
+               author_id IN (SELECT id FROM accounts_user WHERE role = %(clinician)s) AS from_clinician
+        FROM messaging_message
+        WHERE thread_id IN (
+            SELECT DISTINCT thread_id FROM messaging_message WHERE created_at >= %(start)s AND created_at < %(end)s
+        )
+    ) m
     WINDOW thread_order AS (PARTITION BY m.thread_id ORDER BY m.created_at, m.id)
 )
 SELECT created_at, reply_at, {seconds} AS seconds
 FROM thread_messages
-WHERE from_patient_side
-  AND COALESCE(previous_role, %(clinician)s) = %(clinician)s
+WHERE NOT from_clinician
+  AND COALESCE(after_clinician, TRUE)
   AND created_at >= %(start)s AND created_at < %(end)s
 """
 
