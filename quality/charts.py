@@ -140,6 +140,10 @@ class ColumnChart:
     def note_y(self) -> float:
         return self.height - 4
 
+    @property
+    def has_hidden(self) -> bool:
+        return any(column.hidden for column in self.columns)
+
 
 def nice_maximum(value: float) -> tuple[float, float]:
     """An axis end at or above ``value`` and a tick step: 1, 2 or 5 times a power of ten."""
@@ -235,7 +239,7 @@ def column_chart(*, chart_id: str, title: str, description: str, columns: list[t
                 width=width,
                 height=0.0 if count is None else round(plot_bottom - y(count), 1),
                 label=label,
-                value_text="fewer than 5" if count is None else f"{count:,}",
+                value_text="not shown" if count is None else f"{count:,}",
                 hidden=count is None,
                 show_label=index % label_every == 0,
             )

@@ -97,9 +97,9 @@ def definitions() -> list[Definition]:
         ),
         Definition(
             "Small numbers",
-            f"Any count under {SMALL_COUNT} is shown as “fewer than {SMALL_COUNT}”, here, in the downloads and in "
-            f"the API, and so is a rate, mean or time that would give such a count away: no patient can be "
-            f"recognised.",
+            f"A count under {SMALL_COUNT} is never shown, here, in the downloads or in the API, nor any count, "
+            "rate, mean or time from which one could be worked out (a month's total minus the gauges shown, "
+            "for example): such cells say “not shown”. No patient can be recognised.",
         ),
         Definition(
             "Period",

@@ -15,7 +15,8 @@ from quality import charts
 from quality.definitions import SMALL_COUNT
 from quality.selectors import NeedleRow, QualityFigures, Rate
 
-FEWER = f"fewer than {SMALL_COUNT}"
+# Every hidden value says the same, whether it is under 5 or hidden so that no count under
+# 5 can be worked out: which is which would itself tell something.
 NOT_SHOWN = "not shown"
 NEEDLE_LABELS = {NeedleType.ATRAUMATIC: "Atraumatic", NeedleType.CUTTING: "Cutting"}
 # The literature's yardstick (Nath et al., Lancet 2018, meta-analysis): atraumatic
@@ -64,7 +65,7 @@ def text(value: str) -> Cell:
 
 
 def count(value: int | None) -> Cell:
-    return Cell(FEWER, None, True) if value is None else Cell(f"{value:,}", value)
+    return Cell(NOT_SHOWN, None, True) if value is None else Cell(f"{value:,}", value)
 
 
 def percent(value: float | None) -> Cell:
@@ -91,7 +92,7 @@ def needle_label(row: NeedleRow) -> str:
 
 def rate_words(rate: Rate) -> str:
     if rate.rate is None:
-        return NOT_SHOWN if rate.procedures is not None else FEWER + " procedures"
+        return NOT_SHOWN
     return f"{rate.rate * 100:.1f} % ({rate.ci_low * 100:.1f}\u2013{rate.ci_high * 100:.1f})"
 
 
@@ -104,7 +105,7 @@ def procedures_figure(figures: QualityFigures, clinic: Clinic) -> Figure:
     rows.append([text("All"), count(figures.procedures)])
     shown = [(bucket.label, bucket.procedures) for bucket in figures.by_time]
     busiest = max((b for b in figures.by_time if b.procedures is not None), key=lambda b: b.procedures, default=None)
-    total = f"{figures.procedures:,}" if figures.procedures is not None else FEWER
+    total = f"{figures.procedures:,}" if figures.procedures is not None else NOT_SHOWN
     description = f"Procedures per {size}: {total} in all."
     if busiest is not None:
         description += f" The most in {busiest.label}: {busiest.procedures:,}."
@@ -139,7 +140,7 @@ def pdph_figure(figures: QualityFigures, clinic: Clinic) -> Figure:
                 text(NEEDLE_LABELS.get(row.needle_type, row.needle_type)),
                 text("all") if row.needle_gauge is None else Cell(f"{row.needle_gauge} G", row.needle_gauge),
                 count(rate.procedures),
-                count(rate.count) if rate.procedures is not None else Cell(FEWER, None, True),
+                count(rate.count),
                 percent(rate.rate),
                 percent(rate.ci_low),
                 percent(rate.ci_high),
@@ -210,7 +211,7 @@ def blood_patch_figure(figures: QualityFigures, clinic: Clinic) -> Figure:
         chart=charts.bar_chart(
             chart_id="chart-blood-patch",
             title="Share of procedures referred for a blood patch",
-            description=f"Referrals in all: {total:,}." if total is not None else f"Referrals in all: {FEWER}.",
+            description=f"Referrals in all: {total:,}." if total is not None else f"Referrals in all: {NOT_SHOWN}.",
             rows=bars,
             tick_format=lambda value: f"{value * 100:g} %",
         ),
@@ -358,6 +359,10 @@ def csv_text(figure: Figure) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*figure.table.columns, "Note"])
     for row in figure.table.rows:
-        note = f"not shown: a count under {SMALL_COUNT}" if any(cell.hidden for cell in row) else ""
+        note = (
+            f"not shown: a count under {SMALL_COUNT}, or a figure that would give one away"
+            if any(cell.hidden for cell in row)
+            else ""
+        )
         writer.writerow([*("" if cell.raw is None else cell.raw for cell in row), note])
     return out.getvalue()

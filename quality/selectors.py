@@ -158,89 +158,150 @@ def _figures(period: Period) -> QualityFigures:
     with_pdph = _per_needle(procedures.filter(pdph_reported()))
     referred = _per_needle(procedures.filter(blood_patch_referred()))
     groups = [
-        {
-            "needle_type": kind,
-            "needle_gauge": gauge,
-            "n": n,
-            "pdph": with_pdph.get((kind, gauge), 0),
-            "referred": referred.get((kind, gauge), 0),
-        }
+        Group(kind, gauge, n, {PDPH: with_pdph.get((kind, gauge), 0), REFERRED: referred.get((kind, gauge), 0)})
         for (kind, gauge), n in sorted(counts.items())
     ]
-    total = sum(group["n"] for group in groups)
-    by_needle, by_type = _needle_rows(groups)
-    referred = sum(group["referred"] for group in groups)
+    size, months = _months(procedures, period)
+    feedback = _feedback_of(period).aggregate(
+        n=Count("pk"), clarity=Avg("clarity"), responsiveness=Avg("responsiveness")
+    )
+    table = _procedure_counts(groups, months, feedback["n"])
+    hidden = table.hidden()
+
+    def shown(key) -> int | None:
+        return None if key in hidden else table.values[key]
+
+    by_needle, by_type = _needle_rows(groups, table, hidden)
     return QualityFigures(
         period=period,
-        procedures=suppression.count(total),
-        by_time=_time_buckets(procedures, period),
+        procedures=shown(ALL),
+        by_time=[TimeBucket(start=start, size=size, procedures=shown((MONTH, start))) for start, _ in months],
         by_needle=by_needle,
         by_needle_type=by_type,
         pdph_ratio=_ratio(by_type),
-        blood_patch_referrals=suppression.count(referred),
-        blood_patch_share=suppression.share(referred, total),
+        blood_patch_referrals=shown((REFERRED, True)),
+        blood_patch_share=_share(table, hidden, ALL, (REFERRED, True)),
         urgent=_urgent_alerts(period),
         replies=_replies(period),
-        feedback=_feedback(period, total),
+        feedback=FeedbackFigures(
+            n=shown((FEEDBACK, True)),
+            response_share=_share(table, hidden, ALL, (FEEDBACK, True)),
+            clarity=suppression.summary(feedback["n"], feedback["clarity"]),
+            responsiveness=suppression.summary(feedback["n"], feedback["responsiveness"]),
+        ),
     )
 
 
-def _rate(k: int, n: int, *, shown: bool, rate_shown: bool = True) -> Rate:
-    """The small-numbers rule for k of n: n shown unless its cell is hidden; k, the rate
-    and its interval only when both k and n - k are 5 or more (and no total of which
-    they are a part would give a hidden one away: ``rate_shown``)."""
-    if not shown:
+# --- The counts the procedure figures publish, and the sums between them ---------------------
+#
+# Keys: ALL (the period's procedures), (MONTH, start), (kind,) per needle type, (kind, gauge);
+# (measure, True/False, ...) those with and without PDPH or a referral, per type and gauge
+# (with the type or gauge after the flag); (REFERRED, True/False) and (FEEDBACK, True/False)
+# of the period. A reader can add and subtract any of them: ``suppression.Counts`` hides
+# what it takes so that no count under 5 comes out.
+
+ALL = ("procedures",)
+MONTH = "month"
+PDPH, REFERRED, FEEDBACK = "pdph", "referred", "feedback"
+
+
+@dataclass(frozen=True)
+class Group:
+    """The procedures of one needle type and gauge: how many, and with each measure."""
+
+    needle_type: str
+    needle_gauge: int
+    n: int
+    measures: dict[str, int]
+
+
+def _procedure_counts(groups: list[Group], months: list[tuple[date, int]], feedback: int) -> suppression.Counts:
+    """Every count of the procedure figures: per month (they add up to the period's), per
+    needle type and gauge (gauges add up to their type, types to the period), with and
+    without PDPH and a referral per gauge and type (a rate shows both or neither), the
+    period's referrals and feedback (and the procedures without)."""
+    table = suppression.Counts()
+    total = table.add(ALL, sum(group.n for group in groups))
+    table.total(ALL, [table.add((MONTH, start), n) for start, n in months])
+    kinds = [kind for kind in NEEDLE_TYPES if any(group.needle_type == kind for group in groups)]
+    of_kind = {kind: [group for group in groups if group.needle_type == kind] for kind in kinds}
+    table.total(ALL, [table.add((kind,), sum(group.n for group in of_kind[kind])) for kind in kinds])
+    for kind in kinds:
+        table.total((kind,), [table.add((kind, group.needle_gauge), group.n) for group in of_kind[kind]])
+    table.total(ALL, [(group.needle_type, group.needle_gauge) for group in groups])
+    for measure in (PDPH, REFERRED):
+        for kind in kinds:
+            k = sum(group.measures[measure] for group in of_kind[kind])
+            n = table.values[(kind,)]
+            table.split((kind,), [table.add((measure, True, kind), k), table.add((measure, False, kind), n - k)])
+        for group in groups:
+            gauge, k = (group.needle_type, group.needle_gauge), group.measures[measure]
+            table.split(
+                gauge, [table.add((measure, True, *gauge), k), table.add((measure, False, *gauge), group.n - k)]
+            )
+        for kind in kinds:
+            for flag in (True, False):
+                table.total(
+                    (measure, flag, kind), [(measure, flag, kind, group.needle_gauge) for group in of_kind[kind]]
+                )
+    referred = sum(group.measures[REFERRED] for group in groups)
+    table.split(
+        total, [table.add((REFERRED, True), referred), table.add((REFERRED, False), table.values[total] - referred)]
+    )
+    for flag in (True, False):
+        table.total((REFERRED, flag), [(REFERRED, flag, kind) for kind in kinds])
+    table.split(
+        total, [table.add((FEEDBACK, True), feedback), table.add((FEEDBACK, False), table.values[total] - feedback)]
+    )
+    return table
+
+
+def _share(table: suppression.Counts, hidden: set, whole, part) -> float | None:
+    """part / whole when both and the rest are shown (``split`` hides part and rest together)."""
+    if whole in hidden or part in hidden or not table.values[whole]:
+        return None
+    return table.values[part] / table.values[whole]
+
+
+def _rate(table: suppression.Counts, hidden: set, whole, measure: str) -> Rate:
+    """k of n for ``whole`` (a type or a gauge): n unless hidden; k, the rate and its
+    Wilson interval when the counts with and without are shown too."""
+    if whole in hidden:
         return Rate(None, None, None, None, None)
-    rate = suppression.share(k, n)
-    if rate is None or not rate_shown:
-        return Rate(suppression.count(n), None, None, None, None)
+    n = table.values[whole]
+    with_key = (measure, True, *whole)
+    rate = _share(table, hidden, whole, with_key)
+    if rate is None:
+        return Rate(n, None, None, None, None)
+    k = table.values[with_key]
     low, high = wilson_interval(k, n, CONFIDENCE)
     return Rate(n, k, rate, low, high)
 
 
-def _needle_rows(groups: list[dict]) -> tuple[list[NeedleRow], list[NeedleRow]]:
-    """Per needle type and gauge, and per type (all gauges).
-
-    The type rows are totals of the gauge rows, and the comparison of the two types is
-    the figure's point: a type's rate is shown whenever its own numbers allow, and a
-    gauge's procedures or rate are hidden as well when the type's total minus the
-    shown gauges would give a small count away (``hidden_cells``,
-    ``shares_shown_beside_total``)."""
-    type_totals = [sum(g["n"] for g in groups if g["needle_type"] == kind) for kind in NEEDLE_TYPES]
-    type_hidden = dict(zip(NEEDLE_TYPES, suppression.hidden_cells(type_totals), strict=True))
-    by_needle: list[NeedleRow] = []
-    by_type: list[NeedleRow] = []
-    for kind in NEEDLE_TYPES:
-        rows = [g for g in groups if g["needle_type"] == kind]
-        if not rows:
-            continue
-        procedures_hidden = suppression.hidden_cells([g["n"] for g in rows])
-        shown = {}
-        for key in ("pdph", "referred"):
-            cells = [(g["n"], g[key]) for g in rows]
-            alone = [
-                not h and suppression.share(k, n) is not None
-                for (n, k), h in zip(cells, procedures_hidden, strict=True)
-            ]
-            shown[key] = suppression.shares_shown_beside_total(cells, alone)
-        by_needle += [
-            NeedleRow(
-                needle_type=kind,
-                needle_gauge=g["needle_gauge"],
-                pdph=_rate(g["pdph"], g["n"], shown=not hidden, rate_shown=shown["pdph"][i]),
-                referrals=_rate(g["referred"], g["n"], shown=not hidden, rate_shown=shown["referred"][i]),
-            )
-            for i, (g, hidden) in enumerate(zip(rows, procedures_hidden, strict=True))
-        ]
-        n = sum(g["n"] for g in rows)
-        by_type.append(
-            NeedleRow(
-                needle_type=kind,
-                needle_gauge=None,
-                pdph=_rate(sum(g["pdph"] for g in rows), n, shown=not type_hidden[kind]),
-                referrals=_rate(sum(g["referred"] for g in rows), n, shown=not type_hidden[kind]),
-            )
+def _needle_rows(
+    groups: list[Group], table: suppression.Counts, hidden: set
+) -> tuple[list[NeedleRow], list[NeedleRow]]:
+    """Per needle type and gauge, and per type (all gauges), as ``_procedure_counts``
+    let them be shown."""
+    by_needle = [
+        NeedleRow(
+            needle_type=group.needle_type,
+            needle_gauge=group.needle_gauge,
+            pdph=_rate(table, hidden, (group.needle_type, group.needle_gauge), PDPH),
+            referrals=_rate(table, hidden, (group.needle_type, group.needle_gauge), REFERRED),
         )
+        for group in groups
+    ]
+    by_type = [
+        NeedleRow(
+            needle_type=kind,
+            needle_gauge=None,
+            pdph=_rate(table, hidden, (kind,), PDPH),
+            referrals=_rate(table, hidden, (kind,), REFERRED),
+        )
+        for kind in NEEDLE_TYPES
+        if (kind,) in table.values
+    ]
     return by_needle, by_type
 
 
@@ -252,22 +313,18 @@ def _ratio(by_type: list[NeedleRow]) -> float | None:
     return atraumatic / cutting
 
 
-def _time_buckets(procedures: QuerySet[Procedure], period: Period) -> list[TimeBucket]:
+def _months(procedures: QuerySet[Procedure], period: Period) -> tuple[str, list[tuple[date, int]]]:
     """Procedures per month, or per quarter over two years (at most 20 bars), in the
-    clinic's time zone; small months hidden with ``hidden_cells`` (their sum is the total)."""
+    clinic's time zone: the size and (start, count) of each."""
     size = "quarter" if period.days > MONTHLY_UP_TO_DAYS else "month"
     trunc = TruncQuarter if size == "quarter" else TruncMonth
-    rows = list(
+    rows = (
         procedures.annotate(bucket=trunc("performed_at", tzinfo=period.zone))
         .values("bucket")
         .annotate(n=Count("pk"))
         .order_by("bucket")
     )
-    hidden = suppression.hidden_cells([row["n"] for row in rows])
-    return [
-        TimeBucket(start=_as_date(row["bucket"], period), size=size, procedures=None if h else row["n"])
-        for row, h in zip(rows, hidden, strict=True)
-    ]
+    return size, [(_as_date(row["bucket"], period), row["n"]) for row in rows]
 
 
 def _as_date(value, period: Period) -> date:
@@ -311,15 +368,33 @@ def _urgent_alerts(period: Period) -> UrgentAlerts:
         "seconds",
     )
     acknowledged = counts["acknowledged"]
+    table = _alert_counts(counts["n"], acknowledged, counts["within"], counts["escalated"])
+    hidden = table.hidden()
     return UrgentAlerts(
-        alerts=suppression.count(counts["n"]),
-        acknowledged_share=suppression.share(acknowledged, counts["n"]),
-        within_target_share=suppression.share(counts["within"], counts["n"]),
+        alerts=None if "alerts" in hidden else counts["n"],
+        acknowledged_share=_share(table, hidden, "alerts", ("acknowledged", True)),
+        within_target_share=_share(table, hidden, "alerts", ("within", True)),
         target_minutes=int(target.total_seconds() // 60),
         median_minutes=_scaled(suppression.summary(acknowledged, median), 60),
         p90_minutes=_scaled(suppression.summary(acknowledged, p90), 60),
-        escalations=suppression.count(counts["escalated"]),
+        escalations=None if ("escalated", True) in hidden else counts["escalated"],
     )
+
+
+def _alert_counts(n: int, acknowledged: int, within: int, escalated: int) -> suppression.Counts:
+    """The urgent alerts, acknowledged or not, within the target or not, escalated or not
+    (each share shows both or neither); and those acknowledged after the target, which
+    the figures never show but a reader gets from two shares and the total."""
+    table = suppression.Counts()
+    table.add("alerts", n)
+    for name, k in (("acknowledged", acknowledged), ("within", within), ("escalated", escalated)):
+        table.split("alerts", [table.add((name, True), k), table.add((name, False), n - k)])
+    late = table.add("acknowledged late", acknowledged - within, private=True)
+    # This sum first: when the late ones are few, the share acknowledged goes, and the
+    # share within the target (the figure's point) stays.
+    table.total(("within", False), [late, ("acknowledged", False)])
+    table.total(("acknowledged", True), [("within", True), late])
+    return table
 
 
 def _scaled(seconds: float | None, unit: int) -> float | None:
@@ -364,17 +439,6 @@ def _replies(period: Period) -> Replies:
 def _feedback_of(period: Period) -> QuerySet[Feedback]:
     """Feedback belongs to the procedure it follows: the period's procedures."""
     return Feedback.objects.filter(procedure__performed_at__gte=period.start, procedure__performed_at__lt=period.end)
-
-
-def _feedback(period: Period, procedures: int) -> FeedbackFigures:
-    values = _feedback_of(period).aggregate(n=Count("pk"), clarity=Avg("clarity"), responsiveness=Avg("responsiveness"))
-    n = values["n"]
-    return FeedbackFigures(
-        n=suppression.count(n),
-        response_share=suppression.share(n, procedures),
-        clarity=suppression.summary(n, values["clarity"]),
-        responsiveness=suppression.summary(n, values["responsiveness"]),
-    )
 
 
 def feedback_comments(period: Period, *, limit: int = COMMENTS_SHOWN) -> list[Feedback]:

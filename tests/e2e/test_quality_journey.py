@@ -46,7 +46,7 @@ def test_a_quality_lead_reads_the_figures(open_browser):
     pdph = page.get_by_role("region", name="PDPH by needle type and gauge", exact=True)
     expect(pdph.get_by_role("img")).to_have_accessible_name(re.compile("PDPH rate by needle type and gauge"))
     rows = pdph.get_by_role("table").get_by_role("row")
-    expect(rows.filter(has_text="27 G")).to_contain_text("fewer than 5")
+    expect(rows.filter(has_text="27 G")).to_contain_text("not shown")
     expect(rows.filter(has_text="22 G").first).to_contain_text("%")
     text = main_text(page)
     assert "ICHD-3 7.2.1" in text and "5 days after it" in text
