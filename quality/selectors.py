@@ -33,7 +33,7 @@ from quality.definitions import (
 )
 from quality.models import Feedback
 from quality.period import Period
-from quality.sql import PercentileCont, SecondsBetween
+from quality.sql import SecondsBetween
 from quality.stats import percentile_cont, wilson_interval
 
 NEEDLE_TYPES = [NeedleType.ATRAUMATIC, NeedleType.CUTTING]
@@ -336,16 +336,35 @@ def _as_date(value, period: Period) -> date:
     return value
 
 
-def _aggregate(queryset: QuerySet, counts: dict, column: str) -> tuple[dict, float | None, float | None]:
-    """``counts`` (aggregates) and the median and 90th percentile of ``column``
-    (``percentile_cont``): one query on PostgreSQL; on SQLite (``make run``) the
-    percentiles come from the column's sorted values, with the same interpolation."""
+# Around the alerts' ``(seconds, escalated_at)`` rows (the ORM's SQL, with its parameters).
+# OFFSET 0 keeps them a subquery computed once: pulled up, PostgreSQL would look each
+# alert's inbox item up again for every aggregate that reads its seconds (four times).
+ALERTS_SUMMARY = (
+    "SELECT count(*), count(seconds), count(*) FILTER (WHERE seconds <= %s), count(escalated_at), "
+    "percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds), percentile_cont(0.9) WITHIN GROUP (ORDER BY seconds) "
+    "FROM ({alerts} OFFSET 0) alerts"
+)
+
+
+def _alerts_summary(alerts: QuerySet, target_seconds: float) -> tuple[dict, float | None, float | None]:
+    """The counts of ``_urgent_alerts``, and the median and 90th percentile of the
+    seconds to acknowledgement: one query on PostgreSQL; on SQLite (``make run``) the
+    percentiles come from the sorted values, with the same interpolation."""
+    names = ("n", "acknowledged", "within", "escalated")
     if connection.vendor == "postgresql":
-        values = queryset.aggregate(**counts, _median=PercentileCont(column, 0.5), _p90=PercentileCont(column, 0.9))
-        return values, values.pop("_median"), values.pop("_p90")
-    values = queryset.aggregate(**counts)
-    ordered = list(queryset.filter(**{f"{column}__isnull": False}).order_by(column).values_list(column, flat=True))
-    return values, percentile_cont(ordered, 0.5), percentile_cont(ordered, 0.9)
+        inner, params = alerts.values("seconds", "escalated_at").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(ALERTS_SUMMARY.replace("{alerts}", inner), [target_seconds, *params])
+            *counts, median, p90 = cursor.fetchone()
+        return dict(zip(names, counts, strict=True)), median, p90
+    counts = alerts.aggregate(
+        n=Count("pk"),
+        acknowledged=Count("pk", filter=Q(seconds__isnull=False)),
+        within=Count("pk", filter=Q(seconds__lte=target_seconds)),
+        escalated=Count("pk", filter=Q(escalated_at__isnull=False)),
+    )
+    ordered = list(alerts.filter(seconds__isnull=False).order_by("seconds").values_list("seconds", flat=True))
+    return counts, percentile_cont(ordered, 0.5), percentile_cont(ordered, 0.9)
 
 
 def _urgent_alerts(period: Period) -> UrgentAlerts:
@@ -357,16 +376,7 @@ def _urgent_alerts(period: Period) -> UrgentAlerts:
         .alias(ack_at=acknowledged_at())
         .annotate(seconds=SecondsBetween(F("created_at"), F("ack_at")))
     )
-    counts, median, p90 = _aggregate(
-        alerts,
-        {
-            "n": Count("pk"),
-            "acknowledged": Count("pk", filter=Q(seconds__isnull=False)),
-            "within": Count("pk", filter=Q(seconds__lte=target.total_seconds())),
-            "escalated": Count("pk", filter=Q(escalated_at__isnull=False)),
-        },
-        "seconds",
-    )
+    counts, median, p90 = _alerts_summary(alerts, target.total_seconds())
     acknowledged = counts["acknowledged"]
     table = _alert_counts(counts["n"], acknowledged, counts["within"], counts["escalated"])
     hidden = table.hidden()

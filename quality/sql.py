@@ -1,11 +1,12 @@
 """SQL expressions the ORM lacks, for PostgreSQL and SQLite: the earlier of two times
-that may be null, seconds between two times, and ``percentile_cont`` (PostgreSQL only:
-``selectors`` computes it from the sorted values on SQLite, ``stats.percentile_cont``)."""
+that may be null, and seconds between two times. (``percentile_cont`` is PostgreSQL's,
+in ``selectors``' summary queries; on SQLite ``stats.percentile_cont`` computes it from
+the sorted values.)"""
 
 from __future__ import annotations
 
 from django.db import NotSupportedError
-from django.db.models import Aggregate, FloatField, Func
+from django.db.models import FloatField, Func
 
 
 class EarliestOf(Func):
@@ -46,24 +47,3 @@ class SecondsBetween(Func):
         start_sql, start_params = compiler.compile(start)
         end_sql, end_params = compiler.compile(end)
         return template.format(start=start_sql, end=end_sql), (*end_params, *start_params)
-
-
-class PercentileCont(Aggregate):
-    """PostgreSQL's ordered-set aggregate: the interpolated value at ``fraction``."""
-
-    function = "PERCENTILE_CONT"
-    output_field = FloatField()
-    allow_distinct = False
-
-    def __init__(self, expression, fraction: float, **extra):
-        if not 0 <= fraction <= 1:
-            raise ValueError("fraction must be between 0 and 1")
-        # A float of our own, never input: written into the SQL as a literal.
-        super().__init__(expression, fraction=f"{float(fraction):.6f}", **extra)
-
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-
-    def as_sql(self, compiler, connection, **extra_context):
-        if connection.vendor != "postgresql":
-            raise NotSupportedError("PERCENTILE_CONT is PostgreSQL's; compute it from the sorted values elsewhere.")
-        return super().as_sql(compiler, connection, **extra_context)
