@@ -1,5 +1,6 @@
 """Celery tasks: thin wrappers that take no arguments (never health data) and call
-the scan, the escalation and the outbox delivery. Beat schedules: portal/celery.py."""
+the scan and the escalation (the outbox's delivery task is portal.outbox.tasks).
+Beat schedules: portal/celery.py."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from celery import shared_task
 from alerts import scan, services
 from portal.operations.models import Heartbeat
 from portal.operations.pipeline import record_heartbeat
-from portal.outbox.delivery import deliver_due_notifications
 
 
 def scan_with_heartbeat() -> scan.ScanReport:
@@ -39,9 +39,3 @@ def full_rescan() -> dict:
 @shared_task(name="alerts.tasks.escalate_overdue_alerts")
 def escalate_overdue_alerts() -> int:
     return services.escalate_overdue_alerts()
-
-
-@shared_task(name="alerts.tasks.deliver_notifications")
-def deliver_notifications() -> dict:
-    report = deliver_due_notifications()
-    return {"sent": report.sent, "retried": report.retried, "failed": report.failed}

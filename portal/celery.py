@@ -38,7 +38,7 @@ app.conf.beat_schedule = {
     # The outbox is also delivered on commit; this catches rows whose trigger was lost
     # (broker down) and retries due after backoff.
     "deliver-notifications": {
-        "task": "alerts.tasks.deliver_notifications",
+        "task": "portal.outbox.tasks.deliver_notifications",
         "schedule": 60.0,
     },
     # The nightly safety net: one window query over every entry creates any pattern

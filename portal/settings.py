@@ -252,7 +252,7 @@ else:
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Aftercare <no-reply@aftercare.local>")
 EMAIL_TIMEOUT = 10
-# The notification outbox (alerts.tasks.deliver_notifications): retries with
+# The notification outbox (portal.outbox.tasks.deliver_notifications): retries with
 # exponential backoff (base * 2**(attempt-1), capped), then "failed" (visible in admin).
 # The cap bounds the wait after an SMTP outage ends: at most one capped interval plus
 # the one-minute sweep (120 + 60 s; with a 3600 s cap a 5-minute outage took up to

@@ -1,6 +1,6 @@
 """Deliver the outbox by email: claim, send outside the lock, record the outcome.
 
-Called by ``alerts.tasks.deliver_notifications`` (queued on commit by
+Called by ``portal.outbox.tasks.deliver_notifications`` (queued on commit by
 ``queue_notification`` and every minute by beat) and ``manage.py deliver_notifications``.
 Any number of workers may run this at once: a row is claimed by exactly one of them
 (``select_for_update(skip_locked=True)``), and a worker marks only rows its claim

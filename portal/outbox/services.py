@@ -1,4 +1,4 @@
-"""Queue notifications. Delivery lives with the alerts worker (alerts.tasks)."""
+"""Queue notifications. Delivery: ``portal.outbox.delivery``, run by ``portal.outbox.tasks``."""
 
 from __future__ import annotations
 
@@ -96,10 +96,9 @@ def retry_notifications(*, ids) -> int:
 
 
 def _deliver_on_commit() -> None:
-    # The delivery task belongs to the alerts app; found by name so portal stays
-    # below it. Queued after commit, so the worker always sees the row; robust,
-    # because a broker that is down must not fail the request: the row is saved
-    # and the every-minute beat delivers it.
-    from portal.celery import app
+    # Queued after commit, so the worker always sees the row; robust, because a
+    # broker that is down must not fail the request: the row is saved and the
+    # every-minute beat delivers it.
+    from portal.outbox.tasks import deliver_notifications
 
-    transaction.on_commit(lambda: app.send_task("alerts.tasks.deliver_notifications"), robust=True)
+    transaction.on_commit(deliver_notifications.delay, robust=True)

@@ -163,7 +163,7 @@ def test_command_delivers(patient, mailoutbox, capsys):
 
 
 def test_the_task_delivers(patient, mailoutbox):
-    from alerts.tasks import deliver_notifications
+    from portal.outbox.tasks import deliver_notifications
 
     queue_notification(recipient=patient.user, kind="alert", dedup_key="x:1")
     assert deliver_notifications()["sent"] == 1
@@ -176,7 +176,7 @@ def test_delivery_is_triggered_on_commit(patient, django_capture_on_commit_callb
     monkeypatch.setattr(app, "send_task", lambda name, *a, **k: sent.append(name))
     with django_capture_on_commit_callbacks(execute=True):
         queue_notification(recipient=patient.user, kind="alert", dedup_key="x:1")
-    assert sent == ["alerts.tasks.deliver_notifications"]
+    assert sent == ["portal.outbox.tasks.deliver_notifications"]
     assert mail.outbox == []
 
 

@@ -15,6 +15,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from alerts import scan
+from alerts.scan_queries import ALERT_CODES
 from alerts.models import Alert, AlertFiring, AlertRule, PatientThreshold, ScanState
 from alerts.raising import firing_codes
 from messaging.models import InboxItem
@@ -23,7 +24,7 @@ from portal.outbox.models import Notification
 from tests.factories import PatientFactory, SymptomEntryFactory
 
 pytestmark = pytest.mark.django_db
-PATTERN_CODES = set(scan.ALERT_CODES)
+PATTERN_CODES = set(ALERT_CODES)
 
 
 def pattern_alert_keys() -> set[str]:

@@ -36,6 +36,7 @@ from patients.questions import YES_NO_FIELDS
 from portal.audit.models import AuditEvent
 from portal.crypto import SealedDataError, open_sealed, seal_text
 from portal.operations.logs import JsonLines
+from portal.outbox import tasks as outbox_tasks
 from portal.outbox.delivery import deliver_due_notifications
 from portal.outbox.models import Notification
 from tests.factories import TEST_PASSWORD, ClinicianFactory, diary_answers
@@ -342,7 +343,7 @@ def test_no_canary_reaches_any_sink(caplog, mailoutbox, sinks, django_capture_on
     assert sinks.tasks, "notifications queued their delivery task"
     # The Celery tasks themselves, as a worker runs them (their JSON lines are searched too).
     with django_capture_on_commit_callbacks(execute=True):
-        for task in (tasks.scan_symptom_logs, tasks.escalate_overdue_alerts, tasks.deliver_notifications):
+        for task in (tasks.scan_symptom_logs, tasks.escalate_overdue_alerts, outbox_tasks.deliver_notifications):
             assert task.apply().successful()
 
     # --- Search every sink --------------------------------------------------------------------
@@ -381,5 +382,8 @@ def test_no_canary_reaches_any_sink(caplog, mailoutbox, sinks, django_capture_on
     request_lines = [r for r in caplog.records if r.name == "aftercare.request"]
     task_lines = [r for r in caplog.records if r.name == "aftercare.task"]
     assert len(request_lines) >= len(sinks.urls) // 2, "one JSON line per request was searched"
-    assert {r.task for r in task_lines} >= {"alerts.tasks.scan_symptom_logs", "alerts.tasks.deliver_notifications"}
+    assert {r.task for r in task_lines} >= {
+        "alerts.tasks.scan_symptom_logs",
+        "portal.outbox.tasks.deliver_notifications",
+    }
     assert not problems, "Canaries escaped:\n" + "\n".join(problems)

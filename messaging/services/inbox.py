@@ -1,0 +1,231 @@
+"""The triage inbox: ``post_inbox_item`` is how every app feeds it; clinicians set
+status, assignee and priority (one item or many at once)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from messaging.models import PRIORITY_RANK, InboxItem, InboxKind, InboxPriority, InboxStatus
+from patients.models import Patient
+from portal.accounts.models import User
+
+DEFAULT_DUE = {
+    InboxPriority.URGENT: timedelta(minutes=15),
+    InboxPriority.HIGH: timedelta(hours=4),
+    InboxPriority.NORMAL: None,  # the next weekday
+}
+
+
+def default_due_at(priority: str, *, now: datetime | None = None) -> datetime:
+    """Due time by priority: urgent 15 min, high 4 h, normal the next weekday (Friday
+    to Sunday roll to Monday). Overridable with ``AFTERCARE_INBOX_DUE``. An internal
+    deadline for the queue's order, never shown to a patient as a promise; a patient's
+    message is due as the clinic's settings say (``message_due_at``)."""
+    now = now or timezone.now()
+    configured = getattr(settings, "AFTERCARE_INBOX_DUE", {}).get(priority)
+    if configured is not None:
+        return now + configured
+    delta = DEFAULT_DUE.get(priority)
+    if delta is not None:
+        return now + delta
+    due = now + timedelta(days=1)
+    while due.weekday() >= 5:  # Saturday, Sunday
+        due += timedelta(days=1)
+    return due
+
+
+@transaction.atomic
+def post_inbox_item(
+    *,
+    kind: str,
+    patient: Patient,
+    priority: str,
+    summary: str,
+    source: models.Model | None = None,
+    source_type: str = "",
+    source_id: str = "",
+    link: str = "",
+    due_at: datetime | None = None,
+    addressed_to=None,
+) -> InboxItem:
+    """Add an item to the care team's inbox, once per source (idempotent).
+
+    Posting again for the same source returns the existing item, raising its
+    priority if the new one is higher and taking the new summary (an alert that
+    another rule joined says so).
+    """
+    if source is not None:
+        source_type, source_id = source._meta.label_lower, str(source.pk)
+    existing = InboxItem.objects.filter(source_type=source_type, source_id=source_id, kind=kind).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                return InboxItem.objects.create(
+                    kind=kind,
+                    patient=patient,
+                    priority=priority,
+                    priority_rank=PRIORITY_RANK[priority],
+                    due_at=due_at or default_due_at(priority),
+                    summary=summary[:200],
+                    link=link,
+                    source_type=source_type,
+                    source_id=source_id,
+                    addressed_to=addressed_to,
+                )
+        except IntegrityError:
+            # A concurrent post for the same source won; use its row.
+            existing = InboxItem.objects.get(source_type=source_type, source_id=source_id, kind=kind)
+    changed = []
+    if PRIORITY_RANK[priority] < existing.priority_rank:
+        existing.priority = priority
+        existing.priority_rank = PRIORITY_RANK[priority]
+        existing.due_at = min(existing.due_at, due_at or default_due_at(priority))
+        changed += ["priority", "priority_rank", "due_at"]
+    if summary[:200] != existing.summary:
+        existing.summary = summary[:200]
+        changed.append("summary")
+    if changed:
+        existing.save(update_fields=[*changed, "updated_at"])
+    return existing
+
+
+def share_inbox_item_with_triage(*, source: models.Model, kind: str) -> int:
+    """Show a source's item to the clinic's triage pool as well as the care team (an
+    escalated urgent alert, CLINICAL.md section 7). Returns how many items changed."""
+    return InboxItem.objects.filter(
+        kind=kind, source_type=source._meta.label_lower, source_id=str(source.pk), shared_with_triage=False
+    ).update(shared_with_triage=True, updated_at=timezone.now())
+
+
+# --- Triage: status, assignee, priority ---------------------------------------------------
+
+UNSET: Any = object()
+
+
+def _apply_status(item: InboxItem, status: str, *, now: datetime) -> None:
+    if status == InboxStatus.DONE and item.status != InboxStatus.DONE:
+        item.done_at = now
+    elif status != InboxStatus.DONE:
+        item.done_at = None
+    item.status = status
+
+
+def _apply_priority(item: InboxItem, priority: str, *, now: datetime) -> None:
+    """Raising the priority brings the due time forward (never later than it
+    was); lowering it lets the item be due as the new priority allows from
+    when it arrived."""
+    new_rank = PRIORITY_RANK[priority]
+    if new_rank < item.priority_rank:
+        item.due_at = min(item.due_at, default_due_at(priority, now=now))
+    elif new_rank > item.priority_rank:
+        item.due_at = max(item.due_at, default_due_at(priority, now=item.created_at))
+    item.priority = priority
+    item.priority_rank = new_rank
+
+
+def _check_assignee(assignee, items: list[InboxItem]) -> None:
+    """Only a clinician who has every item in their inbox may be assigned (the care
+    team, or the triage pool for what reaches it: CLINICAL.md section 7); a referral
+    stays with the clinician it was sent to."""
+    if assignee is None:
+        return
+    from messaging.selectors import inbox_items_for
+
+    if any(item.kind == InboxKind.REFERRAL and item.addressed_to_id != assignee.pk for item in items):
+        raise ValidationError({"assignee": ["A referral stays with the clinician it was sent to."]})
+    ids = {item.pk for item in items}
+    reachable = set(inbox_items_for(assignee).filter(pk__in=ids).values_list("pk", flat=True))
+    if ids - reachable:
+        raise ValidationError(
+            {"assignee": ["This person is not a clinician on the patient's care team, so they cannot be assigned."]}
+        )
+
+
+def resolve_assignee(value, *, by):
+    """``None`` (unassign), ``"me"`` or a user id -> a User or None; an unknown id is a 400."""
+    if value is None or value == "":
+        return None
+    if value == "me":
+        return by
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        raise ValidationError({"assignee": ["Use a clinician id, 'me' or null."]}) from None
+    user = User.objects.filter(pk=pk).first()
+    if user is None:
+        raise ValidationError(
+            {"assignee": ["This person is not a clinician on the patient's care team, so they cannot be assigned."]}
+        )
+    return user
+
+
+def _check_triage_values(status, priority) -> None:
+    errors = {}
+    if status is not UNSET and status not in InboxStatus.values:
+        errors["status"] = [f"Use one of: {', '.join(InboxStatus.values)}."]
+    if priority is not UNSET and priority not in InboxPriority.values:
+        errors["priority"] = [f"Use one of: {', '.join(InboxPriority.values)}."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _triage(item: InboxItem, *, status, assignee, priority, now: datetime) -> None:
+    if status is not UNSET:
+        _apply_status(item, status, now=now)
+    if assignee is not UNSET:
+        item.assignee = assignee
+    if priority is not UNSET:
+        _apply_priority(item, priority, now=now)
+    item.save(update_fields=["status", "done_at", "assignee", "priority", "priority_rank", "due_at", "updated_at"])
+
+
+@transaction.atomic
+def update_inbox_item(*, item: InboxItem, by, status=UNSET, assignee=UNSET, priority=UNSET) -> InboxItem:
+    """Set status, assignee (a User or None) and/or priority of one item."""
+    if status is UNSET and assignee is UNSET and priority is UNSET:
+        raise ValidationError({"non_field_errors": ["Give a status, an assignee or a priority."]})
+    _check_triage_values(status, priority)
+    if assignee is not UNSET:
+        _check_assignee(assignee, [item])
+    item = InboxItem.objects.select_for_update().get(pk=item.pk)
+    _triage(item, status=status, assignee=assignee, priority=priority, now=timezone.now())
+    return item
+
+
+MAX_BULK = 200
+
+
+@transaction.atomic
+def bulk_update_inbox_items(
+    *, items: QuerySet[InboxItem], ids: Sequence[int], by, status=UNSET, assignee=UNSET, priority=UNSET
+) -> int:
+    """The same change to many items: all of them or none.
+
+    ``items`` is the caller's visible inbox; an id outside it is refused like a
+    missing one, so the answer never tells whether an item exists."""
+    if status is UNSET and assignee is UNSET and priority is UNSET:
+        raise ValidationError({"non_field_errors": ["Give a status, an assignee or a priority."]})
+    ids = sorted(set(ids))
+    if not ids:
+        raise ValidationError({"ids": ["Select at least one item."]})
+    if len(ids) > MAX_BULK:
+        raise ValidationError({"ids": [f"Change at most {MAX_BULK} items at once."]})
+    _check_triage_values(status, priority)
+    # Locked in id order so two bulk edits never deadlock each other.
+    rows = list(items.filter(pk__in=ids).select_for_update(of=("self",)).order_by("pk"))
+    if len(rows) != len(ids):
+        raise ValidationError({"ids": ["Some of these items are not in your inbox."]})
+    if assignee is not UNSET:
+        _check_assignee(assignee, rows)
+    now = timezone.now()
+    for item in rows:
+        _triage(item, status=status, assignee=assignee, priority=priority, now=now)
+    return len(rows)
