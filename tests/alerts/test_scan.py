@@ -15,9 +15,9 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from alerts import scan
-from alerts.scan_queries import ALERT_CODES
 from alerts.models import Alert, AlertFiring, AlertRule, PatientThreshold, ScanState
 from alerts.raising import firing_codes
+from alerts.scan_queries import ALERT_CODES
 from messaging.models import InboxItem
 from patients.models import SymptomEntry
 from portal.outbox.models import Notification
