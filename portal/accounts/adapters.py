@@ -18,8 +18,12 @@ from __future__ import annotations
 
 import base64
 import logging
+import time
 
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.authentication import get_authentication_records
+from allauth.core import context as allauth_context
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django import forms
 from django.conf import settings
@@ -96,9 +100,40 @@ class UnreadableAuthenticator(forms.ValidationError):
     cannot be used" (a 400) rather than fail; the event is logged by row id only."""
 
 
+# What a person proves in this session by typing it: the password and the authenticator
+# app's code (or a recovery code), at sign-in or at a reauthentication.
+PROOF_METHODS = {"password", "mfa"}
+
+
+def signed_in_recently(request) -> bool:
+    """Did the person of ``request`` prove who they are in this session (at sign-in,
+    at TOTP set-up or at a reauthentication) within allauth's reauthentication window?
+
+    allauth (65.x) counts only its own "confirm it is you" records as recent, so a
+    clinician sent from the sign-in page straight to the TOTP set-up page was asked
+    for the password they had typed seconds before. allauth writes a record only
+    for a step that succeeded, each with its time, so the newest one answers."""
+    user = getattr(request, "user", None)
+    if request is None or not getattr(user, "is_authenticated", False):
+        return False
+    times = [
+        record.get("at", 0)
+        for record in get_authentication_records(request, user)
+        if isinstance(record, dict) and record.get("method") in PROOF_METHODS
+    ]
+    return bool(times) and time.time() - max(times) < account_settings.REAUTHENTICATION_TIMEOUT
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         return settings.AFTERCARE_OPEN_SIGNUP
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        # A sign-in is a recent authentication: the password (and code) typed a
+        # minute ago are not asked for again. Later changes ask as allauth does.
+        if not super().is_reauthentication_required(app=app, **kwargs):
+            return False
+        return not signed_in_recently(allauth_context.request)
 
     def get_client_ip(self, request) -> str:
         # The rate limits' per-IP buckets use the address the audit log records:

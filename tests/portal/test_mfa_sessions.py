@@ -63,12 +63,8 @@ def browser_sign_in(user, secret: str | None = None) -> Client:
 
 
 def activate_totp_in_browser(client: Client, django_capture_on_commit_callbacks) -> str:
-    """allauth's own set-up page, as the clinician uses it: confirm the password,
-    scan, type the code."""
-    response = client.get("/accounts/2fa/totp/activate/")
-    assert response["Location"].startswith("/accounts/reauthenticate/")
-    response = client.post(response["Location"], {"password": TEST_PASSWORD})
-    assert response.status_code == 302, response.content[:300]
+    """allauth's own set-up page, as the clinician uses it right after signing in
+    (no second password prompt: tests/portal/test_first_sign_in.py): scan, type the code."""
     response = client.get("/accounts/2fa/totp/activate/")
     assert response.status_code == 200, response.get("Location")
     secret = response.context["form"].secret
