@@ -58,6 +58,9 @@ class InboxItem(models.Model):
     # alert (CLINICAL.md section 7). Items of patients without a care team reach the
     # pool whatever this says (messaging.selectors.inbox_items_for).
     shared_with_triage = models.BooleanField(default=False)
+    # A patient's message of this item mentions a red flag (CLINICAL.md section 8):
+    # the row says so. Which word matched is never stored (messaging.red_flags).
+    red_flag = models.BooleanField(default=False)
     summary = models.CharField(max_length=200)  # what happened, minimal health data
     link = models.CharField(max_length=300, blank=True)  # the page that shows the details
     # What posted it ("alerts.alert", "17"): posting is idempotent per source.

@@ -34,6 +34,8 @@ ITEM_ID_SLOT = 918273645  # stands for the item's id in the reversed update addr
 KIND_LABELS, STATUS_LABELS = dict(InboxKind.choices), dict(InboxStatus.choices)
 PRIORITY_LABELS = dict(InboxPriority.choices)
 PRIORITY_MARK = {InboxPriority.URGENT: "⚠ ", InboxPriority.HIGH: "▲ "}
+# A red-flag message (CLINICAL.md section 8) says so in words on its row, not only by colour.
+RED_FLAG_TAG = mark_safe('<strong class="red-flag-tag">⚑ Warning sign</strong> ')
 
 ROW = (
     '<tr class="inbox-row row-{priority}{overdue_class}" data-row>\n'
@@ -42,7 +44,7 @@ ROW = (
     '      <td><span class="prio prio-{priority}">{mark}{priority_label}</span></td>\n'
     "      <td>\n"
     '        <span class="kind">{kind_label}</span>\n'
-    "        {patient}\n"
+    "        {red_flag}{patient}\n"
     '        <div class="summary">{summary}</div>\n'
     "      </td>\n"
     "      <td>\n"
@@ -95,6 +97,7 @@ def inbox_row_html(
         kind_label=KIND_LABELS.get(item.kind, item.kind),
         patient=patient,
         summary=item.summary,
+        red_flag=RED_FLAG_TAG if item.red_flag else "",
         due_iso=due.isoformat(),  # the date filter's "c"
         due=f"{WEEKDAYS_ABBR[due.weekday()]} {due.day} {MONTHS_3[due.month].title()}, {due:%H:%M}",  # "D j M, H:i"
         overdue_tag=mark_safe('<strong class="overdue-tag">Overdue</strong>') if overdue else "",

@@ -148,6 +148,7 @@ class InboxItemSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     summary = serializers.CharField()
+    red_flag = serializers.BooleanField(help_text="A patient's message of this item mentions a red flag.")
     link = serializers.CharField()
 
     def get_assignee_name(self, item) -> str | None:

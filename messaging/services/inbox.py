@@ -16,19 +16,23 @@ from django.utils import timezone
 from messaging.models import PRIORITY_RANK, InboxItem, InboxKind, InboxPriority, InboxStatus
 from patients.models import Patient
 from portal.accounts.models import User
+from portal.clinic.selectors import current_clinic
 
 DEFAULT_DUE = {
     InboxPriority.URGENT: timedelta(minutes=15),
     InboxPriority.HIGH: timedelta(hours=4),
-    InboxPriority.NORMAL: None,  # the next weekday
+    InboxPriority.NORMAL: None,  # the next business day (the clinic's opening hours)
 }
 
 
 def default_due_at(priority: str, *, now: datetime | None = None) -> datetime:
-    """Due time by priority: urgent 15 min, high 4 h, normal the next weekday (Friday
-    to Sunday roll to Monday). Overridable with ``AFTERCARE_INBOX_DUE``. An internal
-    deadline for the queue's order, never shown to a patient as a promise; a patient's
-    message is due as the clinic's settings say (``message_due_at``)."""
+    """Due time by priority: urgent 15 min, high 4 h, open or closed (opening hours
+    never push them later); normal the next business day of the clinic's opening hours
+    (``Clinic.next_business_day``: Friday evening, the weekend and closed days give the
+    next open day), or the next weekday when the clinic has set no hours. Overridable
+    with ``AFTERCARE_INBOX_DUE``. An internal deadline for the queue's order, never
+    shown to a patient as a promise; a patient's message is due as the clinic's
+    settings say (``message_due_at``)."""
     now = now or timezone.now()
     configured = getattr(settings, "AFTERCARE_INBOX_DUE", {}).get(priority)
     if configured is not None:
@@ -36,6 +40,9 @@ def default_due_at(priority: str, *, now: datetime | None = None) -> datetime:
     delta = DEFAULT_DUE.get(priority)
     if delta is not None:
         return now + delta
+    business_day = current_clinic().next_business_day(now)
+    if business_day is not None:
+        return business_day
     due = now + timedelta(days=1)
     while due.weekday() >= 5:  # Saturday, Sunday
         due += timedelta(days=1)
@@ -55,6 +62,7 @@ def post_inbox_item(
     link: str = "",
     due_at: datetime | None = None,
     addressed_to=None,
+    red_flag: bool = False,
 ) -> InboxItem:
     """Add an item to the care team's inbox, once per source (idempotent).
 
@@ -79,6 +87,7 @@ def post_inbox_item(
                     source_type=source_type,
                     source_id=source_id,
                     addressed_to=addressed_to,
+                    red_flag=red_flag,
                 )
         except IntegrityError:
             # A concurrent post for the same source won; use its row.
@@ -92,6 +101,9 @@ def post_inbox_item(
     if summary[:200] != existing.summary:
         existing.summary = summary[:200]
         changed.append("summary")
+    if red_flag and not existing.red_flag:
+        existing.red_flag = True
+        changed.append("red_flag")
     if changed:
         existing.save(update_fields=[*changed, "updated_at"])
     return existing

@@ -259,17 +259,22 @@ def _open_message_item(*, thread: Thread, now: datetime, red_flag: bool = False)
             source=thread,
             link=_thread_link(thread),
             due_at=due_at,
+            red_flag=red_flag,
         )
     fields = []
     if item.status in (InboxStatus.WAITING, InboxStatus.DONE):
         item.status = InboxStatus.NEW
         item.done_at = None
         item.summary = summary
+        item.red_flag = red_flag  # a new round: flagged by what the new message says
         item.due_at = (
             due_at if red_flag or item.priority == InboxPriority.NORMAL else default_due_at(item.priority, now=now)
         )
-        fields += ["status", "done_at", "summary", "due_at"]
+        fields += ["status", "done_at", "summary", "red_flag", "due_at"]
     if red_flag:
+        if not item.red_flag:
+            item.red_flag = True
+            fields.append("red_flag")
         if PRIORITY_RANK[priority] < item.priority_rank:
             item.priority, item.priority_rank = priority, PRIORITY_RANK[priority]
             fields += ["priority", "priority_rank"]

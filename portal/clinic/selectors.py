@@ -70,6 +70,22 @@ class Clinic:
                     return start.astimezone(at.tzinfo)
         return None
 
+    def next_business_day(self, at: datetime) -> datetime | None:
+        """When "the next business day" after ``at`` comes: the same clock time on the
+        first opening day after ``at``'s day (clinic time), kept inside that day's
+        opening hours (06:00 becomes its opening, 20:00 its closing). Friday evening
+        and the weekend give Monday. None when the clinic has no opening hours."""
+        if not self.opening_hours:
+            return None
+        local = at.astimezone(self.zone)
+        for days in range(1, 8):
+            day = (local + timedelta(days=days)).date()
+            for opening in self.opening_hours:
+                if opening.weekday == day.weekday():
+                    clock = min(max(local.time().replace(tzinfo=None), opening.opens), opening.closes)
+                    return datetime.combine(day, clock, tzinfo=self.zone).astimezone(at.tzinfo)
+        return None
+
     def after_opening_hours(self, at: datetime, hours: float) -> datetime | None:
         """The moment ``hours`` of opening time after ``at`` (closed time does not
         count); None when the clinic has no opening hours at all."""

@@ -89,7 +89,7 @@ def test_post_inbox_item_is_idempotent_per_source_and_raises_priority(patient):
     assert again.priority == "urgent" and again.priority_rank == 0
 
 
-def test_default_due_times():
+def test_default_due_times(db):
     with time_machine.travel(FRIDAY_NOON, tick=False):
         assert services.default_due_at("urgent") == datetime(2026, 11, 27, 12, 15, tzinfo=UTC)
         assert services.default_due_at("high") == datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
