@@ -13,7 +13,7 @@ from patients.clinical import temperature_limits
 from patients.models import Patient, SymptomEntry
 from patients.selectors import day_since_procedure, latest_procedure
 from patients.trend import DAY_CHOICES, symptom_trend
-from patients.trend_svg import pain_chart, temperature_chart
+from patients.trend_svg import pain_charts, temperature_charts
 from patients.units import in_units, unit_symbol
 from portal.clinic.selectors import Clinic
 from portal.clinic.texts import without_urgent_instruction
@@ -206,8 +206,8 @@ def trend_context(patient: Patient, user, days: int, *, chart_id: str = "trend")
         "trend": trend,
         "trend_days": days,
         "trend_day_choices": DAY_CHOICES,
-        "pain_svg": pain_chart(trend, tz=tz, chart_id=f"{chart_id}-pain"),
-        "temperature_svg": temperature_chart(trend, tz=tz, units=units, chart_id=f"{chart_id}-temperature"),
+        "pain_svg": pain_charts(trend, tz=tz, chart_id=f"{chart_id}-pain"),
+        "temperature_svg": temperature_charts(trend, tz=tz, units=units, chart_id=f"{chart_id}-temperature"),
         "trend_table": table,
         "trend_chart_id": chart_id,
     }

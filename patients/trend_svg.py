@@ -17,9 +17,20 @@ from django.utils.safestring import SafeString, mark_safe
 from patients.trend import Trend
 from patients.units import in_units, unit_symbol
 
-# A narrow drawing (in SVG units) so that on a 390 px phone the text renders near full size.
-WIDTH = 330
-LEFT, RIGHT, TOP, BOTTOM = 30, 10, 30, 30
+# Two drawings of the same chart (in SVG units), the page shows the one that fits
+# its box (patients.css): a narrow one, so that on a 390 px phone the text renders
+# near full size, and a wide one that fills a desktop's card at about the same text
+# size (a single narrow drawing stretched to a 1,150 px card would be 730 px tall, so
+# it was capped at 60 % of the card).
+NARROW_WIDTH = 330
+WIDE_WIDTH = 800
+LEFT, RIGHT, TOP, BOTTOM = 30, 12, 30, 30
+# Room after the newest entry (a share of the days shown), so its marker and its
+# "rise" triangle sit inside the plot instead of on its right edge.
+HEADROOM = 0.03
+# Day labels are about 30 units wide: at least this far apart.
+MIN_TICK_SPACING = 40
+RISE_LABEL_WIDTH = 28
 PAIN_HEIGHT = 210
 TEMPERATURE_HEIGHT = 180
 SERIES_STYLE = {
@@ -40,10 +51,15 @@ class Frame:
     low: float
     high: float
     height: int
+    width: int = NARROW_WIDTH
+
+    @property
+    def right(self) -> float:
+        return self.width - RIGHT
 
     @property
     def plot_width(self) -> float:
-        return WIDTH - LEFT - RIGHT
+        return self.width - LEFT - RIGHT
 
     @property
     def plot_height(self) -> float:
@@ -101,16 +117,21 @@ def _spike_markers(frame: Frame, spikes) -> list[str]:
             f'<path d="M{x} {top - 9} L{x + 5.5} {top} L{x - 5.5} {top} Z" fill="{THRESHOLD_COLOUR}" '
             f'stroke="#fff" stroke-width="1"/>'
         )
-        label_x, label_y = x + 7, top - 1
+        label_x, label_y, anchor = x + 7, top - 1, "start"
+        if label_x + RISE_LABEL_WIDTH > frame.width:  # the newest entries: the word goes to the left
+            label_x, anchor = x - 7, "end"
         if all(abs(label_x - px) > 34 or abs(label_y - py) > 12 for px, py in placed):
             placed.append((label_x, label_y))
-            parts.append(_text(label_x, label_y, "rise", size=11, weight="bold", fill=THRESHOLD_COLOUR, halo=True))
+            parts.append(
+                _text(label_x, label_y, "rise", anchor=anchor, size=11, weight="bold", fill=THRESHOLD_COLOUR, halo=True)
+            )
     return parts
 
 
 def _day_ticks(frame: Frame, tz: ZoneInfo) -> list[str]:
     shown_days = (frame.end - frame.start) / timedelta(days=1)
-    step = 1 if shown_days <= 6 else 2 if shown_days <= 12 else 4 if shown_days <= 24 else 7
+    per_day = frame.plot_width / max(shown_days, 1 / 24)
+    step = next((n for n in (1, 2, 4, 7) if per_day * n >= MIN_TICK_SPACING), 14)
     parts = []
     local_start = frame.start.astimezone(tz)
     midnight = local_start.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
@@ -132,7 +153,7 @@ def _day_ticks(frame: Frame, tz: ZoneInfo) -> list[str]:
 def _frame_box(frame: Frame) -> str:
     bottom = frame.height - BOTTOM
     return (
-        f'<line x1="{LEFT}" y1="{bottom}" x2="{WIDTH - RIGHT}" y2="{bottom}" stroke="{AXIS_COLOUR}" stroke-width="1"/>'
+        f'<line x1="{LEFT}" y1="{bottom}" x2="{frame.right}" y2="{bottom}" stroke="{AXIS_COLOUR}" stroke-width="1"/>'
         f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{bottom}" stroke="{AXIS_COLOUR}" stroke-width="1"/>'
     )
 
@@ -140,7 +161,7 @@ def _frame_box(frame: Frame) -> str:
 def _threshold_line(frame: Frame, value: float, label: str) -> str:
     y = frame.y(value)
     return (
-        f'<line x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}" stroke="{THRESHOLD_COLOUR}" '
+        f'<line x1="{LEFT}" y1="{y}" x2="{frame.right}" y2="{y}" stroke="{THRESHOLD_COLOUR}" '
         f'stroke-width="1.5" stroke-dasharray="2 3"/>'
         + _text(LEFT + 4, y - 5, label, size=11, weight="bold", fill=THRESHOLD_COLOUR, halo=True)
     )
@@ -154,9 +175,10 @@ def _polyline(points: list[tuple[float, float]], colour: str, dash: str) -> str:
     return f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"{dash_attr}/>'
 
 
-def _svg(height: int, title_id: str, title: str, description: str, body: list[str]) -> str:
+def _svg(frame: Frame, title_id: str, title: str, description: str, body: list[str]) -> str:
+    kind = "wide" if frame.width > NARROW_WIDTH else "narrow"
     return (
-        f'<svg class="trend-chart" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
+        f'<svg class="trend-chart trend-{kind}" viewBox="0 0 {frame.width} {frame.height}" width="100%" role="img" '
         f'aria-labelledby="{title_id}-title {title_id}-desc" xmlns="http://www.w3.org/2000/svg" '
         f'font-family="system-ui, sans-serif">'
         f'<title id="{title_id}-title">{escape(title)}</title><desc id="{title_id}-desc">{escape(description)}</desc>'
@@ -165,14 +187,21 @@ def _svg(height: int, title_id: str, title: str, description: str, body: list[st
     )
 
 
-def pain_chart(trend: Trend, *, tz: ZoneInfo, chart_id: str = "pain") -> SafeString:
-    frame = Frame(start=trend.chart_start or trend.start, end=trend.end, low=0, high=10, height=PAIN_HEIGHT)
+def _time_axis(trend: Trend) -> tuple[datetime, datetime]:
+    """From the chart's start to just after the newest entry (``HEADROOM``)."""
+    start = trend.chart_start or trend.start
+    newest = max((t for series in trend.series.values() for t, _ in series), default=trend.end)
+    end = max(trend.end, newest)
+    return start, end + (end - start) * HEADROOM
+
+
+def pain_chart(trend: Trend, *, tz: ZoneInfo, chart_id: str = "pain", width: int = NARROW_WIDTH) -> SafeString:
+    start, end = _time_axis(trend)
+    frame = Frame(start=start, end=end, low=0, high=10, height=PAIN_HEIGHT, width=width)
     body = [_frame_box(frame)]
     for value in (0, 5, 10):
         y = frame.y(value)
-        body.append(
-            f'<line x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}" stroke="{GRID_COLOUR}" stroke-width="1"/>'
-        )
+        body.append(f'<line x1="{LEFT}" y1="{y}" x2="{frame.right}" y2="{y}" stroke="{GRID_COLOUR}" stroke-width="1"/>')
         body.append(_text(LEFT - 6, y + 4, str(value), anchor="end", size=11))
     body.extend(_day_ticks(frame, tz))
     severe = trend.thresholds.get("headache", trend.thresholds.get("back_pain"))
@@ -198,10 +227,12 @@ def pain_chart(trend: Trend, *, tz: ZoneInfo, chart_id: str = "pain") -> SafeStr
         body.extend(_marker(shape, x, y, colour) for x, y in points)
     body.extend(_spike_markers(frame, trend.spikes))
     title = f"Back pain and headache, last {trend.days} days"
-    return mark_safe(_svg(PAIN_HEIGHT, chart_id, title, describe_pain(trend), body))  # numbers and fixed words, escaped
+    return mark_safe(_svg(frame, chart_id, title, describe_pain(trend), body))  # numbers and fixed words, escaped
 
 
-def temperature_chart(trend: Trend, *, tz: ZoneInfo, units: str, chart_id: str = "temperature") -> SafeString:
+def temperature_chart(
+    trend: Trend, *, tz: ZoneInfo, units: str, chart_id: str = "temperature", width: int = NARROW_WIDTH
+) -> SafeString:
     fever_c = trend.thresholds.get("temperature_c")
     limits = [Decimal(str(fever_c))] if fever_c is not None else []  # no point drawn across the fever line
     values = [in_units(Decimal(str(v)), units, limits) for _, v in trend.series.get("temperature_c", [])]
@@ -210,15 +241,14 @@ def temperature_chart(trend: Trend, *, tz: ZoneInfo, units: str, chart_id: str =
     base_low, base_high = (96.0, 103.0) if units == "F" else (35.5, 39.5)
     low = min([base_low, *[v - 0.5 for v in values]])
     high = max([base_high, *[v + 0.5 for v in values]])
-    frame = Frame(start=trend.chart_start or trend.start, end=trend.end, low=low, high=high, height=TEMPERATURE_HEIGHT)
+    start, end = _time_axis(trend)
+    frame = Frame(start=start, end=end, low=low, high=high, height=TEMPERATURE_HEIGHT, width=width)
     body = [_frame_box(frame)]
     step = 1.0
     tick = float(int(low)) + (1 if int(low) < low else 0)
     while tick <= high:
         y = frame.y(tick)
-        body.append(
-            f'<line x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}" stroke="{GRID_COLOUR}" stroke-width="1"/>'
-        )
+        body.append(f'<line x1="{LEFT}" y1="{y}" x2="{frame.right}" y2="{y}" stroke="{GRID_COLOUR}" stroke-width="1"/>')
         body.append(_text(LEFT - 6, y + 4, f"{tick:g}", anchor="end", size=11))
         tick += step if units == "C" else 2.0
     body.extend(_day_ticks(frame, tz))
@@ -238,7 +268,22 @@ def temperature_chart(trend: Trend, *, tz: ZoneInfo, units: str, chart_id: str =
         else:
             body.append(_marker("circle", x, y, colour))
     title = f"Temperature in {symbol}, last {trend.days} days"
-    return mark_safe(_svg(TEMPERATURE_HEIGHT, chart_id, title, describe_temperature(values, fever, symbol), body))
+    return mark_safe(_svg(frame, chart_id, title, describe_temperature(values, fever, symbol), body))
+
+
+def pain_charts(trend: Trend, *, tz: ZoneInfo, chart_id: str) -> SafeString:
+    """The narrow and the wide drawing; the page's CSS shows the one that fits."""
+    return mark_safe(  # both built from numbers and fixed words, escaped
+        pain_chart(trend, tz=tz, chart_id=chart_id)
+        + pain_chart(trend, tz=tz, chart_id=f"{chart_id}-wide", width=WIDE_WIDTH)
+    )
+
+
+def temperature_charts(trend: Trend, *, tz: ZoneInfo, units: str, chart_id: str) -> SafeString:
+    return mark_safe(
+        temperature_chart(trend, tz=tz, units=units, chart_id=chart_id)
+        + temperature_chart(trend, tz=tz, units=units, chart_id=f"{chart_id}-wide", width=WIDE_WIDTH)
+    )
 
 
 def describe_pain(trend: Trend) -> str:
