@@ -111,19 +111,19 @@ def range_source_words(value: LabValue) -> str:
     return ""
 
 
-def value_sentence(value: LabValue) -> str:
+def value_sentence(value: LabValue, *, for_clinician: bool = False) -> str:
+    """The value against its range, addressed to the patient ("Your value is ...") or,
+    for a clinician, about the result ("12 cells/uL, above the usual range ...")."""
     shown = shown_value(value)
     unit = "" if value.unit == "ratio" else f" {value.unit}"
+    lead = f"{value.analyte.short_name} {shown}{unit}" if for_clinician else f"Your value is {shown}{unit}"
     if not value.flag:
-        return f"Your value is {shown}{unit}. There is no set usual range for this test."
+        return f"{lead}. There is no set usual range for this test."
     if value.is_borderline:
         borderline = format_number(value.ref_borderline_low, value.analyte.decimal_places)
-        return (
-            f"Your value is {shown}{unit}: borderline (from {borderline} up to the usual range of "
-            f"{range_words(value)})."
-        )
+        return f"{lead}: borderline (from {borderline} up to the usual range of {range_words(value)})."
     where = {Flag.LOW: "below", Flag.NORMAL: "in", Flag.HIGH: "above"}[value.flag]
-    return f"Your value is {shown}{unit}, {where} the usual range ({range_words(value)})."
+    return f"{lead}, {where} the usual range ({range_words(value)})."
 
 
 def as_api(value: LabValue, *, for_clinician: bool) -> dict:
@@ -180,7 +180,7 @@ def _scale(value: LabValue) -> Scale:
     return Scale(0.0, top)
 
 
-def range_bar(value: LabValue) -> SafeString:
+def range_bar(value: LabValue, *, for_clinician: bool = False) -> SafeString:
     """An SVG bar: the usual range as a band, the value as a marker; empty when
     there is no range. Its text alternative says the same as the sentence below it."""
     if value.ref_low is None and value.ref_high is None:
@@ -190,7 +190,7 @@ def range_bar(value: LabValue) -> SafeString:
     band_end = scale.x(float(value.ref_high)) if value.ref_high is not None else float(WIDTH)
     marker = scale.x(float(value.value))
     off_scale = float(value.value) > scale.high
-    label = value_sentence(value)
+    label = value_sentence(value, for_clinician=for_clinician)
     places = value.analyte.decimal_places
     ticks = []
     for limit in (value.ref_low, value.ref_high):
@@ -261,10 +261,10 @@ def value_view(value: LabValue, *, for_clinician: bool = False) -> ValueView:
         shown=shown_value(value),
         flag_word=word,
         flag_symbol=symbol,
-        sentence=value_sentence(value),
+        sentence=value_sentence(value, for_clinician=for_clinician),
         range_text=range_words(value),
         range_source=range_source_words(value),
-        bar=range_bar(value),
+        bar=range_bar(value, for_clinician=for_clinician),
         si="" if alongside is None else f"{format_number(alongside[0], 0)} {alongside[1]}",
         unit_note=unit_note(value, for_clinician=for_clinician),
     )

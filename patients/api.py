@@ -123,6 +123,7 @@ class PatientListView(APIView):
             date_of_birth=data.get("date_of_birth") or "",
             sex=data.get("sex") or "",
             procedure=data.get("procedure"),
+            phone=data.get("phone", ""),
         )
         return Response(PatientSerializer(patient).data, status=status.HTTP_201_CREATED)
 

@@ -42,7 +42,9 @@ SAM_PROCEDURE_AGE = timedelta(days=8, hours=3)
 def seed(accounts: dict[str, User]) -> None:
     now = timezone.now()
     neurologist, anesthesiologist = accounts["neurologist"], accounts["anesthesiologist"]
-    pat = _patient(accounts["patient"], born=date(1988, 4, 12), sex="female", high_blood_pressure=True)
+    pat = _patient(
+        accounts["patient"], born=date(1988, 4, 12), sex="female", phone="+1 (555) 010-0187", high_blood_pressure=True
+    )
     if _new_procedure(pat, performed_at=now - PAT_PROCEDURE_AGE, gauge=22, needle="atraumatic", by=anesthesiologist):
         procedure_at = now - PAT_PROCEDURE_AGE
         for hours, back, head, temp, positional, reducer, notes in PAT_DIARY:
@@ -64,7 +66,7 @@ def seed(accounts: dict[str, User]) -> None:
     _grant(pat, neurologist)
     _grant(pat, anesthesiologist, granted_by=neurologist)
 
-    sam = _patient(accounts["recovering_patient"], born=date(1979, 9, 30), sex="male")
+    sam = _patient(accounts["recovering_patient"], born=date(1979, 9, 30), sex="male", phone="+1 (555) 010-0142")
     if _new_procedure(sam, performed_at=now - SAM_PROCEDURE_AGE, gauge=25, needle="atraumatic", by=neurologist):
         procedure_at = now - SAM_PROCEDURE_AGE
         for k in range(17):
@@ -78,8 +80,13 @@ def seed(accounts: dict[str, User]) -> None:
     _grant(sam, neurologist)
 
 
-def _patient(user: User, *, born: date, sex: str, **health) -> Patient:
-    patient, _ = Patient.objects.get_or_create(user=user, defaults={"date_of_birth": born, "sex": sex, **health})
+def _patient(user: User, *, born: date, sex: str, phone: str = "", **health) -> Patient:
+    patient, _ = Patient.objects.get_or_create(
+        user=user, defaults={"date_of_birth": born, "sex": sex, "phone": phone, **health}
+    )
+    if phone and not patient.phone:  # a demo database seeded before patients had a phone
+        Patient.objects.filter(pk=patient.pk).update(phone=phone)
+        patient.phone = phone
     return patient
 
 

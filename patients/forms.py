@@ -146,6 +146,9 @@ class EnrolPatientForm(forms.Form):
     last_name = forms.CharField(label="Last name", max_length=150)
     date_of_birth = forms.CharField(label="Date of birth", widget=forms.DateInput(attrs={"type": "date"}))
     sex = forms.ChoiceField(label="Sex", choices=Sex.choices, widget=forms.RadioSelect)
+    phone = forms.CharField(
+        label="Phone (optional)", max_length=30, widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"})
+    )
     performed_at = forms.CharField(label="Procedure date and time", widget=DATETIME_LOCAL)
     needle_type = forms.ChoiceField(label="Needle type", choices=NeedleType.choices, widget=forms.RadioSelect)
     needle_gauge = forms.CharField(
@@ -167,6 +170,7 @@ class EnrolPatientForm(forms.Form):
             "last_name": data.get("last_name", ""),
             "date_of_birth": data.get("date_of_birth", ""),
             "sex": data.get("sex", ""),
+            "phone": data.get("phone", ""),
             "procedure": {
                 "performed_at": data.get("performed_at"),
                 "needle_type": data.get("needle_type"),

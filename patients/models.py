@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from patients.questions import YES_NO_FIELDS
+from portal.clinic.models import validate_phone
 from portal.crypto import open_sealed_text
 
 
@@ -26,6 +27,8 @@ class Patient(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="patient")
     date_of_birth = models.DateField()
     sex = models.CharField(max_length=8, choices=Sex.choices)
+    # The number the care team calls the patient on (a tap-to-call link on the chart).
+    phone = models.CharField(max_length=30, blank=True, validators=[validate_phone])
     # Health factors: the pain-plan inputs of CLINICAL.md section 5 (API.md "health").
     allergies = models.JSONField(default=list, blank=True)  # subset of ["acetaminophen", "aspirin", "nsaid"]
     kidney_disease = models.BooleanField(default=False)
@@ -57,6 +60,11 @@ class Patient(models.Model):
 
     def __str__(self) -> str:
         return f"Patient #{self.pk}"
+
+    @property
+    def phone_href(self) -> str:
+        """``tel:`` target of the patient's phone: digits and a leading + only."""
+        return "tel:" + "".join(ch for ch in self.phone if ch.isdigit() or ch == "+") if self.phone else ""
 
     @property
     def takes_blood_thinner(self) -> bool:

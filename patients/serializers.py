@@ -103,6 +103,7 @@ class PatientSerializer(serializers.ModelSerializer):
             "email",
             "date_of_birth",
             "sex",
+            "phone",
             "procedure",
             "day_since_procedure",
             "health",
@@ -148,6 +149,12 @@ class EnrolPatientSerializer(serializers.Serializer):
     last_name = serializers.CharField(max_length=150)
     date_of_birth = serializers.DateField()
     sex = serializers.ChoiceField(choices=Sex.choices)
+    phone = serializers.CharField(
+        max_length=30,
+        required=False,
+        allow_blank=True,
+        help_text="Optional; digits, spaces, brackets, dashes, optional leading +.",
+    )
     procedure = ProcedureSerializer()
 
 

@@ -325,33 +325,41 @@ def enrol(request):
     return _render(request, "patients/enrol.html", {"form": form})
 
 
-def _chart_panels(request, patient) -> list[str]:
-    """Each app may offer ``chart.panels(request, patient) -> list[str]``."""
-    panels = []
+def _chart_panels(request, patient) -> dict[str, list[str]]:
+    """Each app may offer ``chart.panels(request, patient) -> list[str]``; the chart
+    places each app's panels where its summary needs them."""
+    panels = {}
     for app in CHART_APPS:
         try:
             module = import_module(f"{app}.chart")
         except ModuleNotFoundError:
             continue
-        panels.extend(module.panels(request, patient))
+        panels[app] = module.panels(request, patient)
     return panels
 
 
 @clinician_page
 def chart(request, patient_id: int):
+    """The clinician's chart opens on a summary: how to reach the patient, the
+    latest values, open alerts grouped by rule, the trend at full width; then labs,
+    medications, care team and messages side by side; the diary entries folded."""
     patient = selectors.patient_for(request.user, patient_id)
     audit_read(user=request.user, patient_id=patient.pk, obj=patient, request=request, action="patient.chart.read")
-    entries = selectors.symptom_entries(patient)[:20]
+    rows = entry_rows(selectors.symptom_entries(patient)[:20], request.user)
+    trend = trend_context(patient, request.user, _days(request), chart_id=f"chart-{patient.pk}")
     context = {
         "patient": patient,
-        "rows": entry_rows(entries, request.user),
+        "rows": rows,
+        "latest": next((row for row in rows if not row.in_error), None),
         "plan": pain_plan_for(patient),
         "panels": _chart_panels(request, patient),
+        "care_team": list(selectors.care_team_grants(patient)),
         "doses": [
             {"dose": d, "at": local(d.taken_at, request.user), "label": d.drug.label}
             for d in selectors.medication_doses(patient)[:10]
         ],
-        **trend_context(patient, request.user, _days(request), chart_id=f"chart-{patient.pk}"),
+        "dose_summary": selectors.medication_summary_24h(patient),
+        **trend,
         **day_context(patient),
     }
     return _render(request, "patients/chart.html", context)

@@ -30,6 +30,7 @@ from portal.accounts.models import Role, User
 from portal.accounts.services import invite_user
 from portal.audit.models import AuditEvent
 from portal.audit.services import client_ip_of, record_audit
+from portal.clinic.models import PHONE_PATTERN
 
 # --- Enrolment and the care team -------------------------------------------------------
 
@@ -44,6 +45,7 @@ def enrol_patient(
     date_of_birth: date | str,
     sex: str,
     procedure: Mapping[str, Any],
+    phone: str | None = "",
 ) -> Patient:
     """Enrol a patient: their invited account, profile, procedure, and the
     enrolling clinician on their care team. The invitation email goes out when
@@ -75,6 +77,9 @@ def enrol_patient(
         errors.add("date_of_birth", "The date of birth is not a real past date.")
     if sex not in Sex.values:
         errors.add("sex", f"Choose one of: {', '.join(Sex.values)}.")
+    phone = "" if phone is None else phone.strip() if isinstance(phone, str) else None  # JSON may send any type
+    if phone is None or (phone and not PHONE_PATTERN.match(phone)):
+        errors.add("phone", "Give a phone number of digits, spaces, brackets or dashes, optionally starting with +.")
     if not isinstance(procedure, Mapping):
         errors.add("procedure", "Give the procedure's performed_at, needle_type and needle_gauge.")
         procedure = {}
@@ -96,7 +101,7 @@ def enrol_patient(
     user, _token = invite_user(
         email=email, first_name=first_name, last_name=last_name, role=Role.PATIENT, invited_by=enrolled_by
     )
-    patient = Patient.objects.create(user=user, date_of_birth=born, sex=sex)
+    patient = Patient.objects.create(user=user, date_of_birth=born, sex=sex, phone=phone)
     Procedure.objects.create(
         patient=patient,
         performed_at=performed_at,

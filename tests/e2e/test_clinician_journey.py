@@ -76,8 +76,10 @@ def test_clinician_journey(open_browser, clinic):
     page.get_by_role("link", name="Open Avery Moss's chart").click()
     expect(page.get_by_role("heading", name="Avery Moss", level=1)).to_be_visible()
     expect(page.get_by_role("img", name=re.compile("1 at or above the fever line"))).to_be_visible()
-    expect(page.get_by_text("Yes to: stiff neck")).to_be_visible()
-    alerts_panel = page.get_by_role("region", name=re.compile("^Alerts"))
+    # The chart opens on the summary: the latest entry's answers, then the open alerts.
+    summary = page.get_by_role("region", name="Summary")
+    expect(summary).to_contain_text("Reported: stiff neck")
+    alerts_panel = page.get_by_role("region", name=re.compile("^Open alerts"))
     expect(alerts_panel.locator("li").first).to_contain_text("Urgent")
     lee.check("chart")
 

@@ -224,7 +224,7 @@ def test_chart_page_is_audited_once_and_404_outside_the_care_team(
     response = clinician_web.get(f"/patients/{patient.pk}/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Day 1" in html and "Latest diary entries" in html and "<svg" in html
+    assert "Day 1" in html and "Latest entry" in html and "<svg" in html
     assert AuditEvent.objects.filter(actor=clinician, action="patient.chart.read", patient_id=patient.pk).count() == 1
     outsider = Client()
     sign_in(outsider, outsider_clinician)
