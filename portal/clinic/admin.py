@@ -21,7 +21,7 @@ class ClinicSettingsAdmin(admin.ModelAdmin):
         (None, {"fields": ["name", "phone", "emergency_number", "oncall_email"]}),
         (
             "Opening hours and response times",
-            {"fields": ["time_zone", "message_response_hours", "red_flag_response_hours"]},
+            {"fields": ["time_zone", "message_response_hours", "red_flag_response_hours", "closed_days"]},
         ),
     ]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -32,6 +33,30 @@ def validate_emergency_number(value: str) -> None:
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(f"{value!r} is not a known time zone.")
+
+
+def parse_closed_days(text: str, *, strict: bool = True) -> frozenset[date]:
+    """The dates of ``ClinicSettings.closed_days``: one a line, ``YYYY-MM-DD`` and an
+    optional note after it; blank lines are skipped. ValueError names a bad line
+    (``strict=False`` skips it: the pages that read the clinic never fail on it)."""
+    days = set()
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        first = line.split(maxsplit=1)[0] if line.strip() else ""
+        if not first:
+            continue
+        try:
+            days.add(date.fromisoformat(first))
+        except ValueError:
+            if strict:
+                raise ValueError(f"Line {number}: give the date as YYYY-MM-DD, for example 2026-12-25.") from None
+    return frozenset(days)
+
+
+def validate_closed_days(value: str) -> None:
+    try:
+        parse_closed_days(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
 
 
 class ClinicSettings(models.Model):
@@ -72,6 +97,17 @@ class ClinicSettings(models.Model):
         default=4,
         validators=[MinValueValidator(1), MaxValueValidator(24)],
         help_text="A message that mentions a red flag is due within this many hours, open or closed.",
+    )
+    # Kept on the row (not a table of its own): every page reads the clinic, and the
+    # closed days come with it in the same query.
+    closed_days = models.TextField(
+        blank=True,
+        validators=[validate_closed_days],
+        help_text=(
+            "Days the clinic is closed although the opening hours say open (public holidays): one a line, "
+            "YYYY-MM-DD and an optional note, e.g. '2026-12-25 Christmas Day'. Normal inbox items are not due "
+            "on these days; high and urgent ones are due as always."
+        ),
     )
     updated_at = models.DateTimeField(auto_now=True)
 

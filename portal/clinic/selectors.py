@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 
-from portal.clinic.models import ClinicSettings
+from portal.clinic.models import ClinicSettings, parse_closed_days
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,13 @@ class Clinic:
     opening_hours: tuple[Opening, ...]
     message_response_hours: int | None
     red_flag_response_hours: int
+    # Public holidays and other days closed although the opening hours say open.
+    closed_days: frozenset[date] = frozenset()
+
+    def _openings_on(self, day: date) -> list[Opening]:
+        if day in self.closed_days:
+            return []
+        return [o for o in self.opening_hours if o.weekday == day.weekday()]
 
     @property
     def phone_href(self) -> str:
@@ -50,7 +57,7 @@ class Clinic:
     def is_open(self, at: datetime) -> bool:
         """Whether ``at`` (aware) falls inside the opening hours."""
         local = at.astimezone(self.zone)
-        return any(o.weekday == local.weekday() and o.opens <= local.time() < o.closes for o in self.opening_hours)
+        return any(o.opens <= local.time() < o.closes for o in self._openings_on(local.date()))
 
     def next_opening(self, at: datetime) -> datetime | None:
         """The first moment at or after ``at`` when the clinic is open (``at`` itself
@@ -60,11 +67,9 @@ class Clinic:
         if self.is_open(at):
             return at
         local = at.astimezone(self.zone)
-        for days in range(8):
+        for days in range(MAX_DAYS_AHEAD):
             day = (local + timedelta(days=days)).date()
-            for opening in self.opening_hours:
-                if opening.weekday != day.weekday():
-                    continue
+            for opening in self._openings_on(day):
                 start = datetime.combine(day, opening.opens, tzinfo=self.zone)
                 if start >= local:
                     return start.astimezone(at.tzinfo)
@@ -72,18 +77,18 @@ class Clinic:
 
     def next_business_day(self, at: datetime) -> datetime | None:
         """When "the next business day" after ``at`` comes: the same clock time on the
-        first opening day after ``at``'s day (clinic time), kept inside that day's
-        opening hours (06:00 becomes its opening, 20:00 its closing). Friday evening
-        and the weekend give Monday. None when the clinic has no opening hours."""
+        first opening day after ``at``'s day (clinic time; closed days skipped), kept
+        inside that day's opening hours (06:00 becomes its opening, 20:00 its closing).
+        Friday evening and the weekend give Monday. None when the clinic has no
+        opening hours."""
         if not self.opening_hours:
             return None
         local = at.astimezone(self.zone)
-        for days in range(1, 8):
+        for days in range(1, MAX_DAYS_AHEAD):
             day = (local + timedelta(days=days)).date()
-            for opening in self.opening_hours:
-                if opening.weekday == day.weekday():
-                    clock = min(max(local.time().replace(tzinfo=None), opening.opens), opening.closes)
-                    return datetime.combine(day, clock, tzinfo=self.zone).astimezone(at.tzinfo)
+            for opening in self._openings_on(day):
+                clock = min(max(local.time().replace(tzinfo=None), opening.opens), opening.closes)
+                return datetime.combine(day, clock, tzinfo=self.zone).astimezone(at.tzinfo)
         return None
 
     def after_opening_hours(self, at: datetime, hours: float) -> datetime | None:
@@ -98,8 +103,8 @@ class Clinic:
             local = start.astimezone(self.zone)
             closes = next(
                 datetime.combine(local.date(), o.closes, tzinfo=self.zone)
-                for o in self.opening_hours
-                if o.weekday == local.weekday() and o.opens <= local.time() < o.closes
+                for o in self._openings_on(local.date())
+                if o.opens <= local.time() < o.closes
             )
             if closes - local >= left:
                 return (local + left).astimezone(at.tzinfo)
@@ -121,6 +126,8 @@ def _defaults() -> Clinic:
     )
 
 
+# How far ahead to look for an opening: a week, and the closed days of a long holiday.
+MAX_DAYS_AHEAD = 22
 # Monday to Friday, 08:00-17:00 in the clinic's time zone, until an admin says otherwise.
 DEFAULT_OPENING_HOURS = tuple(Opening(weekday=day, opens=time(8), closes=time(17)) for day in range(5))
 
@@ -139,4 +146,5 @@ def current_clinic() -> Clinic:
         opening_hours=tuple(Opening(o.weekday, o.opens, o.closes) for o in row.opening_hours.all()),
         message_response_hours=row.message_response_hours,
         red_flag_response_hours=row.red_flag_response_hours,
+        closed_days=parse_closed_days(row.closed_days, strict=False),
     )

@@ -178,3 +178,40 @@ def test_the_inbox_row_flags_a_red_flag_message(client_for, patient, clinician):
     assert len(flagged) == 1 and "row-high" in flagged[0]
     results = client_for(clinician).get("/api/v1/inbox/").json()["results"]
     assert sorted(r["red_flag"] for r in results) == [False, True]
+
+
+# --- Closed days (public holidays) ------------------------------------------------------------------
+
+CHRISTMAS = datetime(2026, 12, 25).date()  # a Friday
+
+
+def test_a_closed_day_is_skipped_by_the_opening_hours():
+    closed = clinic(closed_days=frozenset({CHRISTMAS}))
+    assert not closed.is_open(ny(25, 12))
+    assert closed.next_business_day(ny(24, 12)) == ny(28, 12)  # Thursday noon: Monday noon
+    assert closed.next_opening(ny(24, 18)) == ny(28, 9)
+    assert closed.after_opening_hours(ny(24, 16), 2) == ny(28, 10)  # an hour on Thursday, an hour on Monday
+
+
+def test_a_closed_day_on_the_clinic_row_moves_normal_items_and_never_high_ones(new_york_clinic):
+    ClinicSettings.objects.update(closed_days="2026-12-25 Christmas Day\n\n2027-01-01 New Year's Day")
+    thursday_evening = ny(24, 18)
+    assert services.default_due_at("normal", now=thursday_evening) == ny(28, 17)
+    assert services.default_due_at("high", now=thursday_evening) == thursday_evening + timedelta(hours=4)
+    assert services.default_due_at("urgent", now=ny(25, 12)) == ny(25, 12) + timedelta(minutes=15)
+
+
+def test_a_closed_day_that_is_not_a_date_is_refused_naming_its_line(new_york_clinic):
+    from django.core.exceptions import ValidationError
+
+    new_york_clinic.closed_days = "2026-12-25 Christmas Day\n25/12/2026"
+    with pytest.raises(ValidationError) as excinfo:
+        new_york_clinic.full_clean()
+    assert "Line 2: give the date as YYYY-MM-DD" in str(excinfo.value.message_dict["closed_days"])
+
+
+def test_a_bad_line_stored_anyway_never_breaks_the_pages(new_york_clinic):
+    from portal.clinic.selectors import current_clinic
+
+    ClinicSettings.objects.update(closed_days="not a date\n2026-12-25")
+    assert current_clinic().closed_days == frozenset({CHRISTMAS})
