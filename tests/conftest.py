@@ -40,6 +40,19 @@ def pytest_addoption(parser):
     )
 
 
+def pytest_sessionstart(session):
+    """The suite runs against PostgreSQL, as CI does: some tests prove what only
+    PostgreSQL does (the audit log's trigger, the application role, JSONB). Another
+    database stops the run here rather than skipping them."""
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if engine != "django.db.backends.postgresql":
+        raise pytest.UsageError(
+            f"The test suite needs PostgreSQL (DATABASE_URL, see portal/settings_test.py), not {engine}."
+        )
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache():
     cache.clear()

@@ -98,7 +98,7 @@ def test_deactivated_user_cannot_sign_in(client, patient):
     deactivate_user(user=patient.user, actor=None)
     response = client.post("/accounts/login/", {"login": patient.user.email, "password": TEST_PASSWORD})
     assert "_auth_user_id" not in client.session
-    assert response.status_code in (200, 302)
+    assert (response.status_code, response["Location"]) == (302, "/accounts/inactive/")
 
 
 def test_reset_mfa_action(admin_client, clinician):

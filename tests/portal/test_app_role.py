@@ -18,10 +18,7 @@ from django.db import DatabaseError, connection, transaction
 from portal.audit.models import AuditEvent
 from portal.audit.services import record_audit
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="roles are PostgreSQL's"),
-]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
