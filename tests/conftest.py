@@ -111,6 +111,14 @@ def admin(db):
 
 
 @pytest.fixture
+def seeded_rules(db):
+    """The alert rule rows (a transactional test elsewhere may have flushed them)."""
+    from tests.reference_data import seed_alert_rules
+
+    seed_alert_rules()
+
+
+@pytest.fixture
 def client_for(db):
     """``client_for(user)``: an API-capable client signed in as ``user`` (session)."""
 

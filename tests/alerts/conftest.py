@@ -147,11 +147,3 @@ def smtp_server(request, settings):
     settings.EMAIL_TIMEOUT = 5
     yield server
     server.stop()
-
-
-@pytest.fixture
-def seeded_rules(db):
-    """The rule rows (a transactional test elsewhere may have flushed them)."""
-    from tests.reference_data import seed_alert_rules
-
-    seed_alert_rules()

@@ -8,14 +8,13 @@ import pytest
 from labs import demo
 from labs.models import LabReport, LabRequest
 from labs.services import open_report_file
+from patients import demo as patients_demo
+from portal.demo import seed_accounts
 
 pytestmark = pytest.mark.django_db
 
 
 def test_demo_labs_for_pat():
-    patients_demo = pytest.importorskip("patients.demo")
-    from portal.demo import seed_accounts
-
     accounts = seed_accounts()
     patients_demo.seed(accounts)
     demo.seed(accounts)
@@ -30,7 +29,5 @@ def test_demo_labs_for_pat():
 
 
 def test_demo_without_patients_is_a_no_op():
-    from portal.demo import seed_accounts
-
     demo.seed(seed_accounts())
     assert not LabReport.objects.exists()

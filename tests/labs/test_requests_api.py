@@ -11,6 +11,7 @@ import time_machine
 from django.test import override_settings
 from django.utils import timezone
 
+from alerts.models import Alert, AlertRule
 from labs.models import LabRequest
 from messaging.models import InboxItem
 from portal.audit.models import AuditEvent
@@ -281,16 +282,14 @@ def test_due_time_is_four_hours_after_the_request(client_for, patient):
 
 
 def make_alert(patient):
-    alerts_models = pytest.importorskip("alerts.models")
-    rule = alerts_models.AlertRule.objects.filter(code="fever").first()
-    if rule is None:
-        pytest.skip("the alerts app has not seeded its rules")
-    return alerts_models.Alert.objects.create(
+    """A fever alert (the test asks for ``seeded_rules``: the rule rows are there)."""
+    rule = AlertRule.objects.get(code="fever")
+    return Alert.objects.create(
         patient=patient, rule=rule, severity=rule.severity, message="Contact your care team today.", dedup_key="t:1"
     )
 
 
-def test_prefill_from_an_alert(client_for, clinician, patient):
+def test_prefill_from_an_alert(client_for, clinician, patient, seeded_rules):
     alert = make_alert(patient)
     body = client_for(clinician).get(f"/api/v1/lab-requests/prefill/?alert={alert.pk}").json()
     assert body["patient"] == patient.pk
@@ -298,18 +297,18 @@ def test_prefill_from_an_alert(client_for, clinician, patient):
     assert body["reason"].startswith(f"Follow-up of alert #{alert.pk}")
 
 
-def test_prefill_from_someone_elses_alert_is_404(client_for, outsider_clinician, patient):
+def test_prefill_from_someone_elses_alert_is_404(client_for, outsider_clinician, patient, seeded_rules):
     alert = make_alert(patient)
     assert client_for(outsider_clinician).get(f"/api/v1/lab-requests/prefill/?alert={alert.pk}").status_code == 404
 
 
-def test_request_made_from_an_alert_remembers_it(client_for, clinician, patient):
+def test_request_made_from_an_alert_remembers_it(client_for, clinician, patient, seeded_rules):
     alert = make_alert(patient)
     response = create(client_for(clinician), patient=patient.pk, alert=alert.pk)
     assert response.json()["source_alert"] == alert.pk
 
 
-def test_an_alert_of_another_patient_is_refused(client_for, clinician, patient, other_patient):
+def test_an_alert_of_another_patient_is_refused(client_for, clinician, patient, other_patient, seeded_rules):
     from tests.factories import CareTeamGrantFactory
 
     CareTeamGrantFactory(patient=other_patient, clinician=clinician)
