@@ -101,13 +101,28 @@ def test_thresholds_page_sets_and_restores(client_for, clinician, patient):
     assert not PatientThreshold.objects.exists()
 
 
-def test_demo_seed_is_safe_on_empty_data_and_idempotent(db):
+def test_demo_seed_on_accounts_without_a_diary_raises_nothing_and_makes_no_alert(db):
     from alerts import demo
     from portal.demo import seed_accounts
 
+    demo.seed(seed_accounts())
+    assert not Alert.objects.exists()
+
+
+def test_demo_seed_shows_alerts_one_seen_by_the_care_team_and_is_idempotent(db):
+    from alerts import demo
+    from patients import demo as patients_demo
+    from portal.demo import seed_accounts
+
     accounts = seed_accounts()
+    patients_demo.seed(accounts)
     demo.seed(accounts)
-    demo.seed(accounts)
+    alerts = sorted(Alert.objects.values_list("patient_id", "dedup_key", "status", "acknowledged_by"))
+    seen = [row for row in alerts if row[2] != "open"]
+    assert len(alerts) > 1
+    assert [row[3] for row in seen] == [accounts["neurologist"].pk]  # "seen by your care team at ..."
+    demo.seed(accounts)  # again: nothing doubles, nothing more acknowledged
+    assert sorted(Alert.objects.values_list("patient_id", "dedup_key", "status", "acknowledged_by")) == alerts
 
 
 def test_admin_edits_rules_and_sees_failed_notifications(client_for, admin):

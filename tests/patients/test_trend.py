@@ -121,23 +121,28 @@ def test_the_spikes_are_the_score_rise_rule(patient, patient_api, clinician):
     assert len(patient_api.get(URL).json()["spikes"]) == 1
 
 
-def test_the_fever_line_is_data(patient_api, monkeypatch):
-    import alerts.selectors
+def test_the_fever_line_is_the_fever_rules_value(patient_api):
+    """The chart draws what the engine alerts on: the fever rule's temperature."""
+    from alerts.models import AlertRule
 
-    monkeypatch.delattr(alerts.selectors, "chart_thresholds", raising=False)
-    DiaryThreshold.objects.filter(code="fever_c").update(value=Decimal("37.80"))
-    assert patient_api.get(URL).json()["thresholds"]["temperature_c"] == 37.8
+    rule = AlertRule.objects.get(code="fever")
+    AlertRule.objects.filter(pk=rule.pk).update(thresholds={**rule.thresholds, "temperature_c": 37.8})
+    thresholds = patient_api.get(URL).json()["thresholds"]
+    assert thresholds["temperature_c"] == 37.8
+    assert thresholds["headache"] == thresholds["back_pain"] == 7.0  # the severe-pain rule's score
 
 
-def test_the_alert_rules_lines_win_when_the_alerts_app_offers_them(patient_api, monkeypatch):
-    import alerts.selectors
+def test_a_patients_own_values_move_their_lines(patient, patient_api, clinician):
+    from alerts.models import AlertRule, PatientThreshold
 
-    monkeypatch.setattr(
-        alerts.selectors, "chart_thresholds", lambda patient: {"temperature_c": Decimal("37.5")}, raising=False
+    PatientThreshold.objects.create(
+        patient=patient, rule=AlertRule.objects.get(code="fever"), value=Decimal("38.5"), set_by=clinician
+    )
+    PatientThreshold.objects.create(
+        patient=patient, rule=AlertRule.objects.get(code="severe_pain"), value=Decimal("8"), set_by=clinician
     )
     thresholds = patient_api.get(URL).json()["thresholds"]
-    assert thresholds["temperature_c"] == 37.5
-    assert thresholds["headache"] == 7.0  # the rest from the diary's own data
+    assert (thresholds["temperature_c"], thresholds["headache"], thresholds["back_pain"]) == (38.5, 8.0, 8.0)
 
 
 def test_find_spikes_boundary_of_the_window():
