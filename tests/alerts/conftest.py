@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.db.models.signals import post_save
-
-SENT_EMAILS: list[dict] = []
 
 SYMPTOM_WORDS = (
     "fever",
@@ -62,38 +62,68 @@ def health_data_in(text: str, names: set[str]) -> list[str]:
     return found
 
 
-@pytest.fixture(autouse=True)
-def _no_health_data_in_any_email(request):
-    """Collect every email this test sends and fail the test if one carries health data."""
-    names: set[str] = set()
+class EmailCheck:
+    """One test's emails and what they are checked against: the names of the patients
+    saved while the test ran, and the SMTP servers it started (``smtp_server``)."""
 
-    def remember_patient_names(sender, instance, **kwargs):
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+        self.servers: list[SMTPServer] = []
+
+    def remember_patient_names(self, sender, instance, **kwargs) -> None:
         if getattr(instance, "role", None) == "patient" or sender.__name__ == "Patient":
             user = getattr(instance, "user", instance)
-            names.update({user.first_name, user.last_name})
+            self.names.update({user.first_name, user.last_name})
 
+    def emails(self) -> list[str]:
+        """Every email sent so far: Django's test outbox (subject, body and any HTML
+        alternative) and what each SMTP server received, raw."""
+        from django.core import mail
+
+        texts = []
+        for message in getattr(mail, "outbox", []):
+            parts = [message.subject, message.body]
+            parts += [str(content) for content, _ in getattr(message, "alternatives", [])]
+            texts.append("\n".join(parts))
+        for server in self.servers:
+            texts += server.messages
+        return texts
+
+    def problems(self) -> list[str]:
+        """What each email sent so far gives away (the words, patterns and names found)."""
+        return [found for text in self.emails() for found in health_data_in(text, self.names)]
+
+    def check(self) -> None:
+        problems = self.problems()
+        assert not problems, f"health data in an email: {problems}"
+
+
+@contextmanager
+def emails_checked() -> Iterator[EmailCheck]:
+    """Names every patient saved in the block; on leaving it, fails (AssertionError)
+    if an email sent so far carries health data."""
     from patients.models import Patient
     from portal.accounts.models import User
 
-    post_save.connect(remember_patient_names, sender=User, weak=False, dispatch_uid="alerts-phi-names-user")
-    post_save.connect(remember_patient_names, sender=Patient, weak=False, dispatch_uid="alerts-phi-names-patient")
-    servers: list[SMTPServer] = []
-    request.node.smtp_servers = servers
-    yield
-    post_save.disconnect(sender=User, dispatch_uid="alerts-phi-names-user")
-    post_save.disconnect(sender=Patient, dispatch_uid="alerts-phi-names-patient")
-    from django.core import mail
+    check = EmailCheck()
+    uids = {sender: f"alerts-phi-names-{sender.__name__}-{id(check)}" for sender in (User, Patient)}
+    for sender, uid in uids.items():
+        post_save.connect(check.remember_patient_names, sender=sender, weak=False, dispatch_uid=uid)
+    try:
+        yield check
+    finally:
+        for sender, uid in uids.items():
+            post_save.disconnect(sender=sender, dispatch_uid=uid)
+    check.check()
 
-    emails = [
-        {"subject": m.subject, "text": f"{m.subject}\n{m.body}", "to": list(m.to)} for m in getattr(mail, "outbox", [])
-    ]
-    for server in servers:
-        emails += [{"subject": "", "text": raw, "to": []} for raw in server.messages]
-    for email in emails:
-        email["test"] = request.node.nodeid
-        problems = health_data_in(email["text"], names)
-        assert not problems, f"health data in an email: {problems}"
-    SENT_EMAILS.extend(emails)
+
+@pytest.fixture(autouse=True)
+def email_check():
+    """Every email an alerts test sends is read after it: the test fails if one
+    carries health data (tests/alerts/test_no_health_data_in_emails.py proves that
+    ``emails_checked`` catches each kind of leak, in each outbox)."""
+    with emails_checked() as check:
+        yield check
 
 
 class SMTPServer:
@@ -132,11 +162,11 @@ class SMTPServer:
 
 
 @pytest.fixture
-def smtp_server(request, settings):
+def smtp_server(email_check, settings):
     """A real SMTP server for this test; Django's email backend points at it."""
     server = SMTPServer()
     server.start()
-    request.node.smtp_servers.append(server)
+    email_check.servers.append(server)
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = server.port
