@@ -109,8 +109,7 @@ class AlertListView(APIView):
                 request.user, patient_id=request.query_params.get("patient"), status=request.query_params.get("status")
             )
         )
-        for patient_id in sorted({a.patient_id for a in alerts}):
-            audit_read(user=request.user, patient_id=patient_id, request=request, action="alerts.read")
+        audit_read(user=request.user, patient_ids=[a.patient_id for a in alerts], request=request, action="alerts.read")
         return Response(serialize(alerts, request.user))
 
 

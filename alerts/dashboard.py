@@ -23,8 +23,12 @@ def panels(request) -> list[str]:
     alerts = list(alerts[:5])
     if is_clinician:
         # The panel names each patient and what fired (health data): one read event per patient.
-        for patient_id in sorted({alert.patient_id for alert in alerts}):
-            audit_read(user=user, patient_id=patient_id, request=request, action="alerts.dashboard.read")
+        audit_read(
+            user=user,
+            patient_ids=[alert.patient_id for alert in alerts],
+            request=request,
+            action="alerts.dashboard.read",
+        )
     return [
         render_to_string(
             "alerts/_dashboard_panel.html",

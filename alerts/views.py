@@ -33,8 +33,7 @@ def alert_list(request):
     if status not in AlertStatus.values:
         status = "" if request.user.role == "patient" else AlertStatus.OPEN
     alerts = list(selectors.alert_list_for(request.user, status=status or None).select_related("patient__user")[:200])
-    for patient_id in sorted({a.patient_id for a in alerts}):
-        audit_read(user=request.user, patient_id=patient_id, request=request, action="alerts.read")
+    audit_read(user=request.user, patient_ids=[a.patient_id for a in alerts], request=request, action="alerts.read")
     return render(
         request,
         "alerts/list.html",

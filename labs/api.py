@@ -54,12 +54,6 @@ def _patient_in_body(user, patient_id):
     return patient
 
 
-def _audit_list(request, rows, action: str) -> None:
-    """A clinician's list read is audited once per patient it shows."""
-    for patient_id in sorted({row.patient_id for row in rows}):
-        audit_read(user=request.user, patient_id=patient_id, request=request, action=action)
-
-
 class LabReportListView(ListAPIView):
     """``GET``: lab reports, newest collected first. ``POST`` (clinician): upload one."""
 
@@ -86,7 +80,12 @@ class LabReportListView(ListAPIView):
     def get(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
         if request.user.role == Role.CLINICIAN:
-            _audit_list(request, page, "lab_report.list")
+            audit_read(
+                user=request.user,
+                patient_ids=[row.patient_id for row in page],
+                request=request,
+                action="lab_report.list",
+            )
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
@@ -219,7 +218,12 @@ class LabRequestListView(ListAPIView):
     def get(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
         if request.user.role == Role.CLINICIAN:
-            _audit_list(request, page, "lab_request.list")
+            audit_read(
+                user=request.user,
+                patient_ids=[row.patient_id for row in page],
+                request=request,
+                action="lab_request.list",
+            )
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(request=LabRequestCreateSerializer, responses={201: LabRequestSerializer})

@@ -27,12 +27,6 @@ def _require_role(user, *roles: str) -> None:
         raise PermissionDenied
 
 
-def _audit_patients(request, rows, action: str) -> None:
-    if request.user.role == Role.CLINICIAN:
-        for patient_id in sorted({row.patient_id for row in rows}):
-            audit_read(user=request.user, patient_id=patient_id, request=request, action=action)
-
-
 @login_required
 def index(request):
     """Patients: their released results and requests. Clinicians: what waits for them."""
@@ -51,7 +45,12 @@ def index(request):
     )
     pending = list(selectors.pending_lab_requests_for(user)[:50])
     recent = list(selectors.with_values(selectors.lab_reports_visible_to(user)).filter(released_at__isnull=False)[:20])
-    _audit_patients(request, [*unreleased, *pending, *recent], "lab_report.list")
+    audit_read(
+        user=user,
+        patient_ids=[row.patient_id for row in (*unreleased, *pending, *recent)],
+        request=request,
+        action="lab_report.list",
+    )
     return render(
         request,
         "labs/clinician_index.html",

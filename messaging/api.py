@@ -33,7 +33,6 @@ from messaging.serializers import (
     ThreadSerializer,
 )
 from patients.selectors import patient_for
-from patients.services import record_list_read
 from portal.accounts.models import Role
 from portal.api import Pagination
 from portal.audit.services import audit_read
@@ -82,8 +81,12 @@ class ThreadListView(APIView):
         paginator = Pagination()
         page = paginator.paginate_queryset(threads, request, view=self)
         # Subjects are health data: one audit event per patient whose threads were shown.
-        for patient_id_shown in sorted({thread.patient_id for thread in page}):
-            audit_read(user=request.user, patient_id=patient_id_shown, request=request, action="messaging.threads.list")
+        audit_read(
+            user=request.user,
+            patient_ids=[thread.patient_id for thread in page],
+            request=request,
+            action="messaging.threads.list",
+        )
         return paginator.get_paginated_response(ThreadSerializer(page, many=True).data)
 
     @extend_schema(request=ThreadCreateSerializer, responses={201: SentThreadSerializer})
@@ -253,12 +256,7 @@ class InboxListView(APIView):
         page_ids = paginator.paginate_queryset(items.values_list("pk", flat=True), request, view=self)
         rows = selectors.inbox_rows(list(page_ids))
         # Each row names a patient and what happened (health data): one read event per patient, one INSERT.
-        record_list_read(
-            user=request.user,
-            patient_ids=sorted({row.patient_id for row in rows}),
-            request=request,
-            action="inbox.read",
-        )
+        audit_read(user=request.user, patients=[row.patient for row in rows], request=request, action="inbox.read")
         return paginator.get_paginated_response(InboxItemSerializer(rows, many=True, context={"now": now}).data)
 
 

@@ -28,7 +28,6 @@ from messaging.red_flags import mentions_red_flag
 from patients.presenters import tz_of
 from patients.routing import Audience, responsible_for
 from patients.selectors import own_patient, patient_for, patients_visible_to
-from patients.services import record_list_read
 from portal.accounts.models import Role
 from portal.audit.services import audit_read
 from portal.clinic.selectors import current_clinic
@@ -128,9 +127,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     rows = selectors.inbox_rows(list(page.object_list))
     # Each row names a patient and what happened (health data): one read event per patient, one INSERT.
-    record_list_read(
-        user=request.user, patient_ids=sorted({row.patient_id for row in rows}), request=request, action="inbox.read"
-    )
+    audit_read(user=request.user, patients=[row.patient for row in rows], request=request, action="inbox.read")
     here = request.get_full_path()
     row_html = inbox_rows_html(
         rows,
@@ -397,8 +394,12 @@ def thread_list(request: HttpRequest) -> HttpResponse:
     threads = selectors.thread_list_for(user, patient_id=patient.pk if patient else None)
     page = Paginator(threads, THREADS_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [{"thread": thread, "subject": selectors.subject_of(thread)} for thread in page.object_list]
-    for patient_id in sorted({row["thread"].patient_id for row in rows}):
-        audit_read(user=user, patient_id=patient_id, request=request, action="messaging.threads.list")
+    audit_read(
+        user=user,
+        patient_ids=[row["thread"].patient_id for row in rows],
+        request=request,
+        action="messaging.threads.list",
+    )
     context = {
         "page": page,
         "rows": rows,

@@ -108,7 +108,7 @@ class PatientListView(APIView):
         paginator = Pagination()
         page = paginator.paginate_queryset(_with_latest_procedure(patients), request, view=self)
         latest = selectors.entries_by_id([p.latest_entry_id for p in page])
-        services.record_list_read(user=request.user, patient_ids=[p.pk for p in page], request=request)
+        audit_read(user=request.user, patients=page, request=request, action="patient_list.read")
         data = PatientListItemSerializer(page, many=True, context={"latest_entries": latest}).data
         return paginator.get_paginated_response(data)
 

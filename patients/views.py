@@ -290,7 +290,7 @@ def patient_list(request):
     )
     patients = list(page.object_list)
     latest = selectors.entries_by_id([p.latest_entry_id for p in patients])
-    services.record_list_read(user=request.user, patient_ids=[p.pk for p in patients], request=request)
+    audit_read(user=request.user, patients=patients, request=request, action="patient_list.read")
     fever_limits = temperature_limits() if any(latest.values()) else []  # the default: one query for the page
     rows = []
     for patient in patients:

@@ -120,6 +120,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "portal.client_ip.ClientIPMiddleware",
+    "portal.audit.middleware.AuditedReadsMiddleware",
     "portal.middleware.RequestBodyLimitMiddleware",
     "portal.middleware.RefuseNulCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 from patients.presenters import tz_of
 from patients.selectors import own_patient
 from portal.accounts.models import Role
-from portal.audit.services import audit_reads
+from portal.audit.services import audit_read
 from portal.clinic.selectors import Clinic, current_clinic
 from quality import presenters, selectors, services
 from quality.definitions import definitions
@@ -105,7 +105,7 @@ def quality_page(request: HttpRequest) -> HttpResponse:
     comments = selectors.feedback_comments(period) if may_read_comments else []
     # Patients' own words: each patient's read is in their access log (no name is shown
     # here), all of them written with one INSERT.
-    audit_reads(
+    audit_read(
         user=request.user,
         patient_ids=[row.patient_id for row in comments],
         request=request,

@@ -8,7 +8,7 @@ to the field). Nothing is half-saved.
 One module per concern; the names below are the package's interface.
 """
 
-from patients.services.care_team import enrol_patient, grant_care_team, record_list_read, revoke_care_team
+from patients.services.care_team import enrol_patient, grant_care_team, revoke_care_team
 from patients.services.health import (
     ALLERGY_CHOICES,
     HEALTH_BOOLEANS,
@@ -45,7 +45,6 @@ __all__ = [
     "grant_care_team",
     "highest_24h_total",
     "mark_entry_entered_in_error",
-    "record_list_read",
     "record_medication_dose",
     "record_symptoms",
     "revoke_care_team",

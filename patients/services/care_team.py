@@ -28,8 +28,7 @@ from patients.services.validation import (
 )
 from portal.accounts.models import Role, User
 from portal.accounts.services import invite_user
-from portal.audit.models import AuditEvent
-from portal.audit.services import client_ip_of, record_audit
+from portal.audit.services import record_audit
 from portal.clinic.models import PHONE_PATTERN
 
 # --- Enrolment and the care team -------------------------------------------------------
@@ -144,26 +143,3 @@ def revoke_care_team(*, grant: CareTeamGrant, revoked_by: User) -> CareTeamGrant
     grant.save(update_fields=["revoked_at", "revoked_by"])
     record_audit(actor=revoked_by, action="care_team.revoked", patient_id=grant.patient_id, obj=grant)
     return grant
-
-
-# --- Audit of list reads -----------------------------------------------------------------
-
-
-def record_list_read(*, user: User, patient_ids: list[int], request=None, action: str = "patient_list.read") -> None:
-    """One audit event per patient a clinician saw in a list, in one INSERT (the
-    list shows each patient's latest entry, which is health data)."""
-    if not patient_ids or user.role == Role.PATIENT:
-        return
-    ip = client_ip_of(request)
-    AuditEvent.objects.bulk_create(
-        AuditEvent(
-            actor=user,
-            role=user.role,
-            action=action,
-            patient_id=pk,
-            object_type="patients.patient",
-            object_id=str(pk),
-            ip=ip,
-        )
-        for pk in patient_ids
-    )

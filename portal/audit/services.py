@@ -8,6 +8,7 @@ from typing import Any
 from django.db import models
 from django.http import HttpRequest
 
+from portal.accounts.models import Role
 from portal.audit.models import AuditEvent
 from portal.client_ip import ForwardedForError, client_ip, current_client_ip
 
@@ -75,52 +76,40 @@ def _event(
 def audit_read(
     *,
     user: Any,
-    patient_id: int,
+    action: str = "patient.read",
+    request: HttpRequest | None = None,
+    patient_id: int | None = None,
     obj: models.Model | None = None,
-    request: HttpRequest | None = None,
-    action: str = "patient.read",
-) -> AuditEvent | None:
-    """Record a read of health data, unless the reader is the patient themselves.
-
-    One request is one read of a patient's record, however many parts of the page
-    (the chart's panels, for example) look at it: the first records it, the others
-    are the same read. Downloads and changes are recorded by ``record_audit`` each time.
-    """
-    if not _reads_to_record(user, [patient_id], request):
-        return None
-    return record_audit(actor=user, action=action, patient_id=patient_id, obj=obj, request=request)
-
-
-def audit_reads(
-    *,
-    user: Any,
-    patient_ids: Iterable[int],
-    request: HttpRequest | None = None,
-    action: str = "patient.read",
+    patient_ids: Iterable[int] = (),
+    patients: Iterable[models.Model] = (),
 ) -> list[AuditEvent]:
-    """``audit_read`` for several patients at once (a page that shows something of
-    each): the same events, one in each patient's access log, written with one INSERT."""
-    wanted = _reads_to_record(user, patient_ids, request)
+    """Record a read of health data: every read, of one record or of a list, is
+    recorded here, the same way.
+
+    - One record: ``patient_id``, and the object read (``obj``) when there is one.
+    - A list: ``patient_ids``, each patient whose data the page shows; or, for a list
+      of patients, ``patients`` (each event then names its patient as the object).
+
+    One event per patient, all in one INSERT; never for the reader's own record; once
+    per patient in one request (``request.audited_reads``, from
+    ``AuditedReadsMiddleware``): one request is one read, however many parts of the
+    page (the chart's panels, for example) look at it. Downloads and changes are
+    recorded by ``record_audit`` each time.
+    """
+    shown: dict[int, models.Model | None] = dict.fromkeys(patient_ids)
+    shown.update((patient.pk, patient) for patient in patients)
+    if patient_id is not None:
+        shown[patient_id] = obj
+    wanted = sorted(shown)
+    # Only a patient has a record of their own (a clinician's list pays no query to learn
+    # they have none); ``user.patient`` is the patients app's one-to-one.
+    own_patient = getattr(user, "patient", None) if getattr(user, "role", None) == Role.PATIENT else None
+    if own_patient is not None:
+        wanted = [pid for pid in wanted if pid != own_patient.pk]
+    reads = getattr(request, "audited_reads", None)  # a DRF request answers for Django's
+    if reads is not None:
+        wanted = reads.not_yet_recorded(getattr(user, "pk", None), wanted)
     if not wanted:
         return []
     ip = client_ip_of(request)
-    return AuditEvent.objects.bulk_create([_event(user, action, pid, ip=ip) for pid in wanted])
-
-
-def _reads_to_record(user: Any, patient_ids: Iterable[int], request: HttpRequest | None) -> list[int]:
-    """The patients whose read is not recorded yet: never the reader's own record, and
-    once per request (marked as recorded here)."""
-    wanted = sorted(set(patient_ids))
-    if not wanted:
-        return []
-    # ``user.patient`` is the patients app's one-to-one; a missing one is an AttributeError.
-    own_patient = getattr(user, "patient", None)
-    if own_patient is not None:
-        wanted = [pid for pid in wanted if pid != own_patient.pk]
-    if request is not None:
-        http_request = getattr(request, "_request", request)  # DRF wraps Django's request
-        seen = http_request.__dict__.setdefault("_aftercare_reads_audited", set())
-        reader = getattr(user, "pk", None)
-        wanted = [pid for pid in wanted if (reader, pid) not in seen]
-        seen.update((reader, pid) for pid in wanted)
-    return wanted
+    return AuditEvent.objects.bulk_create([_event(user, action, pid, ip=ip, obj=shown[pid]) for pid in wanted])

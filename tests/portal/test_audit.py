@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.http import HttpResponse
 
+from portal.audit.middleware import AuditedReadsMiddleware
 from portal.audit.models import AppendOnlyError, AuditEvent
-from portal.audit.services import audit_read, audit_reads, record_audit
+from portal.audit.services import audit_read, record_audit
 
 pytestmark = pytest.mark.django_db
 
@@ -36,28 +38,54 @@ def test_anonymous_actor_is_recorded_as_none():
 
 
 def test_audit_read_skips_the_patients_own_reads(patient, clinician):
-    assert audit_read(user=patient.user, patient_id=patient.pk) is None
-    assert audit_read(user=clinician, patient_id=patient.pk) is not None
+    assert audit_read(user=patient.user, patient_id=patient.pk) == []
+    assert len(audit_read(user=clinician, patient_id=patient.pk, obj=patient)) == 1
     assert AuditEvent.objects.for_patient(patient.pk).count() == 1
 
 
-def test_audit_reads_writes_each_patients_read_once_in_one_insert(
+def request_under_way(rf, **extra):
+    """A request as a view gets it, after the middleware gave it its read record."""
+    request = rf.get("/", **extra)
+    AuditedReadsMiddleware(lambda request: HttpResponse())(request)
+    return request
+
+
+def test_a_list_read_writes_each_patients_read_once_in_one_insert(
     patient, clinician, rf, settings, django_assert_num_queries
 ):
     from tests.factories import PatientFactory
 
     settings.AFTERCARE_TRUSTED_PROXIES = 0
     others = [PatientFactory(user__email=f"other{n}@example.test") for n in range(3)]
-    request = rf.get("/", REMOTE_ADDR="198.51.100.7")
-    audit_read(user=clinician, patient_id=others[0].pk, request=request)  # read already in this request
+    request = request_under_way(rf, REMOTE_ADDR="198.51.100.7")
+    audit_read(user=clinician, patient_id=others[0].pk, obj=others[0], request=request)  # read already
     ids = [patient.pk, *(p.pk for p in others), patient.pk]
-    with django_assert_num_queries(1):  # one INSERT (the reader has no record of their own: looked up above)
-        events = audit_reads(user=clinician, patient_ids=ids, request=request, action="quality.feedback.read")
+    with django_assert_num_queries(1):  # one INSERT
+        events = audit_read(user=clinician, patient_ids=ids, request=request, action="quality.feedback.read")
     assert sorted(e.patient_id for e in events) == sorted([patient.pk, others[1].pk, others[2].pk])
     stored = AuditEvent.objects.filter(action="quality.feedback.read")
-    assert {(e.actor_id, e.role, e.ip) for e in stored} == {(clinician.pk, "clinician", "198.51.100.7")}
-    assert audit_reads(user=clinician, patient_ids=ids, request=request) == []  # the same request: read already
-    assert audit_reads(user=patient.user, patient_ids=[patient.pk]) == []  # the patient's own record
+    assert {(e.actor_id, e.role, e.ip, e.object_type) for e in stored} == {
+        (clinician.pk, "clinician", "198.51.100.7", "")
+    }
+    assert audit_read(user=clinician, patient_ids=ids, request=request) == []  # the same request: read already
+    assert audit_read(user=patient.user, patient_ids=[patient.pk]) == []  # the patient's own record
+    # The next request is a new read: nothing is kept from one request to the next.
+    assert len(audit_read(user=clinician, patient_ids=ids, request=request_under_way(rf))) == 4
+
+
+def test_a_list_of_patients_names_each_patient_as_the_object(patient, other_patient, clinician):
+    events = audit_read(user=clinician, patients=[other_patient, patient], action="patient_list.read")
+    assert [(e.patient_id, e.object_type, e.object_id) for e in events] == [
+        (p.pk, "patients.patient", str(p.pk)) for p in sorted([patient, other_patient], key=lambda p: p.pk)
+    ]
+
+
+def test_a_page_of_several_parts_is_one_read_of_the_patient(client_for, clinician, patient):
+    """The chart and its panels (alerts, labs) each ask for the read: one event."""
+    assert client_for(clinician).get(f"/patients/{patient.pk}/").status_code == 200
+    assert list(AuditEvent.objects.filter(actor=clinician).values_list("action", flat=True)) == ["patient.chart.read"]
+    client_for(clinician).get(f"/patients/{patient.pk}/")
+    assert AuditEvent.objects.filter(actor=clinician, action="patient.chart.read").count() == 2
 
 
 def test_orm_cannot_change_an_event(event):
