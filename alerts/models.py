@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from alerts.parameters import InvalidThresholds, check_thresholds, describe
+from alerts.rule_cache import kept_rule_rows
 from patients.models import Patient, SymptomEntry
 from patients.routing import Audience
 
@@ -70,11 +71,16 @@ class RuleKind(models.TextChoices):
 
 
 class AlertRuleQuerySet(models.QuerySet):
+    # Every write drops the rows this process keeps (alerts.rule_cache); an update moves
+    # ``updated_at``, as every save() does, so that other processes notice it too.
     def update(self, **kwargs):
-        # A process keeps the rule rows it read and notices an edit by ``updated_at``
-        # (alerts.rules): an update moves it, as every save() does.
         kwargs.setdefault("updated_at", timezone.now())
+        kept_rule_rows.forget()
         return super().update(**kwargs)
+
+    def delete(self):
+        kept_rule_rows.forget()
+        return super().delete()
 
 
 class AlertRule(models.Model):
@@ -125,6 +131,14 @@ class AlertRule(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    def save(self, *args, **kwargs):
+        kept_rule_rows.forget()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        kept_rule_rows.forget()
+        return super().delete(*args, **kwargs)
 
     @property
     def description(self) -> str:

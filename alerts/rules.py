@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 
 from alerts import engine
 from alerts.models import SOURCE_WORDS, AlertRule, PatientThreshold, thresholds_in_force
+from alerts.rule_cache import kept_rule_rows
 from patients.models import Patient
 
 
@@ -94,20 +95,10 @@ def rule_book_for(patient_ids: Iterable[int], kinds: Iterable[str] | None = None
 
 # --- One patient's rules, for every diary entry --------------------------------------
 #
-# Every entry needs the instant rules with the patient's custom values. Rule rows
-# change only when an admin edits one, so a process keeps the rows it has read, by id
-# with the ``updated_at`` they had (every save and update moves it: AlertRuleQuerySet),
-# and each entry reads just every rule's id and last change with the patient's value
-# for it. That one query is written out in SQL: on the path of every entry, building
-# it with the ORM cost twice what PostgreSQL took to answer it.
-_kept_rows: dict[int, tuple[Any, AlertRule]] = {}
-
-
-def forget_rule_rows() -> None:
-    """Drop the rows this process keeps (the test suite does between tests)."""
-    _kept_rows.clear()
-
-
+# Every entry reads just every rule's id and last change with the patient's value for
+# it, and takes the rows themselves from those this process keeps (alerts.rule_cache).
+# That one query is written out in SQL: on the path of every entry, building it with
+# the ORM cost twice what PostgreSQL took to answer it.
 RULE_STAMPS_SQL = (
     "SELECT r.id, r.kind, r.updated_at, t.value FROM alerts_alertrule r"
     " LEFT JOIN alerts_patientthreshold t ON t.rule_id = r.id AND t.patient_id = %s"
@@ -133,16 +124,17 @@ def rule_book_for_patient(patient_id: int, kinds: Iterable[str] | None = None) -
     """One patient's rules with their custom values, in one query (each new diary entry
     loads this); rule rows edited since this process read them are read again."""
     stamps = _rule_stamps(patient_id, kinds)
-    stale = [pk for pk, changed, _ in stamps if _kept_rows.get(pk, (None,))[0] != changed]
+    changed_at = {pk: changed for pk, changed, _ in stamps}
+    found = {pk: kept_rule_rows.get(pk, changed) for pk, changed in changed_at.items()}
+    stale = [pk for pk, row in found.items() if row is None]
     if stale:
-        fresh = AlertRule.objects.in_bulk(stale)
-        for pk, changed, _ in stamps:
-            if pk in fresh:
-                _kept_rows[pk] = (changed, fresh[pk])
-    rows = [_kept_rows[pk][1] for pk, _, _ in stamps if pk in _kept_rows]
-    rows.sort(key=lambda row: (row.kind, row.order, row.code))  # the model's ordering
-    custom = {_kept_rows[pk][1].code: _threshold_value(value) for pk, _, value in stamps if value is not None}
-    return RuleBook(rows, {patient_id: custom})
+        for pk, row in AlertRule.objects.in_bulk(stale).items():
+            kept_rule_rows.keep(row, changed_at[pk])
+            found[pk] = row
+    rows = {pk: row for pk, row in found.items() if row is not None}
+    ordered = sorted(rows.values(), key=lambda row: (row.kind, row.order, row.code))  # the model's ordering
+    custom = {rows[pk].code: _threshold_value(value) for pk, _, value in stamps if value is not None and pk in rows}
+    return RuleBook(ordered, {patient_id: custom})
 
 
 def all_overrides(codes: Iterable[str]) -> dict[int, dict[str, Decimal]]:

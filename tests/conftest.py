@@ -18,7 +18,6 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from alerts.rules import forget_rule_rows
 from tests.factories import AdminFactory, CareTeamGrantFactory, ClinicianFactory, PatientFactory
 from tests.sessions import sign_in
 
@@ -56,7 +55,6 @@ def pytest_sessionstart(session):
 @pytest.fixture(autouse=True)
 def _isolated_cache():
     cache.clear()
-    forget_rule_rows()  # rows kept from another test's rolled-back database
     yield
     cache.clear()
 

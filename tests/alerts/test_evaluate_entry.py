@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import transaction
 from django.utils import timezone
 
@@ -203,6 +204,29 @@ def test_rule_rows_are_read_again_only_when_one_changed(patient, clinician, djan
     custom = rule_book_for_patient(patient.pk).for_patient(patient.pk)["fever"]["temperature_c"]
     assert str(custom) == str(rule_book_for([patient.pk]).for_patient(patient.pk)["fever"]["temperature_c"]) == "37.90"
     assert evaluate_entry(SymptomEntryFactory(patient=patient, temperature_c=Decimal("37.9"))).alert_ids
+
+
+def fever_line(patient) -> Decimal:
+    return rule_book_for_patient(patient.pk).for_patient(patient.pk)["fever"]["temperature_c"]
+
+
+def test_an_edit_in_this_process_drops_the_kept_rows(patient, django_assert_num_queries):
+    """An edit through the ORM (the admin's form, a service) forgets the kept rows,
+    even one that leaves ``updated_at`` where it was: an edit rolled back and another
+    made at the same instant (what the suite once reset a module global for by hand)."""
+    fever_line(patient)
+    with django_assert_num_queries(1):  # the stamps only: every row is kept
+        fever_line(patient)
+    with time_machine.travel(timezone.now(), tick=False):
+        for value in ("39.5", "38.6"):
+            with transaction.atomic():
+                rule = AlertRule.objects.get(code="fever")
+                rule.thresholds = {**rule.thresholds, "temperature_c": float(value)}
+                rule.save()
+                with django_assert_num_queries(2):  # the stamps, and every row again
+                    assert fever_line(patient) == Decimal(value)
+                transaction.set_rollback(True)
+    assert fever_line(patient) == Decimal("38.0")
 
 
 def test_everything_rolls_back_with_the_entry(patient, clinician):

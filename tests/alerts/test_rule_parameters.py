@@ -12,7 +12,7 @@ from django.db import connection
 
 from alerts.models import AlertRule, PatientThreshold
 from alerts.parameters import SCHEMAS, InvalidThresholds, check_thresholds, describe, schema_of, unknown_placeholders
-from alerts.rules import forget_rule_rows, rule_book_for_patient, rule_problems
+from alerts.rules import rule_book_for_patient, rule_problems
 from portal.clinic.texts import CLINIC_PLACEHOLDERS
 from tests.alerts.test_safety_net_defects import FormFields, corrupt, post_rule, rule_form
 
@@ -244,7 +244,6 @@ def test_the_changelist_switch_keeps_working_beside_a_corrupted_row(client_for, 
 )
 def test_the_engine_runs_with_the_last_valid_values_and_admins_are_told(client_for, admin, stored, caplog):
     corrupt("fever", stored)
-    forget_rule_rows()
     rules = rule_book_for_patient(0).for_patient(0)
     assert rules["fever"].enabled and rules["fever"]["temperature_c"] == Decimal("38.0")
     assert [p.code for p in rule_problems()] == ["fever"]
@@ -262,7 +261,6 @@ def test_a_rule_without_any_valid_values_does_not_run_and_says_so(client_for, ad
             "UPDATE alerts_alertrule SET thresholds = '{}'::jsonb, last_valid_thresholds = '{}'::jsonb,"
             " updated_at = now() WHERE code = 'severe_pain'"
         )
-    forget_rule_rows()
     rules = rule_book_for_patient(patient.pk).for_patient(patient.pk)
     assert rules["severe_pain"].enabled is False
     assert "the rule does not run until an admin saves it" in client_for(admin).get("/admin/").content.decode()
@@ -274,7 +272,6 @@ def test_a_rule_without_any_valid_values_does_not_run_and_says_so(client_for, ad
     rule = AlertRule.objects.get(code="severe_pain")
     response = post_rule(client_for(admin), rule, pain_score="7", after_day="2")
     assert response.status_code == 302
-    forget_rule_rows()
     assert rule_book_for_patient(patient.pk).for_patient(patient.pk)["severe_pain"].enabled
     assert rule_problems() == []
 
