@@ -1,4 +1,8 @@
-"""``admin_notices``: what admins must know on every admin page. Here: alert rules
+"""``patient_alert_banner``: on every page of a patient, their urgent and
+contact_provider alerts until a clinician acknowledges them, then who saw them and when
+(until resolved). Read lazily: one query, only when the base template shows it.
+
+``admin_notices``: what admins must know on every admin page. Here: alert rules
 whose saved thresholds fail their schema (written past the admin form), which the
 engine does not use (``AlertRule.in_force``). Read lazily: only a page that shows the
 notices (the admin's base template) pays its one query."""
@@ -9,6 +13,15 @@ from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
 from alerts.rules import rule_problems
+from alerts.selectors import banner_alerts_for
+from portal.accounts.models import Role
+
+
+def patient_alert_banner(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.role != Role.PATIENT:
+        return {}
+    return {"patient_alert_banner": SimpleLazyObject(lambda: banner_alerts_for(user))}
 
 
 def _notices() -> list[dict]:

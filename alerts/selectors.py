@@ -65,6 +65,24 @@ def open_alerts_for(patient: Patient) -> QuerySet[Alert]:
     return patient.alerts.exclude(status=AlertStatus.RESOLVED).select_related("rule")
 
 
+def banner_alerts_for(user) -> list[Alert]:
+    """The signed-in patient's urgent and contact_provider alerts not yet resolved,
+    most serious and newest first: the banner on each of their pages (open: "not yet
+    seen"; acknowledged: "seen by <name> at <time>"). One query, by the patient's user
+    (no Patient row read first)."""
+    alerts = (
+        Alert.objects.filter(
+            patient__user=user,
+            severity__in=(Severity.URGENT, Severity.CONTACT_PROVIDER),
+            status__in=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED),
+        )
+        .select_related("acknowledged_by")
+        .order_by("-created_at", "-id")[:20]
+    )
+    # Open before seen, urgent before contact_provider, newest first within each.
+    return sorted(alerts, key=lambda a: (a.status != AlertStatus.OPEN, a.severity != Severity.URGENT))
+
+
 def thresholds_of(patient: Patient) -> list[dict]:
     """Every adjustable threshold with its default and the patient's value."""
     custom = {t.rule_id: t for t in PatientThreshold.objects.filter(patient=patient).select_related("set_by")}

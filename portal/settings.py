@@ -155,6 +155,8 @@ TEMPLATES = [
                 "portal.context_processors.navigation",
                 "portal.operations.context_processors.pipeline",
                 "portal.clinic.context_processors.triage_pool",
+                # Patients' pages: their alerts until a clinician has seen them.
+                "alerts.context_processors.patient_alert_banner",
                 # Admin pages only: alert rules whose saved thresholds are not valid.
                 "alerts.context_processors.admin_notices",
             ],

@@ -35,6 +35,12 @@ def clinic_of(context) -> Clinic:
 
 
 @register.simple_tag(takes_context=True)
+def page_clinic(context) -> Clinic:
+    """``{% page_clinic as clinic %}``: the clinic's numbers for a banner or a button."""
+    return clinic_of(context)
+
+
+@register.simple_tag(takes_context=True)
 def clinic_text(context, text: str) -> str:
     return with_clinic(text or "", clinic_of(context))
 

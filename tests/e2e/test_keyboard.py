@@ -81,7 +81,8 @@ def test_diary_form_by_keyboard_alone(open_browser):
 
     assert controls - reached - {"recorded_at"} == set(), "controls Tab never reached"
     assert not unseen_focus, f"focus not visible on: {unseen_focus}"
-    expect(page.get_by_role("heading", name="Your entry is saved")).to_be_visible()
+    expect(page.get_by_role("heading", name="Contact your care team today")).to_be_visible()
+    expect(page.get_by_text("Your entry is saved.")).to_be_visible()
     expect(page.locator(".recommendation").first).to_contain_text(re.compile("contact your care team", re.I))
     logged = main_text(page)
     for seen in (

@@ -91,12 +91,13 @@ def test_patient_journey(open_browser, mailoutbox):
         radio.check()
     page.get_by_role("button", name="Save entry").click()
 
-    # What to do comes first: contact the care team.
-    expect(page.get_by_role("heading", name="Your entry is saved")).to_be_visible()
+    # What to do comes first, as the page's heading: contact the care team.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Contact your care team today")
+    expect(page.get_by_text("Your entry is saved.")).to_be_visible()
     first_card = page.locator(".recommendation").first
-    expect(first_card).to_contain_text(re.compile("contact your care team", re.I))
     expect(first_card).to_contain_text("38.4 °C")
-    assert main_text(page).index("What to do now") < main_text(page).index("You logged")
+    expect(first_card).to_contain_text("Your care team has been alerted.")
+    assert main_text(page).index("Contact your care team today") < main_text(page).index("You logged")
     jo.check("diary-result")
 
     # The trend: the reading is on the temperature chart, marked as a fever.
