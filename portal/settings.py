@@ -153,6 +153,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.navigation",
+                # The idle time-out warning's countdown (seconds left in the session).
+                "portal.accounts.context_processors.session_clock",
                 "portal.operations.context_processors.pipeline",
                 "portal.clinic.context_processors.triage_pool",
                 # Patients' pages: their alerts until a clinician has seen them.

@@ -28,6 +28,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("settings/", accounts_views.account_settings, name="account_settings"),
     path("invitations/<str:token>/", accounts_views.accept_invitation, name="invitation_accept"),
+    path("accounts/session/keep-alive/", accounts_views.session_keep_alive, name="session_keep_alive"),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("admin/", admin.site.urls),

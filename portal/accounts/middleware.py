@@ -12,6 +12,7 @@ from portal.accounts.sessions import session_is_fresh
 # The machine interfaces: the JSON API and the FHIR API (interop/). They answer for
 # themselves (403 mfa_required, 401), never with a redirect to a page.
 API_PREFIXES = ("/api/", "/fhir/")
+KEEP_ALIVE_PATH = "/accounts/session/keep-alive/"
 # Paths a clinician or admin may open before enrolling MFA: signing in and out,
 # setting up MFA, the APIs (which answer 403 mfa_required themselves) and assets.
 MFA_EXEMPT_PREFIXES = ("/accounts/", "/_allauth/", *API_PREFIXES, "/static/", "/invitations/", "/settings/")
@@ -28,7 +29,8 @@ class SessionTimeoutMiddleware:
         if user is not None and user.is_authenticated and not session_is_fresh(request.session, user.role):
             logout(request)
             messages.info(request, "You were signed out after a period of inactivity. Please sign in again.")
-            if not request.path.startswith(API_PREFIXES):
+            # The time-out warning's "Stay signed in" is told by its own 401, not a page.
+            if not request.path.startswith(API_PREFIXES) and request.path != KEEP_ALIVE_PATH:
                 return redirect(f"/accounts/login/?next={request.path}")
         return self.get_response(request)
 

@@ -45,3 +45,21 @@ def session_is_fresh(session, role: str, *, now: float | None = None) -> bool:
     if last_seen is None or now - last_seen > 60:
         session[LAST_SEEN] = now
     return True
+
+
+def seconds_left(session, role: str, *, now: float | None = None) -> int:
+    """Seconds before this session ends if nothing else happens: the idle limit from
+    the last request the server counted, or the absolute limit, whichever comes first.
+    The page's time-out warning counts down from it (portal/static/portal/aftercare.js)."""
+    now = time.time() if now is None else now
+    started = session.get(STARTED, now)
+    last_seen = session.get(LAST_SEEN, now)
+    idle_limit = settings.AFTERCARE_SESSION_IDLE_SECONDS.get(role, 15 * 60)
+    left = min(last_seen + idle_limit, started + settings.AFTERCARE_SESSION_ABSOLUTE_SECONDS) - now
+    return max(0, int(left))
+
+
+def keep_alive(session, *, now: float | None = None) -> None:
+    """ "Stay signed in": count this moment as activity (the middleware writes the
+    timestamp at most once a minute; the warning needs the full idle time back)."""
+    session[LAST_SEEN] = time.time() if now is None else now

@@ -8,12 +8,15 @@ from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 
 from portal.accounts import services
 from portal.accounts.forms import INVITED_EMAIL_KEY, AcceptInvitationForm, AccountSettingsForm
+from portal.accounts.sessions import keep_alive, seconds_left
 
 
 @never_cache
@@ -60,3 +63,14 @@ def account_settings(request):
         messages.success(request, "Settings saved.")
         return redirect("account_settings")
     return render(request, "accounts/settings.html", {"form": form})
+
+
+@require_POST
+def session_keep_alive(request):
+    """ "Stay signed in" in the time-out warning: an authenticated request that gives the
+    session its full idle time back. A session already ended (the time-out middleware
+    signed it out) answers 401, so the page can say so instead of pretending."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"signed_in": False}, status=401)
+    keep_alive(request.session)
+    return JsonResponse({"signed_in": True, "seconds_left": seconds_left(request.session, request.user.role)})

@@ -96,3 +96,24 @@ def test_app_token_ends_12_hours_after_sign_in_even_when_active(anon_client, clo
         assert anon_client.get("/api/v1/me", HTTP_X_SESSION_TOKEN=token).status_code == 200
     clock.shift(timedelta(minutes=13))
     assert anon_client.get("/api/v1/me", HTTP_X_SESSION_TOKEN=token).status_code == 401
+
+
+def test_pages_say_how_long_the_session_has_left_and_stay_signed_in_gives_it_back(client, clock, patient):
+    """Issue 17: the warning two minutes before the time-out counts down from the page's
+    ``data-session-seconds-left``; "Stay signed in" is an authenticated POST."""
+    sign_in(client, patient.user)
+    assert 'data-session-seconds-left="900"' in client.get("/").content.decode()
+    clock.shift(timedelta(minutes=13))
+    answer = client.post("/accounts/session/keep-alive/")
+    assert answer.status_code == 200 and answer.json() == {"signed_in": True, "seconds_left": 900}
+    clock.shift(timedelta(minutes=14))
+    assert client.get("/settings/").status_code == 200  # 14 minutes after "Stay signed in": still in
+
+
+def test_stay_signed_in_after_the_time_out_is_refused_not_a_sign_in_page(client, clock, patient):
+    sign_in(client, patient.user)
+    client.get("/")
+    clock.shift(timedelta(minutes=16))
+    answer = client.post("/accounts/session/keep-alive/")
+    assert answer.status_code == 401 and answer.json() == {"signed_in": False}
+    assert client.get("/settings/").status_code == 302

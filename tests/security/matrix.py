@@ -233,6 +233,8 @@ MATRIX: dict[tuple, tuple] = {
     ('GET', 'accounts/login/code/confirm/'):                                                     (302, 302, 302, 302, 302, 302, 302, 302),
     ('POST', 'accounts/login/code/confirm/'):                                                    (302, 302, 302, 302, 302, 302, 302, 302),
     ('PUT', 'accounts/login/code/confirm/'):                                                     (302, 302, 302, 302, 302, 302, 302, 302),
+    ('GET', 'accounts/session/keep-alive/'):                                                     (405, 405, 405, 405, 405, 405, 405, 405),
+    ('POST', 'accounts/session/keep-alive/'):                                                    (401, 200, 200, 200, 200, 200, 200, 401),  # "Stay signed in": 401 once the session has ended
     ('GET', 'accounts/logout/'):                                                                 (302, 200, 200, 200, 200, 200, 200, 302),
     ('POST', 'accounts/logout/'):                                                                (302, 302, 302, 302, 302, 302, 302, 302),
     ('GET', 'accounts/password/change/'):                                                        (LOGIN, 200, 200, 200, 200, 200, 200, LOGIN),
