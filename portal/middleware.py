@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import zoneinfo
+
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
 
@@ -78,3 +81,26 @@ class RequestBodyLimitMiddleware:
             message = f"The request is too large: at most {megabytes} MB in all."
             return refusal(request, 413, message, fhir_code="too-costly")
         return self.get_response(request)
+
+
+class ReaderTimeZoneMiddleware:
+    """Every time on a page in the reader's own time zone (DESIGN.md: stored in UTC,
+    shown in the user's zone). With the zone active for the whole request, every
+    ``|date`` and the ``reader_time`` filter (portal/templatetags/reader_time.py) agree,
+    including what the base template draws outside a page's content (the day banner):
+    a procedure at 01:08 UTC is on 2 Dec for a reader in New York on every page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        zone = getattr(user, "time_zone", "") if user is not None and user.is_authenticated else ""
+        try:
+            reader_zone = zoneinfo.ZoneInfo(zone) if zone else None
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            reader_zone = None  # a zone since removed from the database: UTC, as before
+        if reader_zone is None:
+            return self.get_response(request)
+        with timezone.override(reader_zone):
+            return self.get_response(request)

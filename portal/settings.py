@@ -130,6 +130,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "portal.accounts.middleware.SessionTimeoutMiddleware",
+    # Every time on a page in the reader's zone (after the session check: a signed-out reader gets UTC).
+    "portal.middleware.ReaderTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.security_headers.PortalCSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
