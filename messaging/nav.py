@@ -15,6 +15,7 @@ def nav_items(user) -> list[dict]:
                 "url_name": "messaging:threads",
                 "order": 30,
                 "badge": selectors.unread_message_count(user) or None,
+                "primary": True,
             }
         ]
     if user.role == Role.CLINICIAN:

@@ -8,7 +8,10 @@ from portal.accounts.models import Role
 def nav_items(user) -> list[dict]:
     if user.role == Role.PATIENT:
         return [
-            {"label": "Diary", "url_name": "patients:diary", "order": 10},
+            # A patient's bar (issue 17): Home, Diary, Medicines, Messages and "More";
+            # the medication log one tap from anywhere.
+            {"label": "Diary", "url_name": "patients:diary", "order": 10, "primary": True},
+            {"label": "Medicines", "url_name": "patients:medications", "order": 20, "primary": True},
             {"label": "History", "url_name": "patients:history", "order": 11},
             {"label": "Care team", "url_name": "patients:care_team", "order": 40},
             {"label": "Pain plan", "url_name": "patients:pain_plan", "order": 45},

@@ -40,6 +40,8 @@ def navigation(request) -> dict:
                     "url": url,
                     "order": item.get("order", 50),
                     "badge": item.get("badge"),
+                    # A patient's bar holds the primary items; the rest go under "More".
+                    "primary": item.get("primary", False),
                     "active": request.path == url or (url != "/" and request.path.startswith(url)),
                 }
             )

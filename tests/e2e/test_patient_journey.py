@@ -156,6 +156,7 @@ def test_patient_journey(open_browser, mailoutbox):
         file_name="csf.txt",
     )
     release_lab_report(report=report, released_by=clinician)
+    nav.locator("summary", has_text="More").click()  # the bar holds four items and "More"
     nav.get_by_role("link", name="Lab results").click()
     expect(page.get_by_text(re.compile(r"CSF protein: \W*above the usual range"))).to_be_visible()
     jo.check("labs")
@@ -178,6 +179,7 @@ def test_patient_journey(open_browser, mailoutbox):
     page.get_by_label("°F (Fahrenheit)").check()
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Settings saved.")).to_be_visible()
+    nav.locator("summary", has_text="More").click()
     nav.get_by_role("link", name="History").click()
     expect(page.locator(".entry-list")).to_contain_text("101.1 °F")
     expect(page.get_by_role("img", name=re.compile(r"latest 101\.1 °F.* fever line of 100\.4 °F"))).to_be_visible()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -25,6 +26,21 @@ from tests.factories import ClinicianFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
+TAP_TARGETS = (Path(__file__).parent / "tap_targets.js").read_text()
+PATIENT_PAGES = [
+    "/",
+    "/diary/",
+    "/history/",
+    "/medications/",
+    "/messages/",
+    "/alerts/",
+    "/labs/",
+    "/pain-plan/",
+    "/pain-plan/health/",
+    "/care-team/",
+    "/access-log/",
+    "/settings/",
+]
 DRAFT_KEYS = "Object.keys(sessionStorage).filter(k => k.startsWith('aftercare-draft:'))"
 
 
@@ -193,3 +209,32 @@ def test_the_time_out_warns_first_and_loses_nothing_typed(jo):
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in to Aftercare")).to_be_visible()
     assert page.evaluate(DRAFT_KEYS) == []
+
+
+@pytest.mark.parametrize("viewport", ["phone"])
+def test_one_thumb_is_enough(jo):
+    """Five items at most in the bar along the bottom, the medication log one tap from
+    home, and every link, button and control at least 44x44 px on every patient page
+    (inline links in a sentence excepted, as WCAG does)."""
+    page = jo.page
+    sign_in(page, "jo.phone@example.test")
+    nav = page.get_by_role("navigation", name="Main")
+    bar = nav.locator(":scope > ul > li")
+    assert bar.count() <= 5
+    box = nav.bounding_box()
+    assert box["y"] + box["height"] >= 844 - 1 and box["y"] >= 844 - 100  # along the bottom edge
+
+    nav.get_by_role("link", name="Medicines").click()
+    expect(page.get_by_role("heading", name="Medication log")).to_be_visible()
+    nav.locator("summary", has_text="More").click()
+    for name in ("History", "My alerts", "Lab results", "Care team", "Pain plan"):
+        expect(nav.get_by_role("link", name=name)).to_be_visible()
+    jo.check("more-menu-open")
+
+    too_small = {}
+    for path in PATIENT_PAGES:
+        jo.go(path)
+        small = page.evaluate(TAP_TARGETS, 44)
+        if small:
+            too_small[path] = small
+    assert not too_small, f"tap targets under 44x44 px at 390x844: {too_small}"
