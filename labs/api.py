@@ -23,6 +23,7 @@ from labs import selectors, services
 from labs.integrations import alert_prefill, verified_alert_id
 from labs.serializers import (
     LabReportEnteredInErrorSerializer,
+    LabReportReleaseSerializer,
     LabReportSerializer,
     LabReportUploadSerializer,
     LabRequestCreateSerializer,
@@ -169,10 +170,12 @@ class LabReportReleaseView(GenericAPIView):
     permission_classes = CLINICIAN_ONLY
     serializer_class = LabReportSerializer
 
-    @extend_schema(request=None, responses=LabReportSerializer)
+    @extend_schema(request=LabReportReleaseSerializer, responses=LabReportSerializer)
     def post(self, request, pk: int):
         report = selectors.lab_report_for(request.user, pk)
-        services.release_lab_report(report=report, released_by=request.user, request=request)
+        # Optional: the clinician's note to the patient (the service checks it: 400 naming "note").
+        note = request.data.get("note", "") if hasattr(request.data, "get") else ""
+        services.release_lab_report(report=report, released_by=request.user, note=note, request=request)
         report = selectors.lab_report_for(request.user, pk)
         return Response(LabReportSerializer(report, context={"request": request}).data)
 

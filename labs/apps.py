@@ -17,6 +17,10 @@ class LabsConfig(AppConfig):
         register_sealed_field(
             model="labs.LabReportFile", field="name_sealed", context=lambda row: file_name_context(row.report_id)
         )
+        # The releasing clinician's note on a report, bound to the report.
+        register_sealed_field(
+            model="labs.LabReport", field="release_note_sealed", context=lambda row: f"lab_report_note:{row.pk}"
+        )
         # A lab request's reason, bound to the request.
         register_sealed_field(
             model="labs.LabRequest", field="reason_sealed", context=lambda row: f"lab_request:{row.pk}"

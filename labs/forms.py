@@ -183,3 +183,17 @@ class LabRequestReviewForm(forms.Form):
 
 class EnteredInErrorForm(forms.Form):
     reason = forms.CharField(max_length=200, label="Why is this report withdrawn?")
+
+
+class ReleaseForm(forms.Form):
+    """Releasing a report to the patient: an optional note shown above their results
+    (the service checks it: labs.services.check_release_note)."""
+
+    note = forms.CharField(
+        label="A note to the patient (optional)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Shown above the results, with your name. For example what a value outside its range means "
+        "for them and what happens next. Up to 1000 characters.",
+    )

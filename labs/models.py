@@ -204,6 +204,10 @@ class LabReport(models.Model):
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The releasing clinician's optional note to the patient ("Your protein is a little
+    # high; we will talk about it on Monday"): sealed like a request's reason (context
+    # "lab_report_note:<pk>"), read through ``release_note``.
+    release_note_sealed = models.BinaryField(default=b"", db_default=b"", blank=True, editable=False)
     # What the file is, checked from its content (never the client's claim).
     content_type = models.CharField(max_length=40)
     size = models.PositiveIntegerField()
@@ -234,6 +238,17 @@ class LabReport(models.Model):
 
     def __str__(self) -> str:
         return f"Lab report #{self.pk}"
+
+    @property
+    def release_note_seal_context(self) -> str:
+        return f"lab_report_note:{self.pk}"
+
+    @property
+    def release_note(self) -> str:
+        """The releasing clinician's note in clear, for those who may read the report."""
+        if not self.release_note_sealed:
+            return ""
+        return open_sealed_text(bytes(self.release_note_sealed), context=self.release_note_seal_context)
 
     @property
     def is_released(self) -> bool:

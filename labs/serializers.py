@@ -92,6 +92,7 @@ class LabReportSerializer(serializers.ModelSerializer):
     uploaded_by = serializers.SerializerMethodField()
     released_by = serializers.SerializerMethodField()
     released = serializers.BooleanField(source="is_released")
+    release_note = serializers.CharField(read_only=True, help_text="The releasing clinician's note to the patient.")
     entered_in_error = serializers.BooleanField(source="is_entered_in_error")
     file = serializers.SerializerMethodField()
     values = serializers.SerializerMethodField()
@@ -109,6 +110,7 @@ class LabReportSerializer(serializers.ModelSerializer):
             "released",
             "released_at",
             "released_by",
+            "release_note",
             "entered_in_error",
             "entered_in_error_at",
             "entered_in_error_reason",
@@ -142,6 +144,12 @@ class LabReportSerializer(serializers.ModelSerializer):
     def get_values(self, report) -> list[dict]:
         for_clinician = self._for_clinician()
         return [as_api(value, for_clinician=for_clinician) for value in report.values.all()]
+
+
+class LabReportReleaseSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        max_length=1000, required=False, allow_blank=True, help_text="Optional: shown to the patient above the results."
+    )
 
 
 class LabReportEnteredInErrorSerializer(serializers.Serializer):

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from labs import selectors, services
 from labs.api import file_response
-from labs.forms import EnteredInErrorForm, LabReportUploadForm, LabRequestForm, LabRequestReviewForm
+from labs.forms import EnteredInErrorForm, LabReportUploadForm, LabRequestForm, LabRequestReviewForm, ReleaseForm
 from labs.integrations import alert_prefill
 from labs.presenters import value_view
 from labs.uploads import BoundedMemoryUploadHandler, read_uploaded
@@ -92,17 +92,30 @@ def report_file(request, pk: int):
 
 
 @login_required
-@require_POST
 def report_release(request, pk: int):
+    """GET: the confirmation (what releasing does, the results outside their range, an
+    optional note to the patient); POST: release, with the note."""
     _require_role(request.user, Role.CLINICIAN)
     report = selectors.lab_report_for(request.user, pk)
-    try:
-        services.release_lab_report(report=report, released_by=request.user, request=request)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "Released. The patient can now see this report and has been told by email.")
-    return redirect("labs:report", pk=report.pk)
+    if report.is_released or report.is_entered_in_error:
+        return redirect("labs:report", pk=report.pk)
+    form = ReleaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.release_lab_report(
+                report=report, released_by=request.user, note=form.cleaned_data["note"], request=request
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Released. The patient can now see this report and has been told by email.")
+        return redirect("labs:report", pk=report.pk)
+    context = {
+        "report": report,
+        "form": form,
+        "outside": [value_view(value, for_clinician=True) for value in report.flagged_values],
+    }
+    return render(request, "labs/release_confirm.html", context)
 
 
 @login_required

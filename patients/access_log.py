@@ -27,6 +27,31 @@ ACTION_WORDS = {
     "care_team.revoked": "removed a clinician from your care team",
     "fhir.everything.read": "downloaded your whole record (FHIR)",
     "lab_report.receive": "sent a lab report (for your care team to review first)",
+    "lab_report.read": "read your lab report",
+    "lab_report.list": "looked at your list of lab reports",
+    "lab_report.download": "downloaded your lab report",
+    "lab_report.upload": "added a lab report to your record",
+    "lab_report.release": "released a lab report to you",
+    "lab_report.entered_in_error": "withdrew a lab report as entered in error",
+    "lab_report.integrity_failure": "tried to open a lab report file that could not be read",
+    "lab_request.create": "asked for lab tests",
+    "lab_request.read": "read a lab request",
+    "lab_request.review": "reviewed a lab request",
+    "lab_request.prefill.read": "started a lab request from your alert",
+    "alert.read": "read one of your alerts",
+    "alerts.read": "looked at your alerts",
+    "alerts.dashboard.read": "saw your open alerts on their home page",
+    "alert.acknowledge": "marked one of your alerts as seen",
+    "alert.resolve": "resolved one of your alerts",
+    "alert_thresholds.read": "looked at your alert thresholds",
+    "alert_threshold.set": "set one of your alert thresholds",
+    "alert_threshold.reset": "put one of your alert thresholds back to the default",
+    "messaging.thread.read": "read a conversation with you",
+    "messaging.threads.list": "looked at your list of conversations",
+    "messaging.thread.forward": "forwarded a conversation of yours to another clinician",
+    "messaging.attachment.download": "downloaded a file you sent",
+    "inbox.item.read": "opened an item about you in the clinic's inbox",
+    "quality.feedback.read": "read your feedback",
 }
 
 
@@ -38,6 +63,12 @@ class AccessLogLine:
     action: str
     description: str
     object: str
+
+    @property
+    def who(self) -> str:
+        """ "Nora Quinn, neurology": the person and what they do, as a sentence starts."""
+        name, _, specialty = self.actor.partition(" (")
+        return f"{name}, {specialty.rstrip(')').lower()}" if specialty else self.actor
 
 
 @lru_cache(maxsize=64)

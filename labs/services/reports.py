@@ -38,7 +38,7 @@ from messaging.models import InboxKind, InboxPriority
 from messaging.services import post_inbox_item
 from patients.models import Patient
 from portal.audit.services import record_audit
-from portal.crypto import SealedDataError, open_sealed, seal
+from portal.crypto import SealedDataError, open_sealed, seal, seal_text
 from portal.outbox.services import queue_notification
 
 logger = logging.getLogger(__name__)
@@ -347,19 +347,36 @@ def _post_review_item(report: LabReport, prepared: list[PreparedValue]) -> None:
     )
 
 
+RELEASE_NOTE_MAX = 1000
+
+
+def check_release_note(note) -> str:
+    if note is None:
+        return ""
+    if not isinstance(note, str):
+        raise ValidationError({"note": ["Must be text."]})
+    note = note.strip()
+    if len(note) > RELEASE_NOTE_MAX:
+        raise ValidationError({"note": [f"At most {RELEASE_NOTE_MAX} characters."]})
+    return note
+
+
 @transaction.atomic
-def release_lab_report(*, report: LabReport, released_by, request=None) -> LabReport:
-    """Make the report visible to the patient and tell them (no health data in the email)."""
+def release_lab_report(*, report: LabReport, released_by, note: str | None = "", request=None) -> LabReport:
+    """Make the report visible to the patient, with the clinician's optional note to
+    them shown above the results, and tell them (no health data in the email)."""
     require_care_team(released_by, report.patient)
     if report.is_entered_in_error:
         raise ValidationError("A report entered in error cannot be released.")
+    note = check_release_note(note)
     now = timezone.now()
+    sealed_note = seal_text(note, context=f"lab_report_note:{report.pk}") if note else b""
     updated = LabReport.objects.filter(pk=report.pk, released_at__isnull=True, entered_in_error_at__isnull=True).update(
-        released_at=now, released_by=released_by
+        released_at=now, released_by=released_by, release_note_sealed=sealed_note
     )
     if updated != 1:
         raise ValidationError("This report was already released.")
-    report.released_at, report.released_by = now, released_by
+    report.released_at, report.released_by, report.release_note_sealed = now, released_by, sealed_note
     queue_notification(
         recipient=report.patient.user,
         kind="lab_released",

@@ -6,6 +6,7 @@ from django import template
 
 from patients.models import Procedure
 from patients.presenters import local
+from patients.references import references_for
 from patients.selectors import day_since_procedure
 from portal.accounts.models import Role
 
@@ -37,3 +38,9 @@ def day_banner(context, patient=None):
         }
         setattr(request, cache_key, cached)
     return cached
+
+
+@register.filter
+def references(keys) -> list:
+    """``{{ option.citations|references }}``: citation keys as readable references."""
+    return references_for(keys)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from datetime import UTC, datetime
 
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
@@ -51,7 +52,44 @@ class AccountSettingsForm(forms.Form):
         choices=[(DisplayUnits.CELSIUS, "°C (Celsius)"), (DisplayUnits.FAHRENHEIT, "°F (Fahrenheit)")],
         widget=forms.RadioSelect,
     )
-    time_zone = forms.ChoiceField(label="Time zone", choices=[("UTC", "UTC")] + [(tz, tz) for tz in COMMON_TIME_ZONES])
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        help_text="Pick the city nearest to you in the same time zone. Every time in Aftercare is shown in it.",
+        widget=forms.Select(attrs={"data-likely-zones": ""}),
+    )
+
+    def __init__(self, *args, likely_zones: list[str] | tuple[str, ...] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = time_zone_choices(likely=likely_zones)
+
+
+def zone_label(zone: str, *, now: datetime | None = None) -> str:
+    """ "New York (America) · UTC-05:00": the city first, as people look for it."""
+    if "/" not in zone:
+        return zone
+    region, _, rest = zone.partition("/")
+    parts = [p.replace("_", " ") for p in rest.split("/")]
+    where = ", ".join([*parts[:-1], region])
+    offset = (now or datetime.now(UTC)).astimezone(zoneinfo.ZoneInfo(zone)).strftime("%z")
+    return f"{parts[-1]} ({where}) · UTC{offset[:3]}:{offset[3:]}"
+
+
+def time_zone_choices(*, likely=()) -> list:
+    """The user's likely zones first (theirs, the clinic's; the page adds the device's),
+    then every zone by region, by city name; UTC last."""
+    now = datetime.now(UTC)
+    likely = [z for z in dict.fromkeys(likely) if z in COMMON_TIME_ZONES]
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for zone in COMMON_TIME_ZONES:
+        if zone not in likely:
+            groups.setdefault(zone.split("/")[0], []).append((zone, zone_label(zone, now=now)))
+    choices: list = []
+    if likely:
+        choices.append(("Likely for you", [(z, zone_label(z, now=now)) for z in likely]))
+    for region in sorted(groups):
+        choices.append((region, sorted(groups[region], key=lambda choice: choice[1])))
+    choices.append(("Other", [("UTC", "UTC (Coordinated Universal Time)")]))
+    return choices
 
 
 class InviteClinicianForm(forms.Form):

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from portal.accounts import services
 from portal.accounts.forms import INVITED_EMAIL_KEY, AcceptInvitationForm, AccountSettingsForm
 from portal.accounts.sessions import keep_alive, seconds_left
+from portal.clinic.selectors import current_clinic
 
 
 @never_cache
@@ -56,7 +57,9 @@ def accept_invitation(request, token: str):
 def account_settings(request):
     user = request.user
     form = AccountSettingsForm(
-        request.POST or None, initial={"display_units": user.display_units, "time_zone": user.time_zone}
+        request.POST or None,
+        initial={"display_units": user.display_units, "time_zone": user.time_zone},
+        likely_zones=[user.time_zone, current_clinic().time_zone],
     )
     if request.method == "POST" and form.is_valid():
         services.update_account_settings(user=user, **form.cleaned_data)

@@ -64,9 +64,15 @@ def test_patient_journey(open_browser, mailoutbox):
     page.get_by_role("link", name="Set up two-factor authentication").click()
     # Jo signed in a moment ago: no second password prompt before the set-up.
     expect(page.get_by_role("heading", name="Confirm it is you")).to_have_count(0)
-    # The authenticator app is set up from the secret shown under the QR code.
-    secret = page.get_by_label("Authenticator secret").input_value()
-    assert re.fullmatch(r"[A-Z2-7]{32}", secret)
+    # On a phone: "Set up on this phone" opens the app (otpauth://); the key is also
+    # written in groups of four, with a copy button.
+    expect(page.get_by_role("link", name="Set up on this phone")).to_have_attribute(
+        "href", re.compile(r"^otpauth://totp/")
+    )
+    grouped = page.get_by_label("Authenticator secret").input_value()
+    assert re.fullmatch(r"([A-Z2-7]{4} ){7}[A-Z2-7]{4}", grouped)
+    secret = grouped.replace(" ", "")
+    expect(page.get_by_role("button", name="Copy key")).to_be_visible()
     jo.check("mfa-setup")
     page.get_by_label("Authenticator code").fill(totp_code(secret))
     page.get_by_role("button", name="Activate").click()

@@ -51,3 +51,14 @@ def test_grant_lines_name_the_clinician(patient, patient_api, clinician):
     row = patient_api.get(URL).json()[0]
     assert row["description"] == "added Nia Nurse (Nursing) to your care team"
     assert row["actor"] == clinician.display_name
+
+
+def test_the_page_reads_as_sentences(client_for, patient, clinician):
+    """Issue 17: "Nora Quinn, neurology, read your lab report on 5 Dec at 14:05", not a system log."""
+    from portal.audit.services import record_audit
+
+    record_audit(actor=clinician, action="lab_report.read", patient_id=patient.pk)
+    page = client_for(patient.user).get("/access-log/").content.decode()
+    name = clinician.get_full_name()
+    assert f"<strong>{name}, {clinician.get_specialty_display().lower()}</strong> read your lab report on " in page
+    assert "lab report: read" not in page

@@ -161,7 +161,7 @@ MATRIX: dict[tuple, tuple] = {
     ('POST', 'labs/reports/<int:pk>/entered-in-error/'):                                         (LOGIN, 403, 403, 302, 404, MFA, 403, LOGIN),
     ('GET', 'labs/reports/<int:pk>/file/'):                                                      (LOGIN, 200, 404, 200, 404, MFA, 403, LOGIN),
     ('POST', 'labs/reports/<int:pk>/file/'):                                                     (LOGIN, 200, 404, 200, 404, MFA, 403, LOGIN),
-    ('GET', 'labs/reports/<int:pk>/release/'):                                                   (LOGIN, 405, 405, 405, 405, MFA, 405, LOGIN),
+    ('GET', 'labs/reports/<int:pk>/release/'):                                                   (LOGIN, 403, 403, 200, 404, MFA, 403, LOGIN),  # the confirmation, with an optional note
     ('POST', 'labs/reports/<int:pk>/release/'):                                                  (LOGIN, 403, 403, 302, 404, MFA, 403, LOGIN),
     ('GET', 'labs/requests/<int:pk>/'):                                                          (LOGIN, 200, 404, 200, 404, MFA, 403, LOGIN),
     ('POST', 'labs/requests/<int:pk>/'):                                                         (LOGIN, 403, 404, 302, 404, MFA, 403, LOGIN),

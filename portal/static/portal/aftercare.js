@@ -182,7 +182,38 @@
     schedule();
   }
 
+  // The time-zone picker: this device's zone joins the likely ones at the top.
+  function likelyZones() {
+    var select = document.querySelector("select[data-likely-zones]");
+    if (!select || !window.Intl) return;
+    var zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (error) { return; }
+    var option = Array.prototype.find.call(select.options, function (o) { return o.value === zone; });
+    if (!option) return;
+    var likely = select.querySelector('optgroup[label="Likely for you"]');
+    if (!likely) {
+      likely = document.createElement("optgroup");
+      likely.label = "Likely for you";
+      select.insertBefore(likely, select.firstChild);
+    }
+    if (option.parentNode === likely) return;
+    option.textContent = option.textContent + " (this device)";
+    likely.insertBefore(option, likely.firstChild);
+  }
+  // "Copy key" (TOTP set-up): the value to the clipboard, and say so.
+  function copyButtons() {
+    document.querySelectorAll("button[data-copy]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        if (!navigator.clipboard) return;
+        navigator.clipboard.writeText(button.dataset.copy).then(function () {
+          button.textContent = button.dataset.copiedText || "Copied";
+        });
+      });
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () {
+    copyButtons();
+    likelyZones();
     keepDrafts();
     sessionWarning();
     bindRangeOutputs(document);
