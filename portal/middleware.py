@@ -3,9 +3,11 @@ from __future__ import annotations
 import zoneinfo
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.core.exceptions import MiddlewareNotUsed
+from django.http import Http404, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.views.defaults import page_not_found, server_error
 
 
 def refusal(request, status: int, message: str, *, fhir_code: str = "invalid") -> HttpResponse:
@@ -104,3 +106,26 @@ class ReaderTimeZoneMiddleware:
             return self.get_response(request)
         with timezone.override(reader_zone):
             return self.get_response(request)
+
+
+class FriendlyErrorPagesMiddleware:
+    """With DJANGO_DEBUG on (``make run``) Django answers a missing page with its yellow
+    debug page, listing every URL of the portal, and an error with a traceback and
+    settings. Unless a developer asks for those (DJANGO_DEBUG_PAGES=true), the portal's
+    own 404 and 500 pages are shown instead, as in production. Off without debug:
+    Django's handlers already use 404.html and 500.html then."""
+
+    def __init__(self, get_response):
+        if not settings.DEBUG or getattr(settings, "DJANGO_DEBUG_PAGES", False):
+            raise MiddlewareNotUsed
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code not in (404, 500) or request.path.startswith(("/api/", "/fhir/", "/static/")):
+            return response
+        if not response.get("Content-Type", "").startswith("text/html"):
+            return response
+        if response.status_code == 404:
+            return page_not_found(request, Http404())
+        return server_error(request)

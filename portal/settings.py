@@ -25,6 +25,9 @@ VAR_DIR.chmod(0o700)
 env = environ.Env()
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# Django's debug pages for a missing page or an error (every URL listed, tracebacks):
+# only when asked for, even under DJANGO_DEBUG (portal.middleware.FriendlyErrorPagesMiddleware).
+DJANGO_DEBUG_PAGES = env.bool("DJANGO_DEBUG_PAGES", default=False)
 
 
 def _required_outside_debug(name: str, development_value: str) -> str:
@@ -138,6 +141,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "portal.accounts.middleware.MFARequiredMiddleware",
     "portal.middleware.NoStoreMiddleware",
+    # Under DJANGO_DEBUG: the portal's own 404 and 500 pages unless DJANGO_DEBUG_PAGES=true
+    # (innermost, so every other middleware still sees the page it answers with).
+    "portal.middleware.FriendlyErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"

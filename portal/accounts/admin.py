@@ -120,19 +120,66 @@ class UserAdmin(admin.ModelAdmin):
         }
         return render(request, "admin/accounts/user/invite_clinician.html", context)
 
+    def _confirm(self, request, queryset, *, action: str, title: str, consequences: list[str], button: str):
+        """The page between "Go" and the change (as Django's delete confirmation): who
+        is affected and what will happen; nothing changes until it is confirmed."""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "users": list(queryset.order_by("email")),
+            "action": action,
+            "consequences": consequences,
+            "button": button,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return render(request, "admin/accounts/user/confirm_action.html", context)
+
     @admin.action(description="Deactivate selected users")
     def deactivate_users(self, request, queryset):
+        queryset = queryset.exclude(pk=request.user.pk)  # never yourself
+        if request.POST.get("confirm") != "yes":
+            return self._confirm(
+                request,
+                queryset,
+                action="deactivate_users",
+                title="Deactivate these accounts?",
+                consequences=[
+                    "They cannot sign in any more, and every session and app token of theirs ends at once.",
+                    "Their records are kept. A deactivated patient is marked as such in clinicians' lists; "
+                    "a deactivated clinician leaves every care team, and those patients' alerts go to the "
+                    "triage pool.",
+                    "You can turn an account on again from its page (Active).",
+                ],
+                button="Yes, deactivate",
+            )
         count = 0
-        for user in queryset.exclude(pk=request.user.pk):
+        for user in queryset:
             services.deactivate_user(user=user, actor=request.user)
             count += 1
         self.message_user(request, f"{count} user(s) deactivated.", messages.SUCCESS)
+        return None
 
     @admin.action(description="Reset two-factor authentication (user must enrol again)")
     def reset_users_mfa(self, request, queryset):
+        if request.POST.get("confirm") != "yes":
+            return self._confirm(
+                request,
+                queryset,
+                action="reset_users_mfa",
+                title="Reset two-factor authentication?",
+                consequences=[
+                    "Their authenticator app and recovery codes stop working at once.",
+                    "Every session of theirs ends; they sign in with their password and must set up an "
+                    "authenticator app again before they see any patient data.",
+                    "Check who is asking first (a lost phone): a reset lets whoever has the password in.",
+                ],
+                button="Yes, reset two-factor authentication",
+            )
         for user in queryset:
             services.reset_mfa(user=user, actor=request.user)
         self.message_user(request, f"Two-factor authentication reset for {queryset.count()} user(s).", messages.SUCCESS)
+        return None
 
     @admin.action(description="Send a new invitation link")
     def resend_invitation(self, request, queryset):

@@ -49,6 +49,9 @@ def test_admin_journey(open_browser, mailoutbox):
     page.get_by_role("row", name=re.compile("moved.away@example.test")).get_by_role("checkbox").check()
     page.get_by_label("Action:").select_option(label="Deactivate selected users")
     page.get_by_role("button", name="Go").click()
+    expect(page.get_by_role("heading", name="Deactivate these accounts?")).to_be_visible()
+    expect(page.get_by_text("They cannot sign in any more")).to_be_visible()
+    page.get_by_role("button", name="Yes, deactivate").click()
     expect(page.get_by_text("1 user(s) deactivated.")).to_be_visible()
     leaver.user.refresh_from_db()
     assert not leaver.user.is_active
@@ -60,6 +63,8 @@ def test_admin_journey(open_browser, mailoutbox):
     page.get_by_role("row", name=re.compile("lost.phone@clinic.test")).get_by_role("checkbox").check()
     page.get_by_label("Action:").select_option(label="Reset two-factor authentication (user must enrol again)")
     page.get_by_role("button", name="Go").click()
+    expect(page.get_by_role("heading", name="Reset two-factor authentication?")).to_be_visible()
+    page.get_by_role("button", name="Yes, reset two-factor authentication").click()
     expect(page.get_by_text("Two-factor authentication reset for 1 user(s).")).to_be_visible()
     assert not Authenticator.objects.filter(user=lost_phone).exists()
     sam.check("admin-users", enforce=False)

@@ -304,3 +304,12 @@ def test_the_saved_page_lists_when_to_get_help_with_a_tap_to_call_link(web, fixe
     html = web.post("/diary/", diary_post()).content.decode()
     assert "No warning sign was found in what you entered." in html
     assert 'href="tel:911"' in html and "When to get help" in html
+
+
+def test_a_deactivated_patient_is_marked_in_the_clinicians_list(client_for, clinician, patient):
+    """Issue 17 point 6: the clinician sees that the patient can no longer sign in."""
+    from portal.accounts.services import deactivate_user
+
+    deactivate_user(user=patient.user, actor=None)
+    page = client_for(clinician).get("/patients/").content.decode()
+    assert "Account deactivated: cannot sign in" in page

@@ -36,3 +36,18 @@ def test_the_time_zone_picker_offers_likely_zones_first_by_city(client_for, pati
     assert response.status_code == 302
     patient.user.refresh_from_db()
     assert patient.user.time_zone == "Europe/Paris"
+
+
+@pytest.mark.parametrize(("debug_pages", "shows_debug"), [(False, False), (True, True)])
+def test_make_run_shows_the_portals_404_unless_debug_pages_are_asked_for(settings, client, debug_pages, shows_debug):
+    """``make run`` sets DJANGO_DEBUG: its 404 was Django's yellow page listing every URL."""
+    from django.test import override_settings
+
+    settings.DEBUG = True
+    settings.DJANGO_DEBUG_PAGES = debug_pages
+    with override_settings(MIDDLEWARE=list(settings.MIDDLEWARE)):  # build the middleware chain again
+        client.handler.load_middleware()
+        page = client.get("/no-such-page/").content.decode()
+    client.handler.load_middleware()
+    assert ("Using the URLconf" in page) is shows_debug
+    assert ("Back to your home page" in page) is not shows_debug

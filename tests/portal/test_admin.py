@@ -74,10 +74,22 @@ def test_admin_sign_in_goes_through_allauth(client):
     assert response["Location"] == "/accounts/login/?next=%2Fadmin%2F"
 
 
-def run_action(client, action, users):
-    return client.post(
-        "/admin/accounts/user/", {"action": action, "_selected_action": [user.pk for user in users]}, follow=True
-    )
+def run_action(client, action, users, *, confirm=True):
+    data = {"action": action, "_selected_action": [user.pk for user in users]}
+    if confirm:
+        data["confirm"] = "yes"
+    return client.post("/admin/accounts/user/", data, follow=True)
+
+
+@pytest.mark.parametrize(
+    ("action", "says"),
+    [("deactivate_users", "They cannot sign in any more"), ("reset_users_mfa", "authenticator app and recovery codes")],
+)
+def test_deactivate_and_reset_ask_first_saying_what_will_happen(admin_client, clinician, action, says):
+    page = run_action(admin_client, action, [clinician], confirm=False).content.decode()
+    assert says in page and clinician.email in page and 'name="confirm" value="yes"' in page
+    clinician.refresh_from_db()
+    assert clinician.is_active and Authenticator.objects.filter(user=clinician).exists()  # nothing yet
 
 
 def test_deactivate_action(admin_client, admin, patient, clinician):
