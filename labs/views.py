@@ -99,7 +99,7 @@ def report_release(request, pk: int):
     report = selectors.lab_report_for(request.user, pk)
     if report.is_released or report.is_entered_in_error:
         return redirect("labs:report", pk=report.pk)
-    form = ReleaseForm(request.POST or None)
+    form = ReleaseForm(request.POST if request.method == "POST" else None)  # an empty POST releases too
     if request.method == "POST" and form.is_valid():
         try:
             services.release_lab_report(
@@ -110,6 +110,8 @@ def report_release(request, pk: int):
         else:
             messages.success(request, "Released. The patient can now see this report and has been told by email.")
         return redirect("labs:report", pk=report.pk)
+    # The confirmation shows the patient's name and values: a read of the report.
+    audit_read(user=request.user, patient_id=report.patient_id, obj=report, request=request, action="lab_report.read")
     context = {
         "report": report,
         "form": form,

@@ -214,6 +214,7 @@ REQUESTS: dict[tuple, dict] = {
     ("POST", "alerts/patients/<int:patient_id>/thresholds/"): {"data": {"rule": "fever", "value": "38.2"}},
     # --- labs pages
     ("GET", "labs/upload/"): {"query": "patient={patient_a}"},
+    ("GET", "labs/reports/<int:pk>/release/"): {"path": {"pk": "{report_unreleased}"}},
     ("POST", "labs/reports/<int:pk>/release/"): {"path": {"pk": "{report_unreleased}"}},
     ("GET", "labs/reports/<int:pk>/", "unreleased"): {"path": {"pk": "{report_unreleased}"}},
     ("POST", "labs/reports/<int:pk>/entered-in-error/"): {"data": {"reason": "Wrong patient"}},
