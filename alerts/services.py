@@ -256,14 +256,13 @@ def _check_clinician(alert: Alert, by) -> None:
 def _move_inbox_item(alert: Alert, *, by, status: str) -> None:
     """Keep the alert's inbox item in step (in progress when acknowledged, done when
     resolved), through the messaging app's own service."""
-    from messaging import services as messaging_services
     from messaging.models import InboxItem
+    from messaging.services import update_inbox_item
 
-    update = getattr(messaging_services, "update_inbox_item", None)
     item = InboxItem.objects.filter(kind="alert", source_type=Alert._meta.label_lower, source_id=str(alert.pk)).first()
-    if item is None or update is None or item.status == status or item.status == "done":
+    if item is None or item.status == status or item.status == "done":
         return
-    update(item=item, by=by, status=status)
+    update_inbox_item(item=item, by=by, status=status)
 
 
 @transaction.atomic

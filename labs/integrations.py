@@ -1,23 +1,25 @@
 """ "Request labs" from an alert: what the new lab request is pre-filled with.
 
-The alerts app is built alongside this one and sits beside labs (neither imports
-the other's models at import time). The alert is looked up lazily, through the
-alerts app's selector when it offers one (``alerts.selectors.alert_for(user, id)``),
-else through its ``Alert`` model scoped to the caller's patients. When neither
-exists, ``?patient=<id>&reason=...`` pre-fills the form all the same.
+The alerts app sits beside this one (DESIGN.md: neither imports the other). It
+registers its scoped alert look-up here in ``AlertsConfig.ready()``
+(``register_alert_finder(alerts.selectors.alert_for)``), as ``portal/sealed.py``
+does for sealed columns; without one, a link from an alert fails loudly
+(``NoAlertFinder``) instead of quietly losing the alert it follows up.
+``?patient=<id>&reason=...`` pre-fills the form without an alert.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import import_module
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
 from labs.models import LabTest
 from patients.models import Patient
-from patients.selectors import patient_for, patients_visible_to
+from patients.selectors import patient_for
 from portal.audit.services import audit_read
 
 MAX_REASON = 1000
@@ -31,24 +33,25 @@ class Prefill:
     alert_id: int | None = None
 
 
+class NoAlertFinder(LookupError):
+    """The alerts app did not register its alert look-up (``AlertsConfig.ready()``)."""
+
+
+# The alert a user may see, by id; raises Http404 for "missing" and "not yours" alike.
+AlertFinder = Callable[[Any, int], Any]
+_finders: dict[str, AlertFinder] = {}
+
+
+def register_alert_finder(finder: AlertFinder) -> None:
+    _finders["alert"] = finder
+
+
 def _find_alert(user, alert_id: int):
     try:
-        selectors = import_module("alerts.selectors")
-    except ImportError:
-        selectors = None
-    if selectors is not None and hasattr(selectors, "alert_for"):
-        return selectors.alert_for(user, alert_id)  # raises Http404 itself
-    try:
-        models = import_module("alerts.models")
-    except ImportError:
-        return None
-    alert_model = getattr(models, "Alert", None)
-    if alert_model is None:
-        return None
-    alert = alert_model.objects.filter(pk=alert_id, patient__in=patients_visible_to(user).values("pk")).first()
-    if alert is None:
-        raise Http404
-    return alert
+        finder = _finders["alert"]
+    except KeyError:
+        raise NoAlertFinder("No alert finder is registered: the alerts app registers one in ready().") from None
+    return finder(user, alert_id)  # raises Http404 itself
 
 
 def _alert_words(alert) -> str:

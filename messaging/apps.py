@@ -6,17 +6,25 @@ class MessagingConfig(AppConfig):
     verbose_name = "Messaging"
 
     def ready(self) -> None:
+        from messaging import chart, dashboard, demo, nav
+        from messaging.models import Attachment, Message, Thread, ThreadForward
+        from messaging.selectors import patient_urgency
+        from patients.plugins import register_chart_panels, register_patient_urgency
+        from portal.plugins import register_plugins
         from portal.sealed import register_sealed_field
 
+        # Menu, home-page panel and demo data (portal.plugins), the patient chart's
+        # panel and the patient list's urgency (patients.plugins): patients and portal
+        # sit below this app and reach it only through these registries.
+        register_plugins(app="messaging", nav=nav.nav_items, dashboard=dashboard.panels, demo=demo.seed)
+        register_chart_panels(app="messaging", panels=chart.panels)
+        register_patient_urgency(patient_urgency)
+
         # Every sealed column, for key rotation. Each context binds the blob to its row.
-        register_sealed_field(model="messaging.Thread", field="subject_sealed", context=lambda row: f"thread:{row.pk}")
-        register_sealed_field(model="messaging.Message", field="body_sealed", context=lambda row: f"message:{row.pk}")
+        register_sealed_field(model=Thread, field="subject_sealed", context=lambda row: f"thread:{row.pk}")
+        register_sealed_field(model=Message, field="body_sealed", context=lambda row: f"message:{row.pk}")
+        register_sealed_field(model=Attachment, field="content_sealed", context=lambda row: f"attachment:{row.pk}")
         register_sealed_field(
-            model="messaging.Attachment", field="content_sealed", context=lambda row: f"attachment:{row.pk}"
+            model=Attachment, field="filename_sealed", context=lambda row: f"attachment_name:{row.pk}"
         )
-        register_sealed_field(
-            model="messaging.Attachment", field="filename_sealed", context=lambda row: f"attachment_name:{row.pk}"
-        )
-        register_sealed_field(
-            model="messaging.ThreadForward", field="note_sealed", context=lambda row: f"thread_forward:{row.pk}"
-        )
+        register_sealed_field(model=ThreadForward, field="note_sealed", context=lambda row: f"thread_forward:{row.pk}")

@@ -312,3 +312,19 @@ def care_team_colleagues(patient: Patient, *, exclude: User | None = None) -> li
     if exclude is not None:
         team = team.exclude(pk=exclude.pk)
     return list(team)
+
+
+def patient_urgency(no_item_rank: int) -> dict[str, Coalesce]:
+    """Annotations that rank a queryset of patients by their open inbox items (the
+    patients app's patient list, through ``patients.plugins``): ``open_alert_count``
+    and ``urgency_rank``, the most urgent open item (urgent 0, high 1, normal 2), or
+    ``no_item_rank`` without one. Two subqueries per query, not a look-up per row."""
+    open_items = InboxItem.objects.filter(patient=OuterRef("pk")).exclude(status=InboxStatus.DONE)
+    open_alerts = (
+        open_items.filter(kind=InboxKind.ALERT).order_by().values("patient").annotate(n=Count("pk")).values("n")[:1]
+    )
+    top_rank = open_items.order_by("priority_rank").values("priority_rank")[:1]
+    return {
+        "open_alert_count": Coalesce(Subquery(open_alerts), Value(0)),
+        "urgency_rank": Coalesce(Subquery(top_rank), Value(no_item_rank)),
+    }

@@ -71,12 +71,16 @@ class AccessLogLine:
         return f"{name}, {specialty.rstrip(')').lower()}" if specialty else self.actor
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1)
+def _object_names() -> dict[str, str]:
+    """Every installed model's words by its label: an audit event stores the label
+    of what was read as data ("labs.labreport"); no app is named here."""
+    return {model._meta.label_lower: str(model._meta.verbose_name) for model in apps.get_models()}
+
+
 def _object_name(object_type: str) -> str:
-    try:
-        return str(apps.get_model(object_type)._meta.verbose_name)
-    except (LookupError, ValueError):
-        return object_type.rsplit(".", 1)[-1].replace("_", " ")
+    name = _object_names().get(object_type.lower())
+    return name if name is not None else object_type.rsplit(".", 1)[-1].replace("_", " ")
 
 
 GRANT_WORDS = {

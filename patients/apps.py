@@ -6,9 +6,14 @@ class PatientsConfig(AppConfig):
     verbose_name = "Patients"
 
     def ready(self) -> None:
+        from patients import dashboard, demo, nav
+        from patients.models import SymptomEntry
+        from portal.plugins import register_plugins
         from portal.sealed import register_sealed_field
 
+        # Menu, home-page panel and demo data (portal.plugins): imported here, so a
+        # broken plugin fails at start-up.
+        register_plugins(app="patients", nav=nav.nav_items, dashboard=dashboard.panels, demo=demo.seed)
+
         # Key rotation walks it (rotate_encryption_key): a diary entry's notes, bound to the entry.
-        register_sealed_field(
-            model="patients.SymptomEntry", field="notes_sealed", context=lambda row: f"symptom_entry:{row.pk}"
-        )
+        register_sealed_field(model=SymptomEntry, field="notes_sealed", context=lambda row: f"symptom_entry:{row.pk}")

@@ -4,9 +4,9 @@ CLINICAL.md, editable in admin), never written as literals in code."""
 from __future__ import annotations
 
 from decimal import Decimal
-from importlib import import_module
 
 from patients.models import DiaryThreshold, Patient
+from patients.plugins import chart_thresholds_source
 
 # The codes the seed migration creates; a missing row is a configuration error.
 FEVER_C = "fever_c"
@@ -31,9 +31,9 @@ def diary_thresholds() -> dict[str, Decimal]:
 def chart_values(patient: Patient, values: dict[str, Decimal] | None = None) -> dict[str, float]:
     """The threshold line of each charted field and the spike definition for this patient.
 
-    Defaults come from ``DiaryThreshold``. If the alerts app offers
-    ``alerts.selectors.chart_thresholds(patient)`` (its rules and the patient's
-    custom thresholds), its values win, so the chart draws what the rules use: the
+    Defaults come from ``DiaryThreshold``; the alert rules and the patient's custom
+    thresholds (``alerts.selectors.chart_thresholds``, registered in ``patients.plugins``)
+    win, so the chart draws what the rules use: the
     fever and severe-pain lines, and the spikes as the ``score_rise`` rule fires.
     """
     values = values or diary_thresholds()
@@ -44,13 +44,8 @@ def chart_values(patient: Patient, values: dict[str, Decimal] | None = None) -> 
         SCORE_RISE_POINTS: float(values[SCORE_RISE_POINTS]),
         SCORE_RISE_WINDOW_HOURS: float(values[SCORE_RISE_WINDOW_HOURS]),
     }
-    try:
-        alert_selectors = import_module("alerts.selectors")
-    except ModuleNotFoundError:
-        return chart
-    from_rules = getattr(alert_selectors, "chart_thresholds", None)
-    if callable(from_rules):
-        chart.update({k: float(v) for k, v in (from_rules(patient) or {}).items() if k in chart})
+    from_rules = chart_thresholds_source()(patient)
+    chart.update({k: float(v) for k, v in from_rules.items() if k in chart})
     return chart
 
 

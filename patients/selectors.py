@@ -9,15 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
 
 from patients.models import CareTeamGrant, Drug, MedicationDose, Patient, Procedure, SymptomEntry
 from patients.pain_plan import daily_cap_for
+from patients.plugins import patient_urgency_source
 from portal.accounts.models import Role, User
 from portal.audit.models import AuditEvent
 
@@ -283,19 +282,8 @@ def patient_list(user: User, *, search: str = "") -> QuerySet[Patient]:
         latest_entry_id=Subquery(latest_entry_q.values("pk")[:1]),
         latest_entry_at=Subquery(latest_entry_q.values("recorded_at")[:1]),
     )
-    inbox_item = _inbox_item_model()
-    if inbox_item is not None:
-        open_items = inbox_item.objects.filter(patient=OuterRef("pk")).exclude(status="done")
-        open_alerts = (
-            open_items.filter(kind="alert").order_by().values("patient").annotate(n=Count("pk")).values("n")[:1]
-        )
-        top_rank = open_items.order_by("priority_rank").values("priority_rank")[:1]
-        patients = patients.annotate(
-            open_alert_count=Coalesce(Subquery(open_alerts), Value(0)),
-            urgency_rank=Coalesce(Subquery(top_rank), Value(NO_OPEN_ITEM_RANK)),
-        )
-    else:
-        patients = patients.annotate(open_alert_count=Value(0), urgency_rank=Value(NO_OPEN_ITEM_RANK))
+    # The open inbox items (the messaging app, above this one) rank the rows.
+    patients = patients.annotate(**patient_urgency_source()(NO_OPEN_ITEM_RANK))
     return patients.order_by(
         "urgency_rank", "-open_alert_count", F("latest_entry_at").desc(nulls_last=True), "user__last_name", "pk"
     )
@@ -303,14 +291,6 @@ def patient_list(user: User, *, search: str = "") -> QuerySet[Patient]:
 
 # Sorts after the inbox's ranks (urgent 0, high 1, normal 2): no open item.
 NO_OPEN_ITEM_RANK = 9
-
-
-def _inbox_item_model():
-    """The messaging inbox model, if that app is installed (it sits above patients)."""
-    try:
-        return apps.get_model("messaging", "InboxItem")
-    except LookupError:
-        return None
 
 
 def entries_by_id(ids: list[int]) -> dict[int, SymptomEntry]:

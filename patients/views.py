@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import wraps
-from importlib import import_module
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -24,6 +23,7 @@ from patients.diary import log_medication_dose, logged_dose_again, submit_sympto
 from patients.forms import AddClinicianForm, EnrolPatientForm, HealthForm, MedicationForm, SymptomForm
 from patients.medication_alerts import POISON_CONTROL_PHONE_HREF
 from patients.pain_plan import pain_plan_for
+from patients.plugins import chart_panel_sources
 from patients.presenters import (
     day_context,
     entry_rows,
@@ -43,7 +43,6 @@ from portal.audit.services import audit_read
 from portal.clinic.selectors import current_clinic
 
 HISTORY_PAGE_SIZE = 50
-CHART_APPS = ["messaging", "alerts", "labs"]
 DIARY_TOKENS_KEY = "patients_diary_tokens"
 
 
@@ -326,16 +325,9 @@ def enrol(request):
 
 
 def _chart_panels(request, patient) -> dict[str, list[str]]:
-    """Each app may offer ``chart.panels(request, patient) -> list[str]``; the chart
-    places each app's panels where its summary needs them."""
-    panels = {}
-    for app in CHART_APPS:
-        try:
-            module = import_module(f"{app}.chart")
-        except ModuleNotFoundError:
-            continue
-        panels[app] = module.panels(request, patient)
-    return panels
+    """The panels the apps above this one registered (``patients.plugins``), by app:
+    the chart places each app's panels where its summary needs them."""
+    return {app: panels(request, patient) for app, panels in chart_panel_sources().items()}
 
 
 @clinician_page

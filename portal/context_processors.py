@@ -1,23 +1,12 @@
-"""Navigation per role, gathered from each app's ``nav.py`` (``nav_items(user)``),
-so apps add their pages without editing the base template."""
+"""Navigation per role, gathered from the items each app registered
+(``portal.plugins``), so apps add their pages without editing the base template."""
 
 from __future__ import annotations
-
-from importlib import import_module
 
 from django.urls import NoReverseMatch, reverse
 
 from portal.permissions import needs_mfa
-
-NAV_APPS = ["portal", "patients", "messaging", "alerts", "labs", "quality"]
-
-
-def _app_nav(app: str, user) -> list[dict]:
-    try:
-        module = import_module(f"{app}.nav")
-    except ModuleNotFoundError:
-        return []
-    return list(module.nav_items(user))
+from portal.plugins import nav_sources
 
 
 def navigation(request) -> dict:
@@ -28,8 +17,8 @@ def navigation(request) -> dict:
         # Every other page sends them to TOTP set-up: offer nothing that bounces.
         return {"nav_items": [], "mfa_setup_pending": True}
     items = []
-    for app in NAV_APPS:
-        for item in _app_nav(app, user):
+    for source in nav_sources():
+        for item in source(user):
             try:
                 url = reverse(item["url_name"], args=item.get("args", ()))
             except NoReverseMatch:

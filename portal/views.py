@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import import_module
 from urllib.parse import urlencode
 
 from allauth.mfa.utils import is_mfa_enabled
@@ -13,19 +12,12 @@ from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-DASHBOARD_APPS = ["patients", "messaging", "alerts", "labs", "quality"]
+from portal.plugins import dashboard_sources
 
 
-def _panels(request) -> list:
-    """Each app may offer ``dashboard.panels(request) -> list[str]`` of rendered HTML."""
-    panels = []
-    for app in DASHBOARD_APPS:
-        try:
-            module = import_module(f"{app}.dashboard")
-        except ModuleNotFoundError:
-            continue
-        panels.extend(module.panels(request))
-    return panels
+def _panels(request) -> list[str]:
+    """The rendered home-page panels the apps registered (``portal.plugins``), in order."""
+    return [panel for source in dashboard_sources() for panel in source(request)]
 
 
 @login_required

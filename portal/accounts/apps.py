@@ -13,12 +13,13 @@ class AccountsConfig(AppConfig):
 
         from portal.accounts import mfa
         from portal.accounts.adapters import bind_authenticator_secrets
+        from portal.accounts.models import Invitation
         from portal.accounts.sessions import on_user_logged_in
         from portal.sealed import register_sealed_field
 
         # The TOTP secret an invited clinician or admin sets up while accepting (key rotation).
         register_sealed_field(
-            model="accounts.Invitation", field="totp_secret_sealed", context=lambda row: f"invitation_totp:{row.pk}"
+            model=Invitation, field="totp_secret_sealed", context=lambda row: f"invitation_totp:{row.pk}"
         )
 
         user_logged_in.connect(on_user_logged_in, dispatch_uid="aftercare-session-started")

@@ -356,7 +356,7 @@ def open_every_sealed_object() -> int:
     ring = current_key_ring()
     opened = 0
     for sealed in sealed_fields():
-        model = apps.get_model(sealed.model)
+        model = sealed.model_class
         for row in model._base_manager.order_by("pk").iterator(chunk_size=100):
             blob = getattr(row, sealed.field)
             if not blob:
@@ -367,8 +367,9 @@ def open_every_sealed_object() -> int:
                 raise BackupError(f"{sealed.model}.{sealed.field} row {row.pk} does not open: {exc}") from exc
             opened += 1
     if apps.is_installed("allauth.mfa"):
-        authenticator = apps.get_model("mfa", "Authenticator")
-        rows = authenticator._base_manager.order_by("pk").values_list("pk", "user_id", "type", "data")
+        from allauth.mfa.models import Authenticator
+
+        rows = Authenticator._base_manager.order_by("pk").values_list("pk", "user_id", "type", "data")
         for pk, user_id, kind, data in rows:
             values = [data.get(key) for key in MFA_KEYS] if isinstance(data, dict) else []
             values += list(data.get("migrated_codes") or []) if isinstance(data, dict) else []

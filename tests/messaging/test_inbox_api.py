@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from messaging import services
 from messaging.models import PRIORITY_RANK, InboxItem
+from portal import plugins
 from tests.factories import CareTeamGrantFactory, ClinicianFactory, PatientFactory
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -278,7 +279,7 @@ def test_inbox_page_runs_a_constant_number_of_queries(
     client_for, clinician, django_assert_max_num_queries, monkeypatch, count
 ):
     # Only this app's navigation: other apps' badges are theirs to count.
-    monkeypatch.setattr("portal.context_processors.NAV_APPS", ["portal", "messaging"])
+    monkeypatch.setattr(plugins, "NAV", {app: plugins.NAV[app] for app in ("portal", "messaging")})
     _seed(clinician, count)
     client = client_for(clinician)
     client.get("/inbox/")

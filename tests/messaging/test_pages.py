@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from messaging import services
 from messaging.models import InboxItem, Message, Thread, ThreadForward
+from portal import plugins
 from tests.factories import ClinicianFactory
 from tests.messaging.conftest import PNG, upload
 
@@ -19,8 +20,8 @@ from tests.messaging.conftest import PNG, upload
 @pytest.fixture(autouse=True)
 def _only_our_navigation(monkeypatch):
     # Other apps' nav and dashboard panels are theirs to test.
-    monkeypatch.setattr("portal.context_processors.NAV_APPS", ["portal", "messaging"])
-    monkeypatch.setattr("portal.views.DASHBOARD_APPS", ["messaging"])
+    monkeypatch.setattr(plugins, "NAV", {app: plugins.NAV[app] for app in ("portal", "messaging")})
+    monkeypatch.setattr(plugins, "DASHBOARD", {"messaging": plugins.DASHBOARD["messaging"]})
 
 
 def test_pages_need_sign_in(client, thread):

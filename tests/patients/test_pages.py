@@ -238,12 +238,10 @@ def test_chart_404_after_revoke(patient, clinician, clinician_web):
 
 
 def test_chart_gathers_other_apps_panels(patient, clinician_web, monkeypatch):
-    import sys
-    import types
+    from patients import plugins
 
-    module = types.ModuleType("labs.chart")
-    module.panels = lambda request, p: [f"<section>labs panel for {p.pk}</section>"]
-    monkeypatch.setitem(sys.modules, "labs.chart", module)
+    assert list(plugins.CHART_PANELS) == ["messaging", "alerts", "labs"]  # registered in their ready()
+    monkeypatch.setitem(plugins.CHART_PANELS, "labs", lambda request, p: [f"<section>labs panel for {p.pk}</section>"])
     assert f"labs panel for {patient.pk}" in clinician_web.get(f"/patients/{patient.pk}/").content.decode()
 
 

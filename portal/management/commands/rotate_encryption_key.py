@@ -103,7 +103,7 @@ class Rotation:
     # --- Registered BinaryField columns -------------------------------------------------
 
     def _rotate_column(self, sealed: SealedField) -> None:
-        model = apps.get_model(sealed.model)
+        model = sealed.model_class
         manager = model._base_manager
         field = sealed.field
         progress = Progress(label=f"{sealed.model}.{field}", total=manager.count())
@@ -168,8 +168,9 @@ class Rotation:
     # --- allauth MFA secrets ("sealed2:<base64>" strings in Authenticator.data) ---------
 
     def _rotate_mfa(self) -> None:
-        authenticator = apps.get_model("mfa", "Authenticator")
-        manager = authenticator._base_manager
+        from allauth.mfa.models import Authenticator
+
+        manager = Authenticator._base_manager
         progress = Progress(label="mfa.Authenticator.data", total=manager.count())
         self.results.append(progress)
 

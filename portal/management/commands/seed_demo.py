@@ -1,14 +1,10 @@
 from __future__ import annotations
 
-from importlib import import_module
-
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from portal.demo import DEMO_PASSWORD, DEMO_PEOPLE, seed_accounts
-
-# Dependency order (DESIGN.md): each app's demo may use what the earlier ones made.
-DEMO_APPS = ["patients", "messaging", "alerts", "labs", "quality"]
+from portal.plugins import demo_seeds
 
 
 class Command(BaseCommand):
@@ -16,12 +12,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         accounts = seed_accounts()
-        for app in DEMO_APPS:
-            try:
-                module = import_module(f"{app}.demo")
-            except ModuleNotFoundError:
-                continue
-            module.seed(accounts)
+        # Dependency order (DESIGN.md, the order the apps registered in): each
+        # app's demo may use what the earlier ones made.
+        for seed in demo_seeds():
+            seed(accounts)
         site = settings.AFTERCARE_SITE_URL
         self.stdout.write(self.style.SUCCESS("Demo clinic ready."))
         self.stdout.write(f"Sign in at {site}/accounts/login/ with password {DEMO_PASSWORD!r} as:")
