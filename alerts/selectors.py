@@ -10,7 +10,7 @@ from django.http import Http404
 
 from alerts.models import Alert, AlertRule, AlertStatus, PatientThreshold, Severity
 from alerts.parameters import describe
-from alerts.rules import rule_book_for_patient
+from alerts.rules import rule_book_for, rule_book_for_patient
 from patients.models import Patient
 from patients.routing import is_in_triage_pool, patients_in_triage_for
 from patients.selectors import patient_for, patients_visible_to
@@ -112,10 +112,13 @@ def thresholds_of(patient: Patient) -> list[dict]:
     return rows
 
 
-def chart_thresholds(patient: Patient) -> dict[str, Decimal]:
-    """The lines the diary chart draws, from the same rules the engine uses
-    (the patients app asks for this when it is there)."""
-    rules = rule_book_for_patient(patient.pk).for_patient(patient.pk)
+def chart_thresholds(patient: Patient | None) -> dict[str, Decimal]:
+    """The lines the diary chart draws and its spike definition, from the same rules
+    the engine uses: one patient's (with their custom values), or the rules' defaults
+    for ``None`` (a list of many patients). The patients app reads them through
+    ``patients.plugins``: the rules are the one store of these thresholds."""
+    book = rule_book_for([]) if patient is None else rule_book_for_patient(patient.pk)
+    rules = book.defaults if patient is None else book.for_patient(patient.pk)
     result: dict[str, Decimal] = {}
     if "fever" in rules and "temperature_c" in rules["fever"].thresholds:
         result["temperature_c"] = rules["fever"]["temperature_c"]

@@ -14,7 +14,6 @@ from django.contrib import admin, messages
 from patients import services
 from patients.models import (
     CareTeamGrant,
-    DiaryThreshold,
     Drug,
     MedicationPolicy,
     NonDrugOption,
@@ -65,17 +64,6 @@ class DrugAdmin(admin.ModelAdmin):
 class NonDrugOptionAdmin(admin.ModelAdmin):
     list_display = ["code", "text", "hidden_when", "citation", "order"]
     ordering = ["order"]
-
-
-@admin.register(DiaryThreshold)
-class DiaryThresholdAdmin(admin.ModelAdmin):
-    list_display = ["code", "value", "unit", "description", "citation"]
-
-    def has_add_permission(self, request):
-        return False  # the code reads the seeded codes only
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Patient)

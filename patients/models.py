@@ -414,23 +414,3 @@ class NonDrugOption(models.Model):
 
     def __str__(self) -> str:
         return self.code
-
-
-class DiaryThreshold(models.Model):
-    """Values the diary's trend uses: threshold lines and what counts as a spike.
-
-    The fever threshold lives here, once, for the patients app (chart line and
-    dashboard wording); the alert rules carry their own copy in the alerts app.
-    """
-
-    code = models.SlugField(max_length=40, unique=True)
-    value = models.DecimalField(max_digits=6, decimal_places=2)
-    unit = models.CharField(max_length=16, blank=True)
-    description = models.CharField(max_length=200)
-    citation = models.CharField(max_length=64)
-
-    class Meta:
-        ordering = ["code"]
-
-    def __str__(self) -> str:
-        return f"{self.code} = {self.value}"

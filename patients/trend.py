@@ -5,7 +5,7 @@ higher than the entry before it).
 
 Entries marked "entered in error" are left out. The values that define a line or
 a spike are the alert rules' (``patients.clinical.chart_values``), with the
-``DiaryThreshold`` rows as the defaults when the alerts app is not there.
+patient's own values where the care team set them.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from patients.clinical import SCORE_RISE_POINTS, SCORE_RISE_WINDOW_HOURS, chart_values, diary_thresholds
+from patients.clinical import SCORE_RISE_POINTS, SCORE_RISE_WINDOW_HOURS, chart_values
 from patients.models import Patient
 from patients.selectors import symptom_entries
 from patients.services import BEFORE_PROCEDURE_ALLOWANCE
@@ -73,11 +73,10 @@ def find_spikes(
 
 
 def symptom_trend(patient: Patient, *, days: int = DEFAULT_DAYS, now: datetime | None = None) -> Trend:
-    """The trend of the last ``days`` days, in three queries (thresholds, entries,
-    first procedure) plus the alerts app's thresholds when it offers them."""
+    """The trend of the last ``days`` days, in three queries (the alert rules'
+    thresholds, entries, first procedure)."""
     now = now or timezone.now()
-    values = diary_thresholds()
-    chart = chart_values(patient, values)
+    chart = chart_values(patient)
     window = timedelta(hours=chart[SCORE_RISE_WINDOW_HOURS])
     rise = Decimal(str(chart[SCORE_RISE_POINTS]))
     start = now - timedelta(days=days)

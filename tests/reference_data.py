@@ -65,7 +65,7 @@ def seed_analytes() -> None:
 
 
 def seed_pain_plan() -> None:
-    from patients.models import DiaryThreshold, MedicationPolicy, NonDrugOption, PainPlanCondition
+    from patients.models import MedicationPolicy, NonDrugOption, PainPlanCondition
 
     plan = import_module("patients.migrations.0003_seed_pain_plan_and_thresholds")
     for row in plan.POLICIES:
@@ -82,10 +82,6 @@ def seed_pain_plan() -> None:
     for code, text, hidden_when, citation, order in plan.NON_DRUG:
         NonDrugOption.objects.get_or_create(
             code=code, defaults={"text": text, "hidden_when": hidden_when, "citation": citation, "order": order}
-        )
-    for code, value, unit, description, citation in plan.THRESHOLDS:
-        DiaryThreshold.objects.get_or_create(
-            code=code, defaults={"value": value, "unit": unit, "description": description, "citation": citation}
         )
     import_module("patients.migrations.0004_drugs_with_their_own_limits").seed_drugs(apps, None)
 

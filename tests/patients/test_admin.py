@@ -22,7 +22,6 @@ def test_clinical_content_pages_open(admin):
         "/admin/patients/medicationpolicy/",
         "/admin/patients/medicationpolicy/1/change/",
         "/admin/patients/nondrugoption/",
-        "/admin/patients/diarythreshold/",
         "/admin/patients/careteamgrant/",
     ):
         assert client.get(url).status_code == 200, url

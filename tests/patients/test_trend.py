@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from patients.models import DiaryThreshold
 from patients.trend import find_spikes
 from tests.factories import SymptomEntryFactory
 
@@ -113,7 +112,6 @@ def test_the_spikes_are_the_score_rise_rule(patient, patient_api, clinician):
 
     rule = AlertRule.objects.get(code="score_rise")
     AlertRule.objects.filter(pk=rule.pk).update(thresholds={**rule.thresholds, "rise": 3})
-    DiaryThreshold.objects.filter(code="score_rise_points").update(value=2)  # not what the chart reads
     entry(patient, 10, headache=3)
     entry(patient, 5, headache=5)
     assert patient_api.get(URL).json()["spikes"] == []
