@@ -9,7 +9,7 @@ import uuid
 from django import forms
 
 from patients.models import Drug, NeedleType, Sex
-from patients.presenters import QUESTIONS
+from patients.questions import QUESTIONS
 from patients.services import ALLERGY_CHOICES, NOTES_MAX, PREFERENCES_MAX
 from portal.accounts.models import DisplayUnits
 
@@ -41,15 +41,15 @@ class SymptomForm(forms.Form):
         kwargs["initial"].setdefault("temperature_unit", units)
         kwargs["initial"].setdefault("form_token", uuid.uuid4().hex)
         super().__init__(*args, **kwargs)
-        for name, question, hint in QUESTIONS:
+        for question in QUESTIONS:
             # Nothing pre-selected: an unanswered red-flag question is never a "no"
             # (CLINICAL.md section 1); the service names each one left out.
-            self.fields[name] = forms.ChoiceField(
-                label=question, help_text=hint, choices=YES_NO, required=False, widget=forms.RadioSelect
+            self.fields[question.field] = forms.ChoiceField(
+                label=question.text, help_text=question.hint, choices=YES_NO, required=False, widget=forms.RadioSelect
             )
 
     def question_fields(self):
-        return [self[name] for name, _, _ in QUESTIONS]
+        return [self[question.field] for question in QUESTIONS]
 
     def service_data(self) -> dict:
         """The API-shaped entry for ``record_symptoms``."""
@@ -62,8 +62,8 @@ class SymptomForm(forms.Form):
         }
         unit_field = "temperature_f" if data.get("temperature_unit") == DisplayUnits.FAHRENHEIT else "temperature_c"
         entry[unit_field] = data.get("temperature") or None
-        for name, _, _ in QUESTIONS:
-            entry[name] = ANSWERS.get(data.get(name) or "")
+        for question in QUESTIONS:
+            entry[question.field] = ANSWERS.get(data.get(question.field) or "")
         return entry
 
     FIELD_OF_SERVICE_ERROR = {"temperature_c": "temperature", "temperature_f": "temperature"}

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from patients.clinical import temperature_limits
 from patients.models import Patient, SymptomEntry
+from patients.questions import SHORT_LABELS
 from patients.selectors import day_since_procedure, latest_procedure
 from patients.trend import DAY_CHOICES, symptom_trend
 from patients.trend_svg import pain_charts, temperature_charts
@@ -18,79 +19,6 @@ from patients.units import in_units, unit_symbol
 from portal.clinic.selectors import Clinic
 from portal.clinic.texts import without_urgent_instruction
 
-# The diary's yes/no questions: (field, question, one-line hint), in plain words.
-QUESTIONS = [
-    (
-        "positional_headache",
-        "Is your headache worse when you sit or stand, and better when you lie flat?",
-        "It eases when you lie down and comes back when you get up.",
-    ),
-    (
-        "radiating_leg_pain",
-        "Does pain shoot down one or both legs?",
-        "A burning or electric pain that goes below the knee.",
-    ),
-    (
-        "numbness",
-        "Are your legs, feet, bottom or groin numb or tingling?",
-        "New loss of feeling or pins and needles.",
-    ),
-    ("leg_weakness", "Are your legs weak?", "For example, trouble standing up, walking or climbing stairs."),
-    (
-        "bladder_bowel_change",
-        "Any new trouble passing or holding urine or stool?",
-        "You cannot pee, or you leak urine or stool when you did not before.",
-    ),
-    (
-        "site_redness",
-        "Is the needle spot on your back red, warm or swollen?",
-        "Look at or gently feel the small wound on your lower back.",
-    ),
-    (
-        "site_drainage",
-        "Is anything leaking from the needle spot?",
-        "Pus, clear fluid or blood on the dressing or your clothes.",
-    ),
-    ("neck_stiffness", "Is your neck stiff?", "It hurts to bend your chin down to your chest."),
-    (
-        "confusion",
-        "Are you very drowsy, hard to wake or confused?",
-        "Someone with you may notice this before you do; they can answer for you.",
-    ),
-    (
-        "seizure",
-        "Have you had a fit or seizure since your last entry?",
-        "Shaking or jerking you could not stop, or passing out. Someone with you may have seen it.",
-    ),
-    (
-        "rash",
-        "Do you have a new rash of spots or bruise-like marks that do not fade when you press a glass on them?",
-        "Press the side of a clear glass firmly on the marks: answer yes if you can still see them through it.",
-    ),
-    ("vomiting", "Have you vomited more than once?", "Being sick again and again, not just feeling sick."),
-    ("vision_change", "Has your eyesight changed?", "Blurred or double vision, or light hurts your eyes."),
-    (
-        "took_fever_reducer",
-        "Have you taken acetaminophen (paracetamol) or ibuprofen in the last 6 hours?",
-        "These lower a temperature, so a fever can read lower than it is.",
-    ),
-]
-SHORT_LABELS = {
-    "positional_headache": "headache worse upright",
-    "radiating_leg_pain": "pain down the legs",
-    "numbness": "numbness",
-    "leg_weakness": "leg weakness",
-    "bladder_bowel_change": "bladder or bowel change",
-    "site_redness": "redness at the needle spot",
-    "site_drainage": "leaking from the needle spot",
-    "neck_stiffness": "stiff neck",
-    "confusion": "drowsy or confused",
-    "vomiting": "vomiting",
-    "vision_change": "eyesight change",
-    "took_fever_reducer": "took a fever reducer",
-    "seizure": "seizure",
-    "rash": "rash that does not fade",
-}
 SEVERITY_WORDS = {
     "urgent": ("Urgent", "get help now"),
     "contact_provider": ("Contact your care team today", ""),

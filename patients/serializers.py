@@ -14,6 +14,7 @@ from rest_framework import serializers
 
 from patients.clinical import temperature_limits
 from patients.models import CareTeamGrant, MedicationClass, MedicationDose, NeedleType, Patient, Sex, SymptomEntry
+from patients.questions import YES_NO_FIELDS
 from patients.selectors import day_since_procedure
 from patients.services import ALLERGY_CHOICES, HEALTH_BOOLEANS
 from patients.units import rounded, rounded_fahrenheit
@@ -173,7 +174,7 @@ class YesNoField(serializers.BooleanField):
         super().__init__(required=True, **kwargs)
 
 
-class SymptomEntryInputSerializer(serializers.Serializer):
+class _SymptomEntryScores(serializers.Serializer):
     recorded_at = serializers.DateTimeField(
         required=False, allow_null=True, help_text="Default now (left out or null); not in the future."
     )
@@ -181,21 +182,19 @@ class SymptomEntryInputSerializer(serializers.Serializer):
     headache = serializers.IntegerField(min_value=0, max_value=10)
     temperature_c = serializers.DecimalField(max_digits=4, decimal_places=1, required=False, allow_null=True)
     temperature_f = serializers.DecimalField(max_digits=4, decimal_places=1, required=False, allow_null=True)
-    positional_headache = YesNoField()
-    radiating_leg_pain = YesNoField()
-    numbness = YesNoField()
-    leg_weakness = YesNoField()
-    bladder_bowel_change = YesNoField()
-    site_redness = YesNoField()
-    site_drainage = YesNoField()
-    neck_stiffness = YesNoField()
-    confusion = YesNoField()
-    vomiting = YesNoField()
-    vision_change = YesNoField()
-    took_fever_reducer = YesNoField()
-    seizure = YesNoField()
-    rash = YesNoField()
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+# The scores, then one required yes/no per diary question (``patients.questions``, in
+# the stored order), then the notes: the shape of ``POST /api/v1/symptoms/``.
+SymptomEntryInputSerializer = type(
+    "SymptomEntryInputSerializer",
+    (_SymptomEntryScores,),
+    {
+        "__module__": __name__,
+        **{name: YesNoField() for name in YES_NO_FIELDS},
+        "notes": serializers.CharField(required=False, allow_blank=True, max_length=2000),
+    },
+)
 
 
 class SymptomEntrySerializer(serializers.ModelSerializer):

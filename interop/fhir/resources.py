@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from interop.fhir import codes
-from patients.presenters import QUESTIONS
+from patients.questions import QUESTIONS
 
 NOTES_LINK_ID = "notes"
 NOTES_QUESTION = "Anything else?"
@@ -151,7 +151,7 @@ def questionnaire() -> dict:
     """The diary's questions as a published Questionnaire: every yes/no question with its
     words and its linkId (the field name of the API), and the free-text notes."""
     items = [
-        {"linkId": field, "text": question, "type": "boolean", "required": True} for field, question, _hint in QUESTIONS
+        {"linkId": question.field, "text": question.text, "type": "boolean", "required": True} for question in QUESTIONS
     ]
     items.append({"linkId": NOTES_LINK_ID, "text": NOTES_QUESTION, "type": "text", "required": False})
     return {
@@ -185,9 +185,9 @@ def questionnaire_response(entry, notes: str) -> dict:
     # A question the entry was not asked (seizure and rash came later: None) has no
     # answer: an unanswered red-flag question is never a "no" (CLINICAL.md section 1).
     items = [
-        {"linkId": field, "text": question, "answer": [{"valueBoolean": getattr(entry, field)}]}
-        for field, question, _hint in QUESTIONS
-        if getattr(entry, field) is not None
+        {"linkId": question.field, "text": question.text, "answer": [{"valueBoolean": getattr(entry, question.field)}]}
+        for question in QUESTIONS
+        if getattr(entry, question.field) is not None
     ]
     if notes:
         items.append({"linkId": NOTES_LINK_ID, "text": NOTES_QUESTION, "answer": [{"valueString": notes}]})
