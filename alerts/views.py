@@ -17,8 +17,10 @@ from alerts import selectors, services
 from alerts.models import AlertStatus
 from alerts.raising import fired_rules
 from patients.selectors import is_on_care_team
+from portal.accounts.models import Role
 from portal.audit.services import audit_read
 from portal.clinic.texts import without_urgent_instruction
+from portal.pages import role_required
 
 
 def _errors(exc: ValidationError) -> list[str]:
@@ -71,8 +73,6 @@ def alert_detail(request, alert_id: int):
 
 def _act(request, alert_id: int, action):
     alert = selectors.alert_for(request.user, alert_id)
-    if request.user.role != "clinician":
-        raise Http404
     error = None
     try:
         alert = action(alert=alert, by=request.user, note=request.POST.get("note", ""))
@@ -92,21 +92,22 @@ def _act(request, alert_id: int, action):
 
 @login_required
 @require_POST
+@role_required(Role.CLINICIAN, refuse=Http404)
 def acknowledge(request, alert_id: int):
     return _act(request, alert_id, services.acknowledge_alert)
 
 
 @login_required
 @require_POST
+@role_required(Role.CLINICIAN, refuse=Http404)
 def resolve(request, alert_id: int):
     return _act(request, alert_id, services.resolve_alert)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@role_required(Role.CLINICIAN, refuse=Http404)
 def thresholds(request, patient_id: int):
-    if request.user.role != "clinician":
-        raise Http404
     patient = selectors.visible_patient(request.user, patient_id)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":

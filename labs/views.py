@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -20,18 +20,13 @@ from labs.uploads import BoundedMemoryUploadHandler, read_uploaded
 from patients.selectors import own_patient, patient_for, patients_visible_to
 from portal.accounts.models import Role
 from portal.audit.services import audit_read
+from portal.pages import check_role, role_required
 
 
-def _require_role(user, *roles: str) -> None:
-    if user.role not in roles:
-        raise PermissionDenied
-
-
-@login_required
+@role_required(Role.PATIENT, Role.CLINICIAN)
 def index(request):
     """Patients: their released results and requests. Clinicians: what waits for them."""
     user = request.user
-    _require_role(user, Role.PATIENT, Role.CLINICIAN)
     if user.role == Role.PATIENT:
         patient = own_patient(user)
         context = {
@@ -63,10 +58,9 @@ def index(request):
     )
 
 
-@login_required
+@role_required(Role.PATIENT, Role.CLINICIAN)
 def report_detail(request, pk: int):
     user = request.user
-    _require_role(user, Role.PATIENT, Role.CLINICIAN)
     report = selectors.lab_report_for(user, pk)
     audit_read(user=user, patient_id=report.patient_id, obj=report, request=request, action="lab_report.read")
     context = {
@@ -79,10 +73,9 @@ def report_detail(request, pk: int):
     return render(request, "labs/report_detail.html", context)
 
 
-@login_required
+@role_required(Role.PATIENT, Role.CLINICIAN)
 def report_file(request, pk: int):
     user = request.user
-    _require_role(user, Role.PATIENT, Role.CLINICIAN)
     report = selectors.lab_report_for(user, pk, values=False)
     try:
         opened = services.open_report_file(report=report, user=user, request=request)
@@ -92,10 +85,10 @@ def report_file(request, pk: int):
 
 
 @login_required
+@role_required(Role.CLINICIAN)
 def report_release(request, pk: int):
     """GET: the confirmation (what releasing does, the results outside their range, an
     optional note to the patient); POST: release, with the note."""
-    _require_role(request.user, Role.CLINICIAN)
     report = selectors.lab_report_for(request.user, pk)
     if report.is_released or report.is_entered_in_error:
         return redirect("labs:report", pk=report.pk)
@@ -122,8 +115,8 @@ def report_release(request, pk: int):
 
 @login_required
 @require_POST
+@role_required(Role.CLINICIAN)
 def report_entered_in_error(request, pk: int):
-    _require_role(request.user, Role.CLINICIAN)
     report = selectors.lab_report_for(request.user, pk)
     form = EnteredInErrorForm(request.POST)
     if form.is_valid():
@@ -153,7 +146,7 @@ def upload_report(request, patient_id: int):
 @csrf_protect
 def _upload_report(request, patient_id: int, handler: BoundedMemoryUploadHandler) -> HttpResponse:
     user = request.user
-    _require_role(user, Role.CLINICIAN)
+    check_role(user, Role.CLINICIAN)
     patient = patient_for(user, patient_id)
     form = LabReportUploadForm(
         request.POST or None, request.FILES or None, patient=patient, time_zone=user.time_zone or "UTC"
@@ -185,20 +178,18 @@ def _upload_report(request, patient_id: int, handler: BoundedMemoryUploadHandler
     return render(request, "labs/upload.html", {"form": form, "patient": patient, "rows": form.analyte_rows()})
 
 
-@login_required
+@role_required(Role.CLINICIAN)
 def upload_start(request):
     """The clinician picked a patient on the labs page: go to that patient's upload form."""
-    _require_role(request.user, Role.CLINICIAN)
     patient = patient_for(request.user, request.GET.get("patient"))
     return redirect("labs:upload", patient_id=patient.pk)
 
 
-@login_required
+@role_required(Role.PATIENT, Role.CLINICIAN)
 def request_new(request):
     """Patients ask for themselves; clinicians request for a care-team patient,
     pre-filled from ``?patient=`` or an alert (``?alert=``) — "request labs"."""
     user = request.user
-    _require_role(user, Role.PATIENT, Role.CLINICIAN)
     if user.role == Role.PATIENT:
         patient, initial = own_patient(user), {}
     else:
@@ -228,17 +219,16 @@ def request_new(request):
     return render(request, "labs/request_new.html", {"form": form, "patient": patient})
 
 
-@login_required
+@role_required(Role.PATIENT, Role.CLINICIAN)
 def request_detail(request, pk: int):
     user = request.user
-    _require_role(user, Role.PATIENT, Role.CLINICIAN)
     lab_request = selectors.lab_request_for(user, pk)
     audit_read(
         user=user, patient_id=lab_request.patient_id, obj=lab_request, request=request, action="lab_request.read"
     )
     form = LabRequestReviewForm(request.POST or None)
     if request.method == "POST":
-        _require_role(user, Role.CLINICIAN)
+        check_role(user, Role.CLINICIAN)
         if form.is_valid():
             try:
                 services.review_lab_request(

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
@@ -31,19 +31,10 @@ from patients.selectors import own_patient, patient_for, patients_visible_to
 from portal.accounts.models import Role
 from portal.audit.services import audit_read
 from portal.clinic.selectors import current_clinic
+from portal.pages import role_required
 
 INBOX_PAGE_SIZE = 50
 THREADS_PAGE_SIZE = 30
-
-
-def _require_clinician(request: HttpRequest) -> None:
-    if request.user.role != Role.CLINICIAN:
-        raise PermissionDenied
-
-
-def _require_participant(request: HttpRequest) -> None:
-    if request.user.role not in (Role.PATIENT, Role.CLINICIAN):
-        raise PermissionDenied
 
 
 def _form_errors(form, exc: ValidationError) -> None:
@@ -104,11 +95,10 @@ def _quick_view_of(filters: selectors.InboxFilters) -> str:
     return ""
 
 
-@login_required
+@role_required(Role.CLINICIAN)
 def inbox(request: HttpRequest) -> HttpResponse:
     """The triage queue. Filters are query parameters (bookmarkable); every
     control is a plain form, so it works by keyboard and without scripts."""
-    _require_clinician(request)
     try:
         filters = selectors.inbox_filters_from(request.GET)
         filter_error = ""
@@ -178,8 +168,8 @@ def _triage_from_post(request: HttpRequest) -> dict:
 
 @login_required
 @require_POST
+@role_required(Role.CLINICIAN)
 def inbox_update(request: HttpRequest, item_id: int) -> HttpResponse:
-    _require_clinician(request)
     item = selectors.inbox_item_for(request.user, item_id)
     try:
         services.update_inbox_item(item=item, by=request.user, **_triage_from_post(request))
@@ -192,8 +182,8 @@ def inbox_update(request: HttpRequest, item_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@role_required(Role.CLINICIAN)
 def inbox_bulk(request: HttpRequest) -> HttpResponse:
-    _require_clinician(request)
     action = request.POST.get("action", "")
     verb, _, value = action.partition(":")
     changes: dict = {}
@@ -260,10 +250,10 @@ def _shown(message: Message, user) -> ShownMessage:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@role_required(Role.PATIENT, Role.CLINICIAN)
 def thread_page(request: HttpRequest, thread_id: int) -> HttpResponse:
     """A conversation: messages with attachments and read receipts, the reply
     form, and for clinicians the inbox status and forwarding."""
-    _require_participant(request)
     thread = selectors.thread_for(request.user, thread_id)
     is_clinician = request.user.role == Role.CLINICIAN
     form_class = ReplyForm if is_clinician else MessageForm
@@ -324,8 +314,8 @@ def thread_page(request: HttpRequest, thread_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@role_required(Role.CLINICIAN)
 def forward(request: HttpRequest, thread_id: int) -> HttpResponse:
-    _require_clinician(request)
     thread = selectors.thread_for(request.user, thread_id)
     colleagues = selectors.care_team_colleagues(thread.patient, exclude=request.user)
     form = ForwardForm(request.POST, colleagues=colleagues, prefix="forward")
@@ -348,18 +338,17 @@ def forward(request: HttpRequest, thread_id: int) -> HttpResponse:
     return redirect("messaging:thread", thread_id=thread.pk)
 
 
-@login_required
+@role_required(Role.PATIENT, Role.CLINICIAN)
 def attachment(request: HttpRequest, attachment_id: int) -> HttpResponse:
-    _require_participant(request)
     return attachment_response(request, selectors.attachment_for(request.user, attachment_id))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@role_required(Role.PATIENT, Role.CLINICIAN)
 def thread_list(request: HttpRequest) -> HttpResponse:
     """Patients: their conversations and "write to your care team". Clinicians:
     threads of their care-team patients (``?patient=`` for one) and a new message."""
-    _require_participant(request)
     user = request.user
     is_clinician = user.role == Role.CLINICIAN
     patient = None

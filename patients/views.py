@@ -8,7 +8,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -41,31 +41,19 @@ from patients.units import exact_fahrenheit, unit_symbol
 from portal.accounts.models import Role
 from portal.audit.services import audit_read
 from portal.clinic.selectors import current_clinic
+from portal.pages import role_required
 
 HISTORY_PAGE_SIZE = 50
 DIARY_TOKENS_KEY = "patients_diary_tokens"
 
 
 def patient_page(view):
-    """A page of the signed-in patient's own record."""
+    """A page of the signed-in patient's own record: the view gets their Patient."""
 
-    @login_required
+    @role_required(Role.PATIENT)
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if request.user.role != Role.PATIENT:
-            raise PermissionDenied
         return view(request, selectors.own_patient(request.user), *args, **kwargs)
-
-    return wrapper
-
-
-def clinician_page(view):
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.user.role != Role.CLINICIAN:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
 
     return wrapper
 
@@ -281,7 +269,7 @@ def medications(request, patient):
 # --- Clinician pages ------------------------------------------------------------------------
 
 
-@clinician_page
+@role_required(Role.CLINICIAN)
 def patient_list(request):
     search = request.GET.get("q", "")[:100]
     page = Paginator(selectors.patient_list(request.user, search=search), HISTORY_PAGE_SIZE).get_page(
@@ -310,7 +298,7 @@ def patient_list(request):
 URGENCY_WORDS = {0: "Urgent", 1: "High", 2: "Normal"}
 
 
-@clinician_page
+@role_required(Role.CLINICIAN)
 def enrol(request):
     form = EnrolPatientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -330,7 +318,7 @@ def _chart_panels(request, patient) -> dict[str, list[str]]:
     return {app: panels(request, patient) for app, panels in chart_panel_sources().items()}
 
 
-@clinician_page
+@role_required(Role.CLINICIAN)
 def chart(request, patient_id: int):
     """The clinician's chart opens on a summary: how to reach the patient, the
     latest values, open alerts grouped by rule, the trend at full width; then labs,
@@ -357,7 +345,7 @@ def chart(request, patient_id: int):
     return _render(request, "patients/chart.html", context)
 
 
-@clinician_page
+@role_required(Role.CLINICIAN)
 def chart_health(request, patient_id: int):
     patient = selectors.patient_for(request.user, patient_id)
     if request.method == "GET":

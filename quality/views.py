@@ -19,6 +19,7 @@ from patients.selectors import own_patient
 from portal.accounts.models import Role
 from portal.audit.services import audit_read
 from portal.clinic.selectors import Clinic, current_clinic
+from portal.pages import role_required
 from quality import presenters, selectors, services
 from quality.definitions import definitions
 from quality.forms import FeedbackForm
@@ -33,11 +34,9 @@ def _render(request, template: str, context: dict, **kwargs) -> HttpResponse:
 # --- Patients: feedback --------------------------------------------------------------------
 
 
-@login_required
+@role_required(Role.PATIENT)
 def feedback(request: HttpRequest) -> HttpResponse:
     """The feedback form (also on the home page as a card): once per procedure, from day 3."""
-    if request.user.role != Role.PATIENT:
-        raise PermissionDenied
     patient = own_patient(request.user)
     form = FeedbackForm(request.POST or None)
     status = 200
