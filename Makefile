@@ -48,12 +48,14 @@ test: $(VENV)/.installed-dev services browser
 	$(BIN)/pip check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(TEST_ENV) $(BIN)/mypy
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(TEST_ENV) $(BIN)/mypy
 
 fmt: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .

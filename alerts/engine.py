@@ -13,14 +13,18 @@ day window.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from alerts.parameters import fill
 from patients.questions import YES_NO_FIELDS as DIARY_YES_NO_FIELDS
 from portal.numbers import rounded_within_limits
+
+if TYPE_CHECKING:  # the engine stays free of Django at run time
+    from patients.models import SymptomEntry
 
 INFO = "info"
 CONTACT_PROVIDER = "contact_provider"
@@ -55,7 +59,7 @@ class Reading:
     entry_id: int | None = None
 
     @classmethod
-    def from_entry(cls, entry) -> Reading:
+    def from_entry(cls, entry: SymptomEntry) -> Reading:
         temperature = entry.temperature_c
         return cls(
             recorded_at=entry.recorded_at,
@@ -132,7 +136,7 @@ class Fired:
         return render_message(fill(text, self.rule.thresholds, self.code), reading, self.temperature_limits)
 
 
-def as_decimal(value) -> Decimal:
+def as_decimal(value: object) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
@@ -197,7 +201,7 @@ def _instant_checks(
     fever = has_fever(r, rules)
     results: dict[str, bool | None] = {}
 
-    def check(code: str, test) -> None:
+    def check(code: str, test: Callable[[Rule], bool | None]) -> None:
         rule = rules.get(code)
         if rule is not None and rule.enabled:
             results[code] = test(rule)

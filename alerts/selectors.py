@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
@@ -14,9 +15,10 @@ from alerts.rules import rule_book_for, rule_book_for_patient
 from patients.models import Patient
 from patients.routing import is_in_triage_pool, patients_in_triage_for
 from patients.selectors import patient_for, patients_visible_to
+from portal.accounts.models import User
 
 
-def alerts_visible_to(user) -> QuerySet[Alert]:
+def alerts_visible_to(user: User) -> QuerySet[Alert]:
     """The patient's own alerts, or those of a clinician's active care team; for the
     clinic's triage pool also the alerts of patients without a care team and every
     escalated urgent alert (CLINICAL.md section 7)."""
@@ -27,7 +29,7 @@ def alerts_visible_to(user) -> QuerySet[Alert]:
     return Alert.objects.filter(mine | triage)
 
 
-def alert_list_for(user, *, patient_id=None, status=None) -> QuerySet[Alert]:
+def alert_list_for(user: User, *, patient_id: int | str | None = None, status: str | None = None) -> QuerySet[Alert]:
     """``GET /api/v1/alerts/?patient=&status=``: a bad status is a 400 naming it; a
     patient the caller may not see is a 404."""
     if status not in (None, "") and status not in AlertStatus.values:
@@ -44,9 +46,9 @@ def alert_list_for(user, *, patient_id=None, status=None) -> QuerySet[Alert]:
     )
 
 
-def alert_for(user, alert_id) -> Alert:
+def alert_for(user: User, alert_id: int | str | None) -> Alert:
     try:
-        pk = int(alert_id)
+        pk = int(alert_id)  # type: ignore[arg-type]  # None: TypeError, a 404 like any bad id
     except (TypeError, ValueError):
         raise Http404 from None
     alert = (
@@ -65,7 +67,7 @@ def open_alerts_for(patient: Patient) -> QuerySet[Alert]:
     return patient.alerts.exclude(status=AlertStatus.RESOLVED).select_related("rule")
 
 
-def banner_alerts_for(user) -> list[Alert]:
+def banner_alerts_for(user: User) -> list[Alert]:
     """The signed-in patient's urgent and contact_provider alerts not yet resolved,
     most serious and newest first: the banner on each of their pages (open: "not yet
     seen"; acknowledged: "seen by <name> at <time>"). One query, by the patient's user
@@ -83,7 +85,7 @@ def banner_alerts_for(user) -> list[Alert]:
     return sorted(alerts, key=lambda a: (a.status != AlertStatus.OPEN, a.severity != Severity.URGENT))
 
 
-def thresholds_of(patient: Patient) -> list[dict]:
+def thresholds_of(patient: Patient) -> list[dict[str, Any]]:
     """Every adjustable threshold with its default and the patient's value."""
     custom = {t.rule_id: t for t in PatientThreshold.objects.filter(patient=patient).select_related("set_by")}
     rows = []
@@ -131,5 +133,5 @@ def chart_thresholds(patient: Patient | None) -> dict[str, Decimal]:
     return result
 
 
-def visible_patient(user, patient_id) -> Patient:
+def visible_patient(user: User, patient_id: int | str | None) -> Patient:
     return patient_for(user, patient_id)

@@ -46,7 +46,9 @@ MAX_NOTE = 2000
 class EntryEvaluation:
     """What a new diary entry triggered: shown to the patient at once."""
 
-    recommendations: list[dict] = field(default_factory=list)  # [{"rule", "severity", "message"}], highest first
+    recommendations: list[dict[str, str]] = field(
+        default_factory=list
+    )  # [{"rule", "severity", "message"}], highest first
     alert_ids: list[int] = field(default_factory=list)
 
 
@@ -122,7 +124,9 @@ def evaluate_entry(entry: SymptomEntry) -> EntryEvaluation:
         procedure = latest_procedure(patient)
         history = score_history(entry, rules)
         reading = engine.Reading.from_entry(entry)
-        fired = engine.evaluate(reading, history, rules, patient_facts(patient, procedure and procedure.performed_at))
+        fired = engine.evaluate(
+            reading, history, rules, patient_facts(patient, procedure.performed_at if procedure else None)
+        )
         evaluation = EntryEvaluation(
             recommendations=[
                 {"rule": f.code, "severity": f.severity, "message": f.patient_message(reading)} for f in fired
@@ -233,7 +237,7 @@ def raise_dose_alerts(findings: DoseFindings) -> DoseAlerts:
 # --- Lifecycle ----------------------------------------------------------------------------
 
 
-def check_note(note) -> str:
+def check_note(note: object) -> str:
     if note is None:
         return ""
     if not isinstance(note, str):
@@ -244,7 +248,7 @@ def check_note(note) -> str:
     return note
 
 
-def _check_clinician(alert: Alert, by) -> None:
+def _check_clinician(alert: Alert, by: User) -> None:
     """The clinicians who may read the alert may act on it: the care team, and the
     triage pool for a patient without one or an escalated alert (``alerts_visible_to``)."""
     from alerts.selectors import alerts_visible_to
@@ -253,7 +257,7 @@ def _check_clinician(alert: Alert, by) -> None:
         raise PermissionDenied("Only a clinician on the patient's care team or the triage pool can do this.")
 
 
-def _move_inbox_item(alert: Alert, *, by, status: str) -> None:
+def _move_inbox_item(alert: Alert, *, by: User, status: str) -> None:
     """Keep the alert's inbox item in step (in progress when acknowledged, done when
     resolved), through the messaging app's own service."""
     from messaging.models import InboxItem
@@ -266,7 +270,7 @@ def _move_inbox_item(alert: Alert, *, by, status: str) -> None:
 
 
 @transaction.atomic
-def acknowledge_alert(*, alert: Alert, by, note: str | None = "") -> Alert:
+def acknowledge_alert(*, alert: Alert, by: User, note: str | None = "") -> Alert:
     """Open -> acknowledged (the patient sees when). Acknowledging again changes nothing."""
     note = check_note(note)
     _check_clinician(alert, by)
@@ -286,7 +290,7 @@ def acknowledge_alert(*, alert: Alert, by, note: str | None = "") -> Alert:
 
 
 @transaction.atomic
-def resolve_alert(*, alert: Alert, by, note: str | None = "") -> Alert:
+def resolve_alert(*, alert: Alert, by: User, note: str | None = "") -> Alert:
     """Open or acknowledged -> resolved, with a note. Resolving implies it was seen."""
     note = check_note(note)
     _check_clinician(alert, by)
@@ -372,7 +376,7 @@ def plain_number(value: Decimal | None) -> str:
     return "" if value is None else format(Decimal(value).normalize(), "f")
 
 
-def check_threshold(*, rule_code, value) -> tuple[AlertRule, Decimal | None]:
+def check_threshold(*, rule_code: object, value: object) -> tuple[AlertRule, Decimal | None]:
     """Validate a clinician's custom threshold; errors name the field."""
     # PostgreSQL refuses a NUL character in a text comparison (a 500): it is no code.
     if not isinstance(rule_code, str) or not rule_code or "\x00" in rule_code:
@@ -406,7 +410,9 @@ def check_threshold(*, rule_code, value) -> tuple[AlertRule, Decimal | None]:
 
 
 @transaction.atomic
-def set_patient_threshold(*, patient: Patient, rule_code, value, set_by) -> PatientThreshold | None:
+def set_patient_threshold(
+    *, patient: Patient, rule_code: object, value: object, set_by: User
+) -> PatientThreshold | None:
     """Replace one rule's default threshold for this patient (``value`` None restores
     the default). Only a clinician on the care team may."""
     rule, number = check_threshold(rule_code=rule_code, value=value)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -28,6 +29,7 @@ from interop.models import ImportedLabReport
 from labs.models import LabReport, LabValue
 from patients.models import CareTeamGrant, MedicationDose, Patient, Procedure, SymptomEntry
 from patients.selectors import patient_for
+from portal.accounts.models import User
 
 
 @dataclass(frozen=True)
@@ -39,11 +41,11 @@ class ExportScope:
     care_team: bool = True
 
 
-def patient_for_export(user, patient_id) -> Patient:
+def patient_for_export(user: User, patient_id: int | str | None) -> Patient:
     return patient_for(user, patient_id)
 
 
-def export_scope_for(user, patient: Patient) -> ExportScope:
+def export_scope_for(user: User, patient: Patient) -> ExportScope:
     """What of ``patient``'s record ``user`` may export (checked by ``patient_for_export``):
     the whole record, for the patient and their care team. The caregiver's hook."""
     return ExportScope()
@@ -54,11 +56,11 @@ class Section:
     """One kind of record: its rows (ordered by id, for stable pages) and how many."""
 
     name: str
-    rows: Callable[[int, int], list]  # (start, stop) -> rows of that slice
+    rows: Callable[[int, int], list[Any]]  # (start, stop) -> rows of that slice
     count: Callable[[], int]  # a COUNT query, asked only when a page starts past this section's start
 
 
-def _since(queryset: QuerySet, since: datetime | None, *fields: str) -> QuerySet:
+def _since(queryset: QuerySet[Any], since: datetime | None, *fields: str) -> QuerySet[Any]:
     if since is None:
         return queryset
     changed = Q()
@@ -67,7 +69,7 @@ def _since(queryset: QuerySet, since: datetime | None, *fields: str) -> QuerySet
     return queryset.filter(changed)
 
 
-def _sliced(queryset: QuerySet) -> Callable[[int, int], list]:
+def _sliced(queryset: QuerySet[Any]) -> Callable[[int, int], list[Any]]:
     return lambda start, stop: list(queryset[start:stop])
 
 
@@ -83,7 +85,7 @@ def record_sections(patient: Patient, scope: ExportScope, *, since: datetime | N
     if scope.care_team:
         grants = CareTeamGrant.objects.filter(patient=patient).select_related("clinician").order_by("granted_at", "id")
 
-        def team(start: int, stop: int) -> list:
+        def team(start: int, stop: int) -> list[Any]:
             """One record, the whole team: when it has a grant (changed since ``since``)."""
             found = list(grants)
             if since is not None and not any(

@@ -15,10 +15,13 @@ import re
 import secrets
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
+from rest_framework.request import Request
 
 from interop.fhir.lab_bundle import BundleRefused, IncomingReport, IncomingValue, Problem, read_transaction, where
 from interop.models import ImportedLabReport, IntegrationClient
@@ -28,6 +31,7 @@ from labs.services import receive_lab_report, upload_lab_report
 from labs.values import CSF_GLUCOSE, RATIO, SERUM_GLUCOSE
 from patients.models import Patient
 from patients.selectors import patients_visible_to
+from portal.accounts.models import User
 from portal.audit.services import record_audit
 
 TOKEN_PREFIX = "afc_"  # noqa: S105 (a prefix that marks a token as ours, not a secret)
@@ -38,7 +42,7 @@ FOUR = Decimal("0.0001")
 class Sender:
     """Who sends the Bundle: a care-team clinician, or a lab system (integration client)."""
 
-    user: object = None
+    user: User | None = None
     client: IntegrationClient | None = None
 
 
@@ -55,8 +59,10 @@ class ImportedReport:
 def _patient(sender: Sender, report: IncomingReport, problems: list[Problem]) -> Patient | None:
     if sender.client is not None:
         patients = Patient.objects.filter(user__is_active=True)
-    else:
+    elif sender.user is not None:
         patients = patients_visible_to(sender.user)
+    else:
+        patients = Patient.objects.none()
     patient = patients.select_related("user").filter(pk=int(report.patient_id)).first()
     if patient is None:
         # One answer for "no such patient" and "not yours": existence is not revealed.
@@ -84,7 +90,9 @@ def _ucum_choices(analyte: Analyte) -> str:
     return ", ".join(unit for unit in known if unit) or "(none set: ask the clinic's admin)"
 
 
-def _lab_range(value: IncomingValue, analyte: Analyte, factor: Decimal, patient: Patient, report: IncomingReport):
+def _lab_range(
+    value: IncomingValue, analyte: Analyte, factor: Decimal, patient: Patient, report: IncomingReport
+) -> tuple[Any, Any]:
     """The lab's own range, unless it is the portal's usual range for this patient (then
     the usual one stands, with its open or closed limits and borderline band)."""
     if value.low is None and value.high is None:
@@ -100,7 +108,9 @@ def _lab_range(value: IncomingValue, analyte: Analyte, factor: Decimal, patient:
     return value.low, value.high
 
 
-def _values(report: IncomingReport, patient: Patient, analytes: list[Analyte], problems: list[Problem]):
+def _values(
+    report: IncomingReport, patient: Patient, analytes: list[Analyte], problems: list[Problem]
+) -> tuple[list[dict[str, Any]], list[int], list[Analyte]] | None:
     """The report's values as the labs app takes them, with the entry of each (item n is
     ``entries[n - 1]``), or None after noting the problems."""
     by_loinc = {analyte.loinc_code: analyte for analyte in analytes if analyte.loinc_code}
@@ -184,7 +194,13 @@ def _claim(sender: Sender, report: IncomingReport) -> ImportedLabReport | None:
         return None
 
 
-def _store(sender: Sender, report: IncomingReport, patient: Patient, problems: list[Problem], request):
+def _store(
+    sender: Sender,
+    report: IncomingReport,
+    patient: Patient,
+    problems: list[Problem],
+    request: HttpRequest | Request | None,
+) -> ImportedReport | None:
     analytes = list(Analyte.objects.prefetch_related("other_units"))
     prepared = _values(report, patient, analytes, problems)
     if prepared is None:
@@ -209,7 +225,7 @@ def _store(sender: Sender, report: IncomingReport, patient: Patient, problems: l
             )
         )
         return None
-    fields = {
+    fields: dict[str, Any] = {
         "patient": patient,
         "kind": kind,
         "collected_at": report.collected_at,
@@ -221,8 +237,10 @@ def _store(sender: Sender, report: IncomingReport, patient: Patient, problems: l
     try:
         if sender.client is not None:
             stored = receive_lab_report(received_from=sender.client.name, **fields)
-        else:
+        elif sender.user is not None:
             stored = upload_lab_report(uploaded_by=sender.user, **fields)
+        else:
+            raise PermissionDenied  # neither a lab system nor a clinician
     except ValidationError as error:
         problems.extend(_labs_problems(error, report, entries))
         return None
@@ -231,7 +249,9 @@ def _store(sender: Sender, report: IncomingReport, patient: Patient, problems: l
     return ImportedReport(incoming=report, report=stored, created=True)
 
 
-def import_lab_bundle(*, raw, sender: Sender, request=None) -> list[ImportedReport]:
+def import_lab_bundle(
+    *, raw: object, sender: Sender, request: HttpRequest | Request | None = None
+) -> list[ImportedReport]:
     """Import a transaction Bundle's lab reports, all or none.
 
     1. Read the Bundle against FHIR R4 and the import's rules (``read_transaction``).
@@ -265,7 +285,9 @@ def token_hash(token: str) -> str:
 
 
 @transaction.atomic
-def create_integration_client(*, name: str, created_by, request=None) -> tuple[IntegrationClient, str]:
+def create_integration_client(
+    *, name: str, created_by: User, request: HttpRequest | Request | None = None
+) -> tuple[IntegrationClient, str]:
     """A new lab system and its token. The token is returned once, here: only its hash is kept."""
     name = (name or "").strip()
     if not name:
@@ -281,7 +303,9 @@ def create_integration_client(*, name: str, created_by, request=None) -> tuple[I
 
 
 @transaction.atomic
-def revoke_integration_client(*, client: IntegrationClient, revoked_by, request=None) -> bool:
+def revoke_integration_client(
+    *, client: IntegrationClient, revoked_by: User, request: HttpRequest | Request | None = None
+) -> bool:
     """End the client's access at once (its token is refused from the next request)."""
     now = timezone.now()
     updated = IntegrationClient.objects.filter(pk=client.pk, revoked_at__isnull=True).update(

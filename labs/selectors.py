@@ -14,12 +14,12 @@ from django.http import Http404
 from labs.models import LabReport, LabRequest, LabRequestStatus, LabValue
 from patients.models import Patient
 from patients.selectors import patients_visible_to
-from portal.accounts.models import Role
+from portal.accounts.models import Role, User
 
 
-def _id(value) -> int:
+def _id(value: int | str | None) -> int:
     try:
-        number = int(value)
+        number = int(value)  # type: ignore[arg-type]  # None: TypeError, a 404 like any bad id
     except (TypeError, ValueError):
         raise Http404 from None
     if number <= 0:
@@ -27,7 +27,7 @@ def _id(value) -> int:
     return number
 
 
-def lab_reports_visible_to(user) -> QuerySet[LabReport]:
+def lab_reports_visible_to(user: User) -> QuerySet[LabReport]:
     patients = patients_visible_to(user).values("pk")
     reports = LabReport.objects.filter(patient__in=patients)
     if user.role == Role.PATIENT:
@@ -41,7 +41,7 @@ def with_values(reports: QuerySet[LabReport]) -> QuerySet[LabReport]:
     )
 
 
-def lab_report_for(user, report_id, *, values: bool = True) -> LabReport:
+def lab_report_for(user: User, report_id: int | str | None, *, values: bool = True) -> LabReport:
     """One report the user may see, with its values (``values=False``: the bare row, as
     a file download needs; the access check is the same)."""
     reports = lab_reports_visible_to(user)
@@ -51,33 +51,33 @@ def lab_report_for(user, report_id, *, values: bool = True) -> LabReport:
     return report
 
 
-def lab_reports_of(user, patient: Patient) -> QuerySet[LabReport]:
+def lab_reports_of(user: User, patient: Patient) -> QuerySet[LabReport]:
     """One patient's reports as this user may see them (the patient is already checked)."""
     return with_values(lab_reports_visible_to(user).filter(patient=patient))
 
 
-def unreleased_reports_for_clinician(user) -> QuerySet[LabReport]:
+def unreleased_reports_for_clinician(user: User) -> QuerySet[LabReport]:
     return lab_reports_visible_to(user).filter(released_at__isnull=True, entered_in_error_at__isnull=True)
 
 
-def lab_requests_visible_to(user) -> QuerySet[LabRequest]:
+def lab_requests_visible_to(user: User) -> QuerySet[LabRequest]:
     patients = patients_visible_to(user).values("pk")
     return LabRequest.objects.filter(patient__in=patients).select_related(
         "patient__user", "requested_by", "reviewed_by"
     )
 
 
-def lab_request_for(user, request_id) -> LabRequest:
+def lab_request_for(user: User, request_id: int | str | None) -> LabRequest:
     lab_request = lab_requests_visible_to(user).filter(pk=_id(request_id)).first()
     if lab_request is None:
         raise Http404
     return lab_request
 
 
-def lab_requests_of(user, patient: Patient) -> QuerySet[LabRequest]:
+def lab_requests_of(user: User, patient: Patient) -> QuerySet[LabRequest]:
     return lab_requests_visible_to(user).filter(patient=patient).prefetch_related("reports")
 
 
-def pending_lab_requests_for(user) -> QuerySet[LabRequest]:
+def pending_lab_requests_for(user: User) -> QuerySet[LabRequest]:
     """The clinician's review queue: pending requests of their patients, oldest due first."""
     return lab_requests_visible_to(user).filter(status=LabRequestStatus.PENDING).order_by("due_at", "id")

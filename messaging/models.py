@@ -37,7 +37,7 @@ class InboxStatus(models.TextChoices):
 
 
 # Sort key for "urgent first": a smaller rank sorts first.
-PRIORITY_RANK = {InboxPriority.URGENT: 0, InboxPriority.HIGH: 1, InboxPriority.NORMAL: 2}
+PRIORITY_RANK: dict[str, int] = {InboxPriority.URGENT: 0, InboxPriority.HIGH: 1, InboxPriority.NORMAL: 2}
 
 
 class InboxItem(models.Model):

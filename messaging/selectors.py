@@ -8,8 +8,10 @@ nothing decrypted is cached or stored.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
@@ -39,23 +41,23 @@ from portal.crypto import open_sealed, open_sealed_text
 
 
 def subject_of(thread: Thread) -> str:
-    return open_sealed_text(thread.subject_sealed, context=thread.seal_context)
+    return open_sealed_text(bytes(thread.subject_sealed), context=thread.seal_context)
 
 
 def body_of(message: Message) -> str:
-    return open_sealed_text(message.body_sealed, context=message.seal_context)
+    return open_sealed_text(bytes(message.body_sealed), context=message.seal_context)
 
 
 def filename_of(attachment: Attachment) -> str:
-    return open_sealed_text(attachment.filename_sealed, context=attachment.filename_seal_context)
+    return open_sealed_text(bytes(attachment.filename_sealed), context=attachment.filename_seal_context)
 
 
 def content_of(attachment: Attachment) -> bytes:
-    return open_sealed(attachment.content_sealed, context=attachment.seal_context)
+    return open_sealed(bytes(attachment.content_sealed), context=attachment.seal_context)
 
 
 def note_of(forward: ThreadForward) -> str:
-    return open_sealed_text(forward.note_sealed, context=forward.seal_context)
+    return open_sealed_text(bytes(forward.note_sealed), context=forward.seal_context)
 
 
 # --- Threads and messages -----------------------------------------------------------
@@ -207,14 +209,14 @@ class InboxFilters:
         return self == InboxFilters()
 
 
-def _first(params, name: str) -> str:
+def _first(params: Mapping[str, Any], name: str) -> str:
     value = params.get(name, "")
     if isinstance(value, list):  # a parsed query string
         value = value[-1] if value else ""
     return str(value).strip()
 
 
-def inbox_filters_from(params) -> InboxFilters:
+def inbox_filters_from(params: Mapping[str, Any]) -> InboxFilters:
     """Parse ``?status=&assignee=&kind=&priority=&overdue=&patient=``; a bad value
     is a ValidationError naming the parameter (the API turns it into a 400)."""
     errors: dict[str, list[str]] = {}
@@ -287,7 +289,7 @@ def inbox_rows(ids: list[int]) -> list[InboxItem]:
 def inbox_counts(user: User, *, now: datetime | None = None) -> dict[str, int]:
     """Open, overdue, urgent, mine and unassigned counts in one query (nav,
     dashboard, inbox page), kept on the user object for the rest of the request."""
-    cached = getattr(user, "_messaging_inbox_counts", None)
+    cached: dict[str, int] | None = getattr(user, "_messaging_inbox_counts", None)
     if cached is not None:
         return cached
     now = now or timezone.now()
@@ -302,7 +304,7 @@ def inbox_counts(user: User, *, now: datetime | None = None) -> dict[str, int]:
             unassigned=Count("pk", filter=Q(assignee__isnull=True)),
         )
     )
-    user._messaging_inbox_counts = counts
+    user._messaging_inbox_counts = counts  # type: ignore[attr-defined]  # for the rest of the request
     return counts
 
 

@@ -64,12 +64,13 @@ def is_on_care_team(*, clinician: User, patient: Patient) -> bool:
 
 def care_team_of(patient: Patient) -> QuerySet[User]:
     """Active clinicians the patient has chosen."""
-    return User.objects.filter(
+    clinicians: QuerySet[User] = User.objects.filter(
         role=Role.CLINICIAN,
         is_active=True,
         care_team_grants__patient=patient,
         care_team_grants__revoked_at__isnull=True,
     ).distinct()
+    return clinicians
 
 
 def latest_procedure(patient: Patient) -> Procedure | None:
@@ -229,11 +230,12 @@ def grant_for_patient(patient: Patient, grant_id: int | str) -> CareTeamGrant:
 
 def clinicians_to_add(patient: Patient) -> QuerySet[User]:
     """Active clinicians of the clinic not yet on this patient's care team."""
-    return (
+    clinicians: QuerySet[User] = (
         User.objects.clinicians()
         .exclude(care_team_grants__patient=patient, care_team_grants__revoked_at__isnull=True)
         .order_by("last_name", "first_name", "email")
     )
+    return clinicians
 
 
 # --- Access history ----------------------------------------------------------------
@@ -284,9 +286,9 @@ def patient_list(user: User, *, search: str = "") -> QuerySet[Patient]:
     )
     # The open inbox items (the messaging app, above this one) rank the rows.
     patients = patients.annotate(**patient_urgency_source()(NO_OPEN_ITEM_RANK))
-    return patients.order_by(
-        "urgency_rank", "-open_alert_count", F("latest_entry_at").desc(nulls_last=True), "user__last_name", "pk"
-    )
+    # Names the registry's annotations give (``messaging.selectors.patient_urgency``).
+    most_urgent_first = ("urgency_rank", "-open_alert_count")
+    return patients.order_by(*most_urgent_first, F("latest_entry_at").desc(nulls_last=True), "user__last_name", "pk")
 
 
 # Sorts after the inbox's ranks (urgent 0, high 1, normal 2): no open item.

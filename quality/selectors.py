@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection, transaction
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.db.models.functions import TruncMonth, TruncQuarter
@@ -19,7 +21,7 @@ from django.utils import timezone
 from alerts.models import Alert, Severity
 from patients.models import NeedleType, Patient, Procedure
 from patients.selectors import day_since_procedure, latest_procedure
-from portal.accounts.models import Role
+from portal.accounts.models import Role, User
 from quality import suppression
 from quality.definitions import (
     CONFIDENCE,
@@ -41,16 +43,16 @@ COMMENTS_SHOWN = 20
 MONTHLY_UP_TO_DAYS = 731  # two years by month (24 bars); longer periods by quarter
 
 
-def may_read_quality(user) -> bool:
+def may_read_quality(user: User | AnonymousUser) -> bool:
     """Quality leads (clinicians an admin marked *quality*) and admins."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    return user.role == Role.ADMIN or (user.role == Role.CLINICIAN and user.is_quality)
+    return bool(user.role == Role.ADMIN or (user.role == Role.CLINICIAN and user.is_quality))
 
 
-def may_read_feedback_comments(user) -> bool:
+def may_read_feedback_comments(user: User | AnonymousUser) -> bool:
     """Quality leads only: comments are sealed like messages, and admins never read those."""
-    return may_read_quality(user) and user.role == Role.CLINICIAN
+    return isinstance(user, User) and may_read_quality(user) and user.role == Role.CLINICIAN
 
 
 # --- The figures ---------------------------------------------------------------------------
@@ -168,7 +170,7 @@ def _figures(period: Period) -> QualityFigures:
     table = _procedure_counts(groups, months, feedback["n"])
     hidden = table.hidden()
 
-    def shown(key) -> int | None:
+    def shown(key: suppression.Key) -> int | None:
         return None if key in hidden else table.values[key]
 
     by_needle, by_type = _needle_rows(groups, table, hidden)
@@ -256,14 +258,16 @@ def _procedure_counts(groups: list[Group], months: list[tuple[date, int]], feedb
     return table
 
 
-def _share(table: suppression.Counts, hidden: set, whole, part) -> float | None:
+def _share(
+    table: suppression.Counts, hidden: set[suppression.Key], whole: suppression.Key, part: suppression.Key
+) -> float | None:
     """part / whole when both and the rest are shown (``split`` hides part and rest together)."""
     if whole in hidden or part in hidden or not table.values[whole]:
         return None
     return table.values[part] / table.values[whole]
 
 
-def _rate(table: suppression.Counts, hidden: set, whole, measure: str) -> Rate:
+def _rate(table: suppression.Counts, hidden: set[suppression.Key], whole: tuple[Any, ...], measure: str) -> Rate:
     """k of n for ``whole`` (a type or a gauge): n unless hidden; k, the rate and its
     Wilson interval when the counts with and without are shown too."""
     if whole in hidden:
@@ -279,7 +283,7 @@ def _rate(table: suppression.Counts, hidden: set, whole, measure: str) -> Rate:
 
 
 def _needle_rows(
-    groups: list[Group], table: suppression.Counts, hidden: set
+    groups: list[Group], table: suppression.Counts, hidden: set[suppression.Key]
 ) -> tuple[list[NeedleRow], list[NeedleRow]]:
     """Per needle type and gauge, and per type (all gauges), as ``_procedure_counts``
     let them be shown."""
@@ -327,7 +331,7 @@ def _months(procedures: QuerySet[Procedure], period: Period) -> tuple[str, list[
     return size, [(_as_date(row["bucket"], period), row["n"]) for row in rows]
 
 
-def _as_date(value, period: Period) -> date:
+def _as_date(value: date | datetime, period: Period) -> date:
     """A truncated moment as the clinic's date (SQLite answers it naive, in UTC)."""
     if isinstance(value, datetime):
         if timezone.is_naive(value):
@@ -346,7 +350,10 @@ ALERTS_SUMMARY = (
 )
 
 
-def _alerts_summary(alerts: QuerySet, target_seconds: float) -> tuple[dict, float | None, float | None]:
+def _alerts_summary(
+    alerts: QuerySet[Any],  # annotated with ``seconds`` (``_urgent_alerts``)
+    target_seconds: float,
+) -> tuple[dict[str, int], float | None, float | None]:
     """The counts of ``_urgent_alerts``, and the median and 90th percentile of the
     seconds to acknowledgement: one query on PostgreSQL; on SQLite (``make run``) the
     percentiles come from the sorted values, with the same interpolation."""

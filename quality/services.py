@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from patients.models import Patient
 from patients.services.validation import FieldErrors, is_blank, whole_number
+from portal.accounts.models import User
 from portal.audit.services import record_audit
 from portal.crypto import seal_text
 from quality.models import Feedback
@@ -21,10 +24,10 @@ class FeedbackAlreadyGiven(Exception):
     """The procedure has its feedback: once per procedure (the API answers 409)."""
 
 
-def check_feedback(data: dict) -> dict:
+def check_feedback(data: dict[str, Any]) -> dict[str, Any]:
     """Scores 1-5 (whole numbers) and an optional comment; every problem named by its field."""
     errors = FieldErrors()
-    cleaned: dict = {}
+    cleaned: dict[str, Any] = {}
     for name in SCORE_FIELDS:
         value = data.get(name)
         score = whole_number(value)
@@ -46,7 +49,7 @@ def check_feedback(data: dict) -> dict:
 
 
 @transaction.atomic
-def give_feedback(*, patient: Patient, data: dict, by) -> Feedback:
+def give_feedback(*, patient: Patient, data: dict[str, Any], by: User) -> Feedback:
     """Record the patient's feedback on their latest procedure, once, from day 3.
 
     1. Validate the scores and the comment (400s name the field).

@@ -6,10 +6,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from patients.models import Patient
 from patients.selectors import is_on_care_team
-from portal.accounts.models import Role
+from portal.accounts.models import Role, User
 
 
-def require_care_team(user, patient: Patient, *, field: str = "patient") -> None:
+def require_care_team(user: User, patient: Patient, *, field: str = "patient") -> None:
     if getattr(user, "role", None) != Role.CLINICIAN or not user.is_active:
         raise PermissionDenied
     if not is_on_care_team(clinician=user, patient=patient):

@@ -12,11 +12,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.request import Request
 
 from labs.models import (
     Analyte,
@@ -37,6 +40,7 @@ from labs.values import SERUM_GLUCOSE, PreparedValue, prepare_values
 from messaging.models import InboxKind, InboxPriority
 from messaging.services import post_inbox_item
 from patients.models import Patient
+from portal.accounts.models import User
 from portal.audit.services import record_audit
 from portal.crypto import SealedDataError, open_sealed, seal, seal_text
 from portal.outbox.services import queue_notification
@@ -90,7 +94,7 @@ def _check_report(
     patient: Patient,
     kind: str,
     collected_at: datetime | None,
-    values,
+    values: Any,
     file_content: bytes | None,
     file_name: str,
     file_oversized: bool,
@@ -122,7 +126,7 @@ def _check_report(
             kind=LabReportKind.CSF if "kind" in errors else kind,
             sex=patient.sex,
             date_of_birth=patient.date_of_birth,
-            collected_at=timezone.now() if "collected_at" in errors else collected_at,
+            collected_at=collected_at if collected_at is not None and "collected_at" not in errors else timezone.now(),
         )
     except ValidationError as exc:
         errors.update(exc.message_dict)
@@ -133,7 +137,13 @@ def _check_report(
 
 
 def _store_report(
-    *, patient: Patient, kind: str, collected_at: datetime, checked: _CheckedReport, uploaded_by, received_from: str
+    *,
+    patient: Patient,
+    kind: str,
+    collected_at: datetime,
+    checked: _CheckedReport,
+    uploaded_by: User | None,
+    received_from: str,
 ) -> LabReport:
     """Create the report row (its id is the sealing context), seal file and name, save the
     values with their flags and the range they were flagged against, and post the review
@@ -185,12 +195,12 @@ def _check_and_store(
     patient: Patient,
     kind: str,
     collected_at: datetime | None,
-    values,
+    values: Any,
     file_content: bytes | None,
     file_name: str,
     file_oversized: bool,
     answers_request_id: int | None,
-    uploaded_by,
+    uploaded_by: User | None,
     received_from: str,
 ) -> LabReport:
     checked = _check_report(
@@ -217,16 +227,16 @@ def _check_and_store(
 @transaction.atomic
 def upload_lab_report(
     *,
-    uploaded_by,
+    uploaded_by: User,
     patient: Patient,
     kind: str,
     collected_at: datetime | None,
-    values,
+    values: Any,
     file_content: bytes | None,
     file_name: str = "",
     file_oversized: bool = False,
     answers_request_id: int | None = None,
-    request=None,
+    request: HttpRequest | Request | None = None,
 ) -> LabReport:
     """Store a clinician's lab report: the sealed file, the flagged values, the
     clinician review item and an audit event.
@@ -260,10 +270,10 @@ def receive_lab_report(
     patient: Patient,
     kind: str,
     collected_at: datetime | None,
-    values,
+    values: Any,
     file_content: bytes | None,
     file_name: str = "",
-    request=None,
+    request: HttpRequest | Request | None = None,
 ) -> LabReport:
     """Store a report a lab system sent (``received_from`` names it; the caller has
     checked the system's credentials and the patient): exactly what an upload
@@ -350,7 +360,7 @@ def _post_review_item(report: LabReport, prepared: list[PreparedValue]) -> None:
 RELEASE_NOTE_MAX = 1000
 
 
-def check_release_note(note) -> str:
+def check_release_note(note: object) -> str:
     if note is None:
         return ""
     if not isinstance(note, str):
@@ -362,7 +372,13 @@ def check_release_note(note) -> str:
 
 
 @transaction.atomic
-def release_lab_report(*, report: LabReport, released_by, note: str | None = "", request=None) -> LabReport:
+def release_lab_report(
+    *,
+    report: LabReport,
+    released_by: User,
+    note: str | None = "",
+    request: HttpRequest | Request | None = None,
+) -> LabReport:
     """Make the report visible to the patient, with the clinician's optional note to
     them shown above the results, and tell them (no health data in the email)."""
     require_care_team(released_by, report.patient)
@@ -391,7 +407,9 @@ def release_lab_report(*, report: LabReport, released_by, note: str | None = "",
 
 
 @transaction.atomic
-def mark_report_entered_in_error(*, report: LabReport, marked_by, reason: str, request=None) -> LabReport:
+def mark_report_entered_in_error(
+    *, report: LabReport, marked_by: User, reason: str, request: HttpRequest | Request | None = None
+) -> LabReport:
     """Withdraw a report uploaded by mistake: it stays, hidden from the patient."""
     require_care_team(marked_by, report.patient)
     reason = (reason or "").strip()
@@ -419,7 +437,7 @@ class OpenedFile:
     name: str
 
 
-def open_report_file(*, report: LabReport, user, request=None) -> OpenedFile:
+def open_report_file(*, report: LabReport, user: User, request: HttpRequest | Request | None = None) -> OpenedFile:
     """Decrypt the report's file for an allowed reader (checked by ``lab_report_for``).
 
     Every download is audited, the patient's own included. A blob that fails its

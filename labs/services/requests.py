@@ -12,8 +12,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.request import Request
 
 from labs.models import (
     LabRequest,
@@ -25,7 +27,7 @@ from messaging.models import InboxKind, InboxPriority, InboxStatus
 from messaging.selectors import inbox_items_for
 from messaging.services import post_inbox_item, update_inbox_item
 from patients.models import Patient
-from portal.accounts.models import Role
+from portal.accounts.models import Role, User
 from portal.audit.services import record_audit
 from portal.crypto import seal_text
 from portal.outbox.services import queue_notification
@@ -37,7 +39,7 @@ def review_hours() -> float:
     return float(getattr(settings, "AFTERCARE_LAB_REQUEST_REVIEW_HOURS", 4))
 
 
-def _clean_tests(tests) -> list[str]:
+def _clean_tests(tests: object) -> list[str]:
     if not isinstance(tests, list | tuple) or not tests:
         raise ValidationError({"tests": [f"Choose at least one of: {', '.join(LabTest.values)}."]})
     if any(not isinstance(test, str) or test not in LabTest.values for test in tests):
@@ -47,7 +49,7 @@ def _clean_tests(tests) -> list[str]:
     return [test for test in LabTest.values if test in tests]  # a stable, readable order
 
 
-def _clean_text(value, *, field: str, required: bool, limit: int = MAX_REASON) -> str:
+def _clean_text(value: object, *, field: str, required: bool, limit: int = MAX_REASON) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
@@ -63,12 +65,12 @@ def _clean_text(value, *, field: str, required: bool, limit: int = MAX_REASON) -
 @transaction.atomic
 def request_labs(
     *,
-    requested_by,
+    requested_by: User,
     patient: Patient,
-    tests,
-    reason,
+    tests: object,
+    reason: object,
     source_alert_id: int | None = None,
-    request=None,
+    request: HttpRequest | Request | None = None,
 ) -> LabRequest:
     """A follow-up lab request: by the patient for themselves, or by a care-team
     clinician. It becomes a lab_request inbox item due for review in
@@ -121,7 +123,7 @@ def request_labs(
     return lab_request
 
 
-def _close_request_item(lab_request: LabRequest, reviewer) -> None:
+def _close_request_item(lab_request: LabRequest, reviewer: User) -> None:
     """The review is the work the lab_request inbox item asked for: mark it done."""
     item = (
         inbox_items_for(reviewer)
@@ -134,7 +136,14 @@ def _close_request_item(lab_request: LabRequest, reviewer) -> None:
 
 
 @transaction.atomic
-def review_lab_request(*, lab_request: LabRequest, reviewer, decision, note, request=None) -> LabRequest:
+def review_lab_request(
+    *,
+    lab_request: LabRequest,
+    reviewer: User,
+    decision: str,
+    note: str | None,
+    request: HttpRequest | Request | None = None,
+) -> LabRequest:
     """Approve or decline a pending request, once. A decline needs a note: the
     patient reads it. A patient who asked is told by email that there is an answer."""
     require_care_team(reviewer, lab_request.patient)

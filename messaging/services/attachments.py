@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import Any
 
 import filetype
 from django.conf import settings
@@ -56,7 +57,7 @@ def _clean_filename(name: str, content_type: str) -> str:
     return f"{stem[:100]}.{ext.lower()}"
 
 
-def check_attachments(uploads: Sequence) -> list[CheckedAttachment]:
+def check_attachments(uploads: Sequence[Any]) -> list[CheckedAttachment]:
     """Read and check uploaded files (``name``, ``size``, ``read()``).
 
     Every file must be at most 10 MB and be a PNG, JPEG, GIF, WebP image or a PDF

@@ -18,7 +18,7 @@ from patients.models import Patient
 from portal.accounts.models import User
 from portal.clinic.selectors import current_clinic
 
-DEFAULT_DUE = {
+DEFAULT_DUE: dict[str, timedelta | None] = {
     InboxPriority.URGENT: timedelta(minutes=15),
     InboxPriority.HIGH: timedelta(hours=4),
     InboxPriority.NORMAL: None,  # the next business day (the clinic's opening hours)
@@ -34,7 +34,7 @@ def default_due_at(priority: str, *, now: datetime | None = None) -> datetime:
     shown to a patient as a promise; a patient's message is due as the clinic's
     settings say (``message_due_at``)."""
     now = now or timezone.now()
-    configured = getattr(settings, "AFTERCARE_INBOX_DUE", {}).get(priority)
+    configured: timedelta | None = getattr(settings, "AFTERCARE_INBOX_DUE", {}).get(priority)
     if configured is not None:
         return now + configured
     delta = DEFAULT_DUE.get(priority)
@@ -61,7 +61,7 @@ def post_inbox_item(
     source_id: str = "",
     link: str = "",
     due_at: datetime | None = None,
-    addressed_to=None,
+    addressed_to: User | None = None,
     red_flag: bool = False,
 ) -> InboxItem:
     """Add an item to the care team's inbox, once per source (idempotent).
@@ -143,7 +143,7 @@ def _apply_priority(item: InboxItem, priority: str, *, now: datetime) -> None:
     item.priority_rank = new_rank
 
 
-def _check_assignee(assignee, items: list[InboxItem]) -> None:
+def _check_assignee(assignee: User | None, items: list[InboxItem]) -> None:
     """Only a clinician who has every item in their inbox may be assigned (the care
     team, or the triage pool for what reaches it: CLINICAL.md section 7); a referral
     stays with the clinician it was sent to."""
@@ -161,17 +161,17 @@ def _check_assignee(assignee, items: list[InboxItem]) -> None:
         )
 
 
-def resolve_assignee(value, *, by):
+def resolve_assignee(value: object, *, by: User) -> User | None:
     """``None`` (unassign), ``"me"`` or a user id -> a User or None; an unknown id is a 400."""
     if value is None or value == "":
         return None
     if value == "me":
         return by
     try:
-        pk = int(value)
+        pk = int(value)  # type: ignore[call-overload]  # anything else: a 400 below
     except (TypeError, ValueError):
         raise ValidationError({"assignee": ["Use a clinician id, 'me' or null."]}) from None
-    user = User.objects.filter(pk=pk).first()
+    user: User | None = User.objects.filter(pk=pk).first()
     if user is None:
         raise ValidationError(
             {"assignee": ["This person is not a clinician on the patient's care team, so they cannot be assigned."]}
@@ -179,8 +179,8 @@ def resolve_assignee(value, *, by):
     return user
 
 
-def _check_triage_values(status, priority) -> None:
-    errors = {}
+def _check_triage_values(status: str, priority: str) -> None:
+    errors: dict[str, list[str]] = {}
     if status is not UNSET and status not in InboxStatus.values:
         errors["status"] = [f"Use one of: {', '.join(InboxStatus.values)}."]
     if priority is not UNSET and priority not in InboxPriority.values:
@@ -189,7 +189,7 @@ def _check_triage_values(status, priority) -> None:
         raise ValidationError(errors)
 
 
-def _triage(item: InboxItem, *, status, assignee, priority, now: datetime) -> None:
+def _triage(item: InboxItem, *, status: str, assignee: User | None, priority: str, now: datetime) -> None:
     if status is not UNSET:
         _apply_status(item, status, now=now)
     if assignee is not UNSET:
@@ -200,7 +200,9 @@ def _triage(item: InboxItem, *, status, assignee, priority, now: datetime) -> No
 
 
 @transaction.atomic
-def update_inbox_item(*, item: InboxItem, by, status=UNSET, assignee=UNSET, priority=UNSET) -> InboxItem:
+def update_inbox_item(
+    *, item: InboxItem, by: User, status: str = UNSET, assignee: User | None = UNSET, priority: str = UNSET
+) -> InboxItem:
     """Set status, assignee (a User or None) and/or priority of one item."""
     if status is UNSET and assignee is UNSET and priority is UNSET:
         raise ValidationError({"non_field_errors": ["Give a status, an assignee or a priority."]})
@@ -217,7 +219,13 @@ MAX_BULK = 200
 
 @transaction.atomic
 def bulk_update_inbox_items(
-    *, items: QuerySet[InboxItem], ids: Sequence[int], by, status=UNSET, assignee=UNSET, priority=UNSET
+    *,
+    items: QuerySet[InboxItem],
+    ids: Sequence[int],
+    by: User,
+    status: str = UNSET,
+    assignee: User | None = UNSET,
+    priority: str = UNSET,
 ) -> int:
     """The same change to many items: all of them or none.
 

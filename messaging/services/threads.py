@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -76,7 +77,7 @@ def check_note(note: str | None) -> str:
     return note
 
 
-def _check_participant(user, thread: Thread) -> None:
+def _check_participant(user: User, thread: Thread) -> None:
     """Defence in depth: views resolve threads with ``thread_for`` already. A clinician
     takes part on the care team, or from the triage pool while the patient has none."""
     from messaging.selectors import threads_visible_to
@@ -92,7 +93,7 @@ def _thread_link(thread: Thread) -> str:
     return reverse("messaging:thread", args=[thread.pk])
 
 
-def _add_message(*, thread: Thread, author, body: str, files: list[CheckedAttachment], now: datetime) -> Message:
+def _add_message(*, thread: Thread, author: User, body: str, files: list[CheckedAttachment], now: datetime) -> Message:
     # The context names the row, so the row exists before its blob is sealed;
     # both writes are in the caller's transaction.
     message = Message.objects.create(thread=thread, author=author, body_sealed=b"", created_at=now)
@@ -116,11 +117,11 @@ def _add_message(*, thread: Thread, author, body: str, files: list[CheckedAttach
 @transaction.atomic
 def start_thread(
     *,
-    author,
+    author: User,
     subject: str | None,
     body: str | None,
     patient: Patient | None = None,
-    attachments: Sequence = (),
+    attachments: Sequence[Any] = (),
 ) -> Thread:
     """A new conversation: a patient writes to their care team, or a care-team
     clinician writes to a patient. Validates everything before writing.
@@ -148,6 +149,7 @@ def start_thread(
     body = check_body(body)
     files = check_attachments(attachments)
 
+    assert patient is not None  # every branch above set it or refused
     now = timezone.now()
     thread = Thread.objects.create(
         patient=patient, subject_sealed=b"", created_by=author, created_at=now, last_message_at=now
@@ -157,7 +159,7 @@ def start_thread(
     message = _add_message(thread=thread, author=author, body=body, files=files, now=now)
     red_flag = author.role == Role.PATIENT and mentions_red_flag(subject, body)
     _after_new_message(thread=thread, message=message, author=author, inbox_status=None, now=now, red_flag=red_flag)
-    thread.red_flag = red_flag
+    thread.red_flag = red_flag  # type: ignore[attr-defined]  # the answer, not a column
     return thread
 
 
@@ -167,10 +169,10 @@ REPLY_STATUSES = (InboxStatus.WAITING, InboxStatus.DONE, InboxStatus.IN_PROGRESS
 @transaction.atomic
 def post_message(
     *,
-    author,
+    author: User,
     thread: Thread,
     body: str | None,
-    attachments: Sequence = (),
+    attachments: Sequence[Any] = (),
     inbox_status: str | None = None,
 ) -> Message:
     """Add a message to a thread.
@@ -199,12 +201,12 @@ def post_message(
     _after_new_message(
         thread=thread, message=message, author=author, inbox_status=inbox_status, now=now, red_flag=red_flag
     )
-    message.red_flag = red_flag
+    message.red_flag = red_flag  # type: ignore[attr-defined]  # the answer, not a column
     return message
 
 
 def _after_new_message(
-    *, thread: Thread, message: Message, author, inbox_status: str | None, now: datetime, red_flag: bool = False
+    *, thread: Thread, message: Message, author: User, inbox_status: str | None, now: datetime, red_flag: bool = False
 ) -> None:
     if author.role == Role.PATIENT:
         _open_message_item(thread=thread, now=now, red_flag=red_flag)
@@ -289,7 +291,7 @@ def _open_message_item(*, thread: Thread, now: datetime, red_flag: bool = False)
     return item
 
 
-def _settle_message_item(*, thread: Thread, by, status: str | None, now: datetime) -> None:
+def _settle_message_item(*, thread: Thread, by: User, status: str | None, now: datetime) -> None:
     item = (
         InboxItem.objects.select_for_update()
         .filter(kind=InboxKind.MESSAGE, source_type=Thread._meta.label_lower, source_id=str(thread.pk))
@@ -305,7 +307,7 @@ def _settle_message_item(*, thread: Thread, by, status: str | None, now: datetim
     item.save(update_fields=fields)
 
 
-def _notify_new_message(*, recipient, thread: Thread, now: datetime) -> None:
+def _notify_new_message(*, recipient: User, thread: Thread, now: datetime) -> None:
     """Queue a new-message email (no message text: a fixed sentence and a link).
 
     At most one per thread and recipient per 15 minutes: a recent one suppresses
@@ -330,7 +332,9 @@ def _notify_new_message(*, recipient, thread: Thread, now: datetime) -> None:
 
 
 @transaction.atomic
-def mark_thread_read(*, user, thread: Thread, messages: Iterable[Message] | None = None, now=None) -> int:
+def mark_thread_read(
+    *, user: User, thread: Thread, messages: Iterable[Message] | None = None, now: datetime | None = None
+) -> int:
     """Receipts for what ``user`` has seen: the given messages, or the whole thread.
     Your own messages need none. Returns how many receipts were new."""
     now = now or timezone.now()
@@ -358,7 +362,9 @@ NOT_ON_CARE_TEAM = (
 
 
 @transaction.atomic
-def forward_thread(*, thread: Thread, by, to_id: int, note: str | None = "", priority: str = InboxPriority.NORMAL):
+def forward_thread(
+    *, thread: Thread, by: User, to_id: int, note: str | None = "", priority: str = InboxPriority.NORMAL
+) -> ThreadForward:
     """Send the case to a colleague the patient has chosen: a ``referral`` inbox
     item addressed to (and assigned to) them, with an optional sealed note."""
     if by.role != Role.CLINICIAN:
@@ -372,12 +378,14 @@ def forward_thread(*, thread: Thread, by, to_id: int, note: str | None = "", pri
         errors["to"] = [NOT_ON_CARE_TEAM]
     if priority not in InboxPriority.values:
         errors["priority"] = [f"Use one of: {', '.join(InboxPriority.values)}."]
+    checked_note = ""
     try:
-        note = check_note(note)
+        checked_note = check_note(note)
     except ValidationError as exc:
         errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
+    note = checked_note
 
     now = timezone.now()
     forward = ThreadForward.objects.create(

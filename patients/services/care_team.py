@@ -96,6 +96,8 @@ def enrol_patient(
     if passes is None or not 1 <= passes <= 20:
         errors.add("procedure", "The number of passes must be a whole number from 1 to 20.")
     errors.raise_if_any()
+    # Checked above (a None is an error raised already); for the type checker:
+    assert born is not None and performed_at is not None and gauge is not None and passes is not None
 
     user, _token = invite_user(
         email=email, first_name=first_name, last_name=last_name, role=Role.PATIENT, invited_by=enrolled_by

@@ -118,6 +118,8 @@ def record_medication_dose(*, patient: Patient, data: Any, entered_by: User) -> 
         errors, "taken_at", data.get("taken_at"), patient=patient, now=timezone.now(), what="time you took it"
     )
     errors.raise_if_any()
+    # Checked above (a None is an error raised already); for the type checker:
+    assert medication_class is not None and drug is not None and dose_mg is not None and taken_at is not None
 
     dose = MedicationDose.objects.create(
         patient=patient,

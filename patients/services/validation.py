@@ -29,7 +29,7 @@ _FALSE = {"false", "0", "no", "off", ""}
 # --- Parsing helpers: strict types, plain messages -------------------------------------
 
 
-class FieldErrors(dict):
+class FieldErrors(dict[str, list[str]]):
     def add(self, field: str, message: str) -> None:
         self.setdefault(field, []).append(message)
 
@@ -94,11 +94,12 @@ def parse_moment(value: Any, *, time_zone: str) -> datetime | None:
         moment = value
     elif isinstance(value, str) and len(value) <= 40:
         try:
-            moment = parse_datetime(value.strip())
+            parsed = parse_datetime(value.strip())
         except ValueError:
             return None
-        if moment is None:
+        if parsed is None:
             return None
+        moment = parsed
     else:
         return None
     if timezone.is_naive(moment):

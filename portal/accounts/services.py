@@ -129,7 +129,7 @@ def invitation_totp_secret(invitation: Invitation) -> str | None:
     return open_sealed_text(bytes(invitation.totp_secret_sealed), context=invitation.totp_seal_context)
 
 
-def invitation_totp_setup(invitation: Invitation) -> dict | None:
+def invitation_totp_setup(invitation: Invitation) -> dict[str, str] | None:
     """What an authenticator app needs to be set up while accepting: the secret and
     its ``otpauth://`` address (a QR code of it, or the secret typed in by hand)."""
     secret = invitation_totp_secret(invitation)
@@ -205,7 +205,7 @@ def update_account_settings(*, user: User, display_units: str | None = None, tim
 @transaction.atomic
 def reset_mfa(*, user: User, actor: User) -> int:
     """Remove a user's authenticators (lost phone); they must enrol again."""
-    deleted, _ = Authenticator.objects.filter(user=user).delete()
+    deleted: int = Authenticator.objects.filter(user=user).delete()[0]
     record_audit(actor=actor, action="mfa.reset", obj=user)
     return deleted
 

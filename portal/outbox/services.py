@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
@@ -61,7 +62,9 @@ def queue_notification_to_address(
     )
 
 
-def _queue(*, key: str, values: dict, kind: str, link: str, source, channel: str) -> Notification | None:
+def _queue(
+    *, key: str, values: dict[str, Any], kind: str, link: str, source: models.Model | None, channel: str
+) -> Notification | None:
     try:
         # Insert first: the common case is a new key, and the unique constraint (in a
         # savepoint) settles a repeat or a concurrent writer of the same key.
@@ -84,7 +87,7 @@ def _queue(*, key: str, values: dict, kind: str, link: str, source, channel: str
 
 
 @transaction.atomic
-def retry_notifications(*, ids) -> int:
+def retry_notifications(*, ids: Iterable[int]) -> int:
     """An admin's "send again": failed rows go back to pending, due now, with a fresh
     set of attempts. Sent rows are never sent again."""
     count = Notification.objects.filter(id__in=list(ids), status=NotificationStatus.FAILED).update(
