@@ -7,7 +7,7 @@ class LabsConfig(AppConfig):
 
     def ready(self) -> None:
         from labs import chart, dashboard, demo, nav
-        from labs.models import LabReportFile, LabRequest, file_context, file_name_context
+        from labs.models import LabReport, LabReportFile, LabRequest, file_context, file_name_context
         from patients.plugins import register_chart_panels
         from portal.plugins import register_plugins
         from portal.sealed import register_sealed_field
@@ -24,7 +24,7 @@ class LabsConfig(AppConfig):
         )
         # The releasing clinician's note on a report, bound to the report.
         register_sealed_field(
-            model="labs.LabReport", field="release_note_sealed", context=lambda row: f"lab_report_note:{row.pk}"
+            model=LabReport, field="release_note_sealed", context=lambda row: f"lab_report_note:{row.pk}"
         )
         # A lab request's reason, bound to the request.
         register_sealed_field(model=LabRequest, field="reason_sealed", context=lambda row: f"lab_request:{row.pk}")
