@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from alerts.models import AlertRule
-from patients.models import DiaryThreshold, Drug, MedicationPolicy, NonDrugOption, PainPlanCondition
+from patients.models import Drug, MedicationPolicy, NonDrugOption, PainPlanCondition
 from patients.references import REFERENCES, references_for
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +19,6 @@ def test_every_key_the_clinical_data_uses_is_a_readable_reference():
         (MedicationPolicy, "citation"),
         (PainPlanCondition, "citation"),
         (NonDrugOption, "citation"),
-        (DiaryThreshold, "citation"),
         (AlertRule, "citation_key"),
     ):
         for text in model.objects.values_list(field, flat=True):
