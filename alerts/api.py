@@ -9,6 +9,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from alerts import selectors, services
+from alerts.inbox import trigger_of
 from alerts.models import Alert
 from alerts.raising import firing_codes
 from portal.audit.services import audit_read
@@ -23,6 +24,9 @@ class AlertSerializer(serializers.ModelSerializer):
     rule = serializers.CharField(source="rule.code")
     rules = serializers.SerializerMethodField(help_text="Every rule that fired on the entry, the most serious first.")
     message = serializers.SerializerMethodField()
+    trigger = serializers.SerializerMethodField(
+        help_text="The entry's values when it fired: temperature_c, headache, back_pain and the signs ticked."
+    )
 
     class Meta:
         model = Alert
@@ -39,6 +43,7 @@ class AlertSerializer(serializers.ModelSerializer):
             "message",
             "audience",
             "resolved_at",
+            "trigger",
         ]
 
     def clinic(self) -> Clinic:
@@ -52,6 +57,9 @@ class AlertSerializer(serializers.ModelSerializer):
 
     def get_rules(self, alert: Alert) -> list[str]:
         return firing_codes(alert)
+
+    def get_trigger(self, alert: Alert) -> dict:
+        return trigger_of(alert)
 
 
 class ClinicianAlertSerializer(AlertSerializer):

@@ -20,10 +20,12 @@ class AlertsConfig(AppConfig):
 
     def ready(self) -> None:
         from alerts import chart, dashboard, demo, nav
+        from alerts.inbox import alert_item_facts, follow_item_status
         from alerts.metrics import alert_metrics
         from alerts.selectors import alert_for, chart_thresholds
         from alerts.services import raise_dose_alerts, recommend_for_dose
         from labs.integrations import register_alert_finder
+        from messaging.inbox_kinds import register_inbox_kind
         from patients.medication_alerts import DoseAlertHandler, register_dose_alert_handler
         from patients.plugins import register_chart_panels, register_chart_thresholds
         from portal.operations.metrics import register_metrics_source
@@ -42,3 +44,6 @@ class AlertsConfig(AppConfig):
         register_chart_thresholds(chart_thresholds)
         # "Request labs" from an alert: labs, beside this app, finds the alert here.
         register_alert_finder(alert_for)
+        # The inbox (above which alerts sit) learns what an alert item shows and
+        # what its status means for its alerts: one status model (alerts.inbox).
+        register_inbox_kind("alert", facts=alert_item_facts, on_status=follow_item_status)

@@ -224,6 +224,11 @@ class Alert(models.Model):
     )
     resolution_note = models.TextField(blank=True, max_length=2000)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # The inbox item of the patient's episode this alert joined (API.md: a patient's open
+    # alerts share one item). Its status and the alert's move together (alerts.inbox).
+    inbox_item = models.ForeignKey(
+        "messaging.InboxItem", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

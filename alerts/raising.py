@@ -18,15 +18,12 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from alerts import engine
+from alerts.inbox import hold_alert_patient, post_to_inbox
 from alerts.models import SEVERITY_RANK, Alert, AlertFiring, AlertRule, AlertStatus, Severity
 from patients.models import Patient, SymptomEntry
 from patients.routing import Audience, Responsible, responsible_for
 from portal.accounts.models import User
 from portal.outbox.services import queue_notification, queue_notification_to_address
-
-ALERTING = (Severity.CONTACT_PROVIDER, Severity.URGENT)
-INBOX_PRIORITY = {Severity.URGENT: "urgent", Severity.CONTACT_PROVIDER: "high"}
-INBOX_WORDS = {Severity.URGENT: "Urgent", Severity.CONTACT_PROVIDER: "Contact today"}
 
 
 @dataclass(frozen=True)
@@ -101,6 +98,9 @@ def raise_findings(
         known = [f.dedup_key for f in findings]
         return Alert.objects.filter(firings__dedup_key__in=known).order_by("-id").first(), 0
     responsible = responsible or responsible_for(patient)
+    # The patient's queue before the alert row: a clinician closing the episode's item
+    # meanwhile finishes first, and this alert then opens the next item (alerts.inbox).
+    hold_alert_patient(patient.pk)
     alert, created = _alert_for(
         patient=patient, entry=entry, key=alert_key, first=fresh[0], audience=responsible.audience
     )
@@ -173,28 +173,6 @@ def _join(alert: Alert, findings: list[Finding]) -> None:
     else:
         alert.clinician_message = f"{alert.clinician_message} {lines}".strip()
     alert.save(update_fields=fields)
-
-
-def inbox_summary(alert: Alert) -> str:
-    """ "Urgent: New neurological symptom reported (and 1 more)": the rules' summaries,
-    never a value."""
-    others = alert.firings.filter(severity__in=ALERTING).exclude(rule_id=alert.rule_id).values("rule").distinct()
-    more = others.count()
-    text = f"{INBOX_WORDS[alert.severity]}: {alert.rule.summary}"
-    return f"{text} (and {more} more)" if more else text
-
-
-def post_to_inbox(alert: Alert) -> None:
-    from messaging.services import post_inbox_item
-
-    post_inbox_item(
-        kind="alert",
-        patient=alert.patient,
-        priority=INBOX_PRIORITY[alert.severity],
-        summary=inbox_summary(alert),
-        source=alert,
-        link=alert_link(alert),
-    )
 
 
 def notify_alert(alert: Alert, *, responsible: Responsible | None = None, dedup_suffix: str = "") -> None:

@@ -40,7 +40,7 @@ def alert_list_for(user: User, *, patient_id: int | str | None = None, status: s
     if status:
         alerts = alerts.filter(status=status)
     return (
-        alerts.select_related("rule", "acknowledged_by", "resolved_by")
+        alerts.select_related("rule", "acknowledged_by", "resolved_by", "entry")
         .prefetch_related("firings__rule")
         .order_by("-created_at", "-id")
     )

@@ -18,10 +18,10 @@ from django.db.models import Min, Window
 from django.utils import timezone
 
 from alerts import engine
+from alerts.inbox import ALERTING, hold_alert_patient, item_follows_alert
 from alerts.models import SEVERITY_RANK, Alert, AlertRule, AlertStatus, PatientThreshold, RuleKind, Severity
 from alerts.parameters import schema_of
 from alerts.raising import (
-    ALERTING,
     Finding,
     alert_link,
     entry_alert_key,
@@ -257,23 +257,12 @@ def _check_clinician(alert: Alert, by: User) -> None:
         raise PermissionDenied("Only a clinician on the patient's care team or the triage pool can do this.")
 
 
-def _move_inbox_item(alert: Alert, *, by: User, status: str) -> None:
-    """Keep the alert's inbox item in step (in progress when acknowledged, done when
-    resolved), through the messaging app's own service."""
-    from messaging.models import InboxItem
-    from messaging.services import update_inbox_item
-
-    item = InboxItem.objects.filter(kind="alert", source_type=Alert._meta.label_lower, source_id=str(alert.pk)).first()
-    if item is None or item.status == status or item.status == "done":
-        return
-    update_inbox_item(item=item, by=by, status=status)
-
-
 @transaction.atomic
 def acknowledge_alert(*, alert: Alert, by: User, note: str | None = "") -> Alert:
     """Open -> acknowledged (the patient sees when). Acknowledging again changes nothing."""
     note = check_note(note)
     _check_clinician(alert, by)
+    hold_alert_patient(alert.patient_id)  # before the alert row (alerts.inbox)
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     if alert.status == AlertStatus.RESOLVED:
         raise ValidationError({"status": ["This alert is already resolved."]})
@@ -285,7 +274,7 @@ def acknowledge_alert(*, alert: Alert, by: User, note: str | None = "") -> Alert
     alert.note = note
     alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "note"])
     record_audit(actor=by, action="alert.acknowledge", patient_id=alert.patient_id, obj=alert)
-    _move_inbox_item(alert, by=by, status="in_progress")
+    item_follows_alert(alert)
     return alert
 
 
@@ -294,6 +283,7 @@ def resolve_alert(*, alert: Alert, by: User, note: str | None = "") -> Alert:
     """Open or acknowledged -> resolved, with a note. Resolving implies it was seen."""
     note = check_note(note)
     _check_clinician(alert, by)
+    hold_alert_patient(alert.patient_id)  # before the alert row (alerts.inbox)
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     if alert.status == AlertStatus.RESOLVED:
         raise ValidationError({"status": ["This alert is already resolved."]})
@@ -309,7 +299,7 @@ def resolve_alert(*, alert: Alert, by: User, note: str | None = "") -> Alert:
         update_fields=["status", "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by", "resolution_note"]
     )
     record_audit(actor=by, action="alert.resolve", patient_id=alert.patient_id, obj=alert)
-    _move_inbox_item(alert, by=by, status="done")
+    item_follows_alert(alert)
     return alert
 
 
@@ -340,6 +330,7 @@ def escalate_overdue_alerts() -> int:
     pool = triage_pool() if overdue else ()
     for alert in overdue:
         with transaction.atomic():
+            hold_alert_patient(alert.patient_id)  # before the alert row (alerts.inbox)
             claimed = Alert.objects.filter(pk=alert.pk, status=AlertStatus.OPEN, escalated_at__isnull=True).update(
                 escalated_at=now
             )

@@ -248,6 +248,7 @@ class LabRequestListView(ListAPIView):
             tests=data["tests"],
             reason=data["reason"],
             source_alert_id=verified_alert_id(request.user, patient, data.get("alert")),
+            priority=data.get("priority") or "routine",
             request=request,
         )
         lab_request = selectors.lab_request_for(request.user, lab_request.pk)

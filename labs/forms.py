@@ -11,7 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from labs.models import Analyte, LabReportKind, LabRequest, LabRequestStatus, LabTest
+from labs.models import Analyte, LabReportKind, LabRequest, LabRequestPriority, LabRequestStatus, LabTest
 
 FASTING_CHOICES = [("", "Not recorded"), ("yes", "Fasting"), ("no", "Not fasting")]
 # How ``labs.values`` names a value in its messages.
@@ -156,6 +156,23 @@ class LabRequestForm(forms.Form):
         help_text="A sentence or two for the clinician who reviews the request.",
     )
     alert = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    priority = forms.ChoiceField(
+        choices=LabRequestPriority.choices,
+        initial=LabRequestPriority.ROUTINE,
+        widget=forms.RadioSelect,
+        label="Priority",
+        required=False,
+    )
+
+    def __init__(self, *args, ordering: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if ordering:
+            # A clinician's order, in clinician words (issue 16): no review follows.
+            self.fields["tests"].label = "Tests to order"
+            self.fields["reason"].label = "Indication"
+            self.fields["reason"].help_text = "The clinical question; the patient sees it with the order."
+        else:
+            del self.fields["priority"]
 
     def add_service_errors(self, exc: ValidationError) -> None:
         for field, messages in exc.message_dict.items():

@@ -363,6 +363,14 @@ class LabRequestStatus(models.TextChoices):
     PENDING = "pending", "Waiting for review"
     APPROVED = "approved", "Approved"
     DECLINED = "declined", "Declined"
+    # A clinician's own request is an order (API.md): decided as it is made, never
+    # reviewed by the clinician who made it.
+    ORDERED = "ordered", "Ordered"
+
+
+class LabRequestPriority(models.TextChoices):
+    ROUTINE = "routine", "Routine"
+    URGENT = "urgent", "Urgent"
 
 
 class LabRequest(models.Model):
@@ -378,6 +386,7 @@ class LabRequest(models.Model):
     requested_at = models.DateTimeField(default=timezone.now)
     due_at = models.DateTimeField()
     status = models.CharField(max_length=16, choices=LabRequestStatus.choices, default=LabRequestStatus.PENDING)
+    priority = models.CharField(max_length=8, choices=LabRequestPriority.choices, default=LabRequestPriority.ROUTINE)
     review_note = models.TextField(max_length=1000, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

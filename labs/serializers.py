@@ -7,7 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from labs.models import LabReport, LabReportKind, LabRequest, LabRequestStatus, LabTest
+from labs.models import LabReport, LabReportKind, LabRequest, LabRequestPriority, LabRequestStatus, LabTest
 from labs.presenters import as_api
 from portal.accounts.models import Role
 
@@ -163,6 +163,9 @@ class LabRequestCreateSerializer(serializers.Serializer):
     tests = serializers.ListField(child=serializers.CharField(), help_text=f"Any of {', '.join(LabTest.values)}.")
     reason = serializers.CharField(max_length=1000, allow_blank=True)
     alert = serializers.IntegerField(required=False, allow_null=True, help_text="The alert this request follows up.")
+    priority = serializers.ChoiceField(
+        choices=LabRequestPriority.choices, required=False, default=LabRequestPriority.ROUTINE
+    )
 
 
 class LabRequestReviewSerializer(serializers.Serializer):
@@ -192,6 +195,7 @@ class LabRequestSerializer(serializers.ModelSerializer):
             "requested_at",
             "due_at",
             "status",
+            "priority",
             "review_note",
             "reviewed_by",
             "reviewed_at",

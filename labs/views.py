@@ -200,7 +200,8 @@ def request_new(request):
             return redirect("labs:index")
         patient = prefill.patient
         initial = {"tests": prefill.tests, "reason": prefill.reason, "alert": prefill.alert_id}
-    form = LabRequestForm(request.POST or None, initial=initial)
+    ordering = user.role == Role.CLINICIAN
+    form = LabRequestForm(request.POST or None, initial=initial, ordering=ordering)
     if request.method == "POST" and form.is_valid():
         try:
             lab_request = services.request_labs(
@@ -209,12 +210,20 @@ def request_new(request):
                 tests=form.cleaned_data["tests"],
                 reason=form.cleaned_data["reason"],
                 source_alert_id=initial.get("alert"),
+                priority=form.cleaned_data.get("priority") or "routine",
                 request=request,
             )
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
-            messages.success(request, "Your request is with the care team; you will see their decision here.")
+            if ordering:
+                messages.success(
+                    request,
+                    f"Ordered ({lab_request.get_priority_display().lower()}): "
+                    f"{', '.join(lab_request.test_labels)} for {patient.name}.",
+                )
+            else:
+                messages.success(request, "Your request is with the care team; you will see their decision here.")
             return redirect("labs:request", pk=lab_request.pk)
     return render(request, "labs/request_new.html", {"form": form, "patient": patient})
 

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from messaging import selectors, services
+from messaging.inbox_kinds import facts_of
 from messaging.models import Thread, ThreadForward
 from messaging.serializers import (
     ForwardCreateSerializer,
@@ -32,6 +33,7 @@ from messaging.serializers import (
     ThreadDetailSerializer,
     ThreadSerializer,
 )
+from messaging.services import preview_reads
 from patients.selectors import patient_for
 from portal.accounts.models import Role
 from portal.api import Pagination
@@ -255,9 +257,17 @@ class InboxListView(APIView):
         items = selectors.filtered_inbox(request.user, filters, now=now)
         page_ids = paginator.paginate_queryset(items.values_list("pk", flat=True), request, view=self)
         rows = selectors.inbox_rows(list(page_ids))
-        # Each row names a patient and what happened (health data): one read event per patient, one INSERT.
-        audit_read(user=request.user, patients=[row.patient for row in rows], request=request, action="inbox.read")
-        return paginator.get_paginated_response(InboxItemSerializer(rows, many=True, context={"now": now}).data)
+        facts = facts_of(rows)
+        audit_read(
+            user=request.user,
+            patients=[row.patient for row in rows],
+            request=request,
+            action="inbox.read",
+            details=preview_reads(rows, facts),
+        )
+        return paginator.get_paginated_response(
+            InboxItemSerializer(rows, many=True, context={"now": now, "facts": facts}).data
+        )
 
 
 class InboxItemView(APIView):
@@ -267,7 +277,8 @@ class InboxItemView(APIView):
     def get(self, request, item_id: int):
         item = selectors.inbox_item_for(request.user, item_id)
         audit_read(user=request.user, patient_id=item.patient_id, obj=item, request=request, action="inbox.item.read")
-        return Response(InboxItemSerializer(item, context={"now": timezone.now()}).data)
+        facts = facts_of([item])  # its preview is part of this read of the item
+        return Response(InboxItemSerializer(item, context={"now": timezone.now(), "facts": facts}).data)
 
     @extend_schema(request=InboxUpdateSerializer, responses=InboxItemSerializer)
     def patch(self, request, item_id: int):
@@ -280,7 +291,8 @@ class InboxItemView(APIView):
         item = selectors.inbox_item_for(request.user, item_id)
         # The answer names the patient and what happened: a read, as GET is.
         audit_read(user=request.user, patient_id=item.patient_id, obj=item, request=request, action="inbox.item.read")
-        return Response(InboxItemSerializer(item, context={"now": timezone.now()}).data)
+        facts = facts_of([item])  # its preview is part of this read of the item
+        return Response(InboxItemSerializer(item, context={"now": timezone.now(), "facts": facts}).data)
 
 
 class InboxBulkView(APIView):

@@ -8,7 +8,8 @@ class MessagingConfig(AppConfig):
     def ready(self) -> None:
         from messaging import chart, dashboard, demo, nav
         from messaging.models import Attachment, Message, Thread, ThreadForward
-        from messaging.selectors import patient_urgency
+        from messaging.inbox_kinds import register_inbox_kind
+        from messaging.selectors import message_item_facts, patient_urgency
         from patients.plugins import register_chart_panels, register_patient_urgency
         from portal.plugins import register_plugins
         from portal.sealed import register_sealed_field
@@ -28,3 +29,6 @@ class MessagingConfig(AppConfig):
             model=Attachment, field="filename_sealed", context=lambda row: f"attachment_name:{row.pk}"
         )
         register_sealed_field(model=ThreadForward, field="note_sealed", context=lambda row: f"thread_forward:{row.pk}")
+
+        # A message item's row and pane show its subject and the patient's first line.
+        register_inbox_kind("message", facts=message_item_facts)

@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
+from messaging.inbox_kinds import ItemFacts
 from messaging.models import (
     PRIORITY_RANK,
     Attachment,
@@ -31,7 +32,7 @@ from messaging.models import (
     Thread,
     ThreadForward,
 )
-from patients.models import Patient
+from patients.models import Patient, Procedure
 from patients.routing import is_in_triage_pool, patients_in_triage_for
 from patients.selectors import care_team_of, patients_visible_to
 from portal.accounts.models import Role, User
@@ -190,6 +191,29 @@ def inbox_item_for(user: User, item_id: int | str | None) -> InboxItem:
     return item
 
 
+def inbox_row_for(user: User, item_id: int | str | None) -> InboxItem:
+    """``inbox_item_for`` with what a row shows (``inbox_rows``): a 404 when not in reach."""
+    item = inbox_item_for(user, item_id)
+    return inbox_rows([item.pk])[0]
+
+
+def thread_of_item(user: User, item: InboxItem) -> Thread | None:
+    """The thread a message item (or a referral) is about, when the user may read it."""
+    if item.kind == InboxKind.MESSAGE and item.source_type == Thread._meta.label_lower:
+        thread_id = item.source_id
+    elif item.kind == InboxKind.REFERRAL and item.source_type == ThreadForward._meta.label_lower:
+        thread_id = ThreadForward.objects.filter(pk=item.source_id).values_list("thread_id", flat=True).first()
+    else:
+        return None
+    return threads_visible_to(user).filter(pk=thread_id).first()
+
+
+def latest_messages_of(thread: Thread, *, limit: int) -> list[Message]:
+    """The thread's last ``limit`` messages, oldest first (the pane's excerpt)."""
+    latest = thread.messages.select_related("author").order_by("-created_at", "-id")[:limit]
+    return list(reversed(latest))
+
+
 OPEN = "open"
 ALL = "all"
 STATUS_FILTERS = {OPEN, ALL, *InboxStatus.values}
@@ -282,8 +306,62 @@ def inbox_rows(ids: list[int]) -> list[InboxItem]:
     A page is found as ids first (index-only over ``inbox_open_by_patient``) and
     fetched here by primary key: sorting thousands of wide joined rows to keep
     fifty was the slow part."""
-    rows = InboxItem.objects.select_related("patient__user", "assignee").in_bulk(ids)
+    latest_procedure = (
+        Procedure.objects.filter(patient_id=OuterRef("patient_id")).order_by("-performed_at").values("performed_at")[:1]
+    )
+    rows = (
+        InboxItem.objects.select_related("patient__user", "assignee")
+        # "Day N" on each row, in the same query (index procedure_patient_latest).
+        .annotate(procedure_at=Subquery(latest_procedure))
+        .in_bulk(ids)
+    )
     return [rows[pk] for pk in ids if pk in rows]
+
+
+def next_inbox_item_id(user: User, item: InboxItem) -> int | None:
+    """The open item after this one in the queue's order (urgent first, then oldest
+    due): the pane's "next item". One index range read."""
+    after = Q(priority_rank__gt=item.priority_rank) | Q(priority_rank=item.priority_rank, due_at__gt=item.due_at)
+    after |= Q(priority_rank=item.priority_rank, due_at=item.due_at, pk__gt=item.pk)
+    items = filtered_inbox(user, InboxFilters()).filter(after)
+    return items.values_list("pk", flat=True).first()
+
+
+def first_line(text: str, *, limit: int = 140) -> str:
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    return line if len(line) <= limit else f"{line[: limit - 1].rstrip()}…"
+
+
+def message_item_facts(items) -> dict[int, ItemFacts]:
+    """A message item's subject and the first line of the patient's latest message:
+    two queries for a page (its threads with the latest patient message's id, then
+    those messages). Opened here to be shown at once; the caller audits each preview
+    as a read of its message (``source_ids``)."""
+    thread_ids = [int(item.source_id) for item in items if item.source_type == Thread._meta.label_lower]
+    latest = (
+        Message.objects.filter(thread=OuterRef("pk"), author_id=OuterRef("patient__user_id"))
+        .order_by("-created_at", "-id")
+        .values("pk")[:1]
+    )
+    threads = {
+        thread.pk: thread
+        for thread in Thread.objects.filter(pk__in=thread_ids)
+        .annotate(latest_id=Subquery(latest))
+        .only("pk", "subject_sealed", "patient_id")
+    }
+    bodies = Message.objects.only("pk", "body_sealed").in_bulk([t.latest_id for t in threads.values() if t.latest_id])
+    facts = {}
+    for item in items:
+        thread = threads.get(int(item.source_id)) if item.source_type == Thread._meta.label_lower else None
+        if thread is None:
+            continue
+        message = bodies.get(thread.latest_id)
+        facts[item.pk] = ItemFacts(
+            title=subject_of(thread),
+            preview=first_line(body_of(message)) if message else "",
+            source_ids=(message.pk,) if message else (),
+        )
+    return facts
 
 
 def inbox_counts(user: User, *, now: datetime | None = None) -> dict[str, int]:
@@ -302,6 +380,9 @@ def inbox_counts(user: User, *, now: datetime | None = None) -> dict[str, int]:
             urgent=Count("pk", filter=Q(priority_rank=PRIORITY_RANK[InboxPriority.URGENT])),
             mine=Count("pk", filter=Q(assignee=user)),
             unassigned=Count("pk", filter=Q(assignee__isnull=True)),
+            # The Alerts badge: open alert items (one per patient episode), the same
+            # thing the inbox counts, so the two badges never disagree.
+            alerts=Count("pk", filter=Q(kind=InboxKind.ALERT)),
         )
     )
     user._messaging_inbox_counts = counts  # type: ignore[attr-defined]  # for the rest of the request

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from messaging import selectors, services
+from messaging.inbox_kinds import ItemFacts
 from messaging.models import InboxItem, InboxPriority
 from portal.accounts.models import Role
 
@@ -150,6 +151,27 @@ class InboxItemSerializer(serializers.Serializer):
     summary = serializers.CharField()
     red_flag = serializers.BooleanField(help_text="A patient's message of this item mentions a red flag.")
     link = serializers.CharField()
+    title = serializers.SerializerMethodField(
+        help_text="The thread's subject, or the plain titles of the rules that fired on the episode."
+    )
+    preview = serializers.SerializerMethodField(
+        help_text="The start of the patient's latest message (audited as a read), or the newest alert's trigger values."
+    )
+    alerts = serializers.SerializerMethodField(
+        help_text="An alert item: the ids of its episode's alerts, newest first."
+    )
+
+    def _facts(self, item) -> ItemFacts:
+        return self.context.get("facts", {}).get(item.pk) or ItemFacts()
+
+    def get_title(self, item) -> str:
+        return self._facts(item).title
+
+    def get_preview(self, item) -> str:
+        return self._facts(item).preview
+
+    def get_alerts(self, item) -> list[int]:
+        return list(self._facts(item).source_ids) if item.kind == "alert" else []
 
     def get_assignee_name(self, item) -> str | None:
         return item.assignee.display_name if item.assignee_id else None

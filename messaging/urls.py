@@ -6,6 +6,7 @@ app_name = "messaging"
 urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/bulk/", views.inbox_bulk, name="inbox_bulk"),
+    path("inbox/<int:item_id>/", views.inbox_item, name="inbox_item"),
     path("inbox/<int:item_id>/update/", views.inbox_update, name="inbox_update"),
     path("messages/", views.thread_list, name="threads"),
     path("messages/<int:thread_id>/", views.thread_page, name="thread"),

@@ -12,18 +12,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from messaging import selectors, services
 from messaging.api import attachment_response
 from messaging.forms import ForwardForm, MessageForm, NewThreadForm, ReplyForm
-from messaging.models import InboxKind, InboxPriority, InboxStatus, Message
-from messaging.presenters import inbox_rows_html
+from messaging.inbox_kinds import facts_of
+from messaging.models import InboxItem, InboxKind, InboxPriority, InboxStatus, Message
+from messaging.presenters import InboxRow, change_words, inbox_rows_of, short_time
 from messaging.red_flags import mentions_red_flag
 from patients.presenters import tz_of
 from patients.routing import Audience, responsible_for
@@ -115,18 +115,19 @@ def inbox(request: HttpRequest) -> HttpResponse:
         # ``now``): no second pass over the queue for the pager.
         paginator.count = counts[current_view]
     page = paginator.get_page(request.GET.get("page"))
-    rows = selectors.inbox_rows(list(page.object_list))
-    # Each row names a patient and what happened (health data): one read event per patient, one INSERT.
-    audit_read(user=request.user, patients=[row.patient for row in rows], request=request, action="inbox.read")
-    here = request.get_full_path()
-    row_html = inbox_rows_html(
-        rows,
-        me=request.user.pk,
-        now=now,
-        time_zone=tz_of(request.user),
-        here=here,
-        csrf_token=get_token(request),
+    items_shown = selectors.inbox_rows(list(page.object_list))
+    facts = facts_of(items_shown)
+    # Each row names a patient and what happened (health data): one read event per
+    # patient, one INSERT; it names the messages whose first line the page shows.
+    audit_read(
+        user=request.user,
+        patients=[row.patient for row in items_shown],
+        request=request,
+        action="inbox.read",
+        details=services.preview_reads(items_shown, facts),
     )
+    here = request.get_full_path()
+    rows = inbox_rows_of(items_shown, facts=facts, me=request.user.pk, now=now, time_zone=tz_of(request.user))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -134,7 +135,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "messaging/inbox.html",
         {
             "page": page,
-            "items": row_html,
+            "rows": rows,
             "filters": filters,
             "filter_error": filter_error,
             "counts": counts,
@@ -148,6 +149,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "priorities": InboxPriority.choices,
             "bulk_actions": BULK_ACTIONS,
             "query": query.urlencode(),
+            "status_line": "",
             "here": here,
         },
     )
@@ -166,18 +168,91 @@ def _triage_from_post(request: HttpRequest) -> dict:
     return changes
 
 
+def _row_of(request: HttpRequest, item: InboxItem, *, now: datetime) -> InboxRow:
+    """The row again after an action on it: a read of the item (its preview included)."""
+    audit_read(user=request.user, patient_id=item.patient_id, obj=item, request=request, action="inbox.item.read")
+    facts = facts_of([item])
+    return inbox_rows_of([item], facts=facts, me=request.user.pk, now=now, time_zone=tz_of(request.user))[0]
+
+
 @login_required
 @require_POST
 @role_required(Role.CLINICIAN)
 def inbox_update(request: HttpRequest, item_id: int) -> HttpResponse:
+    """A row's (or the pane's) action. With htmx the answer is the row again, with a
+    status line saying what changed (out of band): no reload, the list keeps its
+    focus and selection (inbox.js); without scripts, back to the inbox."""
     item = selectors.inbox_item_for(request.user, item_id)
     try:
         services.update_inbox_item(item=item, by=request.user, **_triage_from_post(request))
     except ValidationError as exc:
-        flash.error(request, " ".join(exc.messages))
+        words, ok = " ".join(exc.messages), False
     else:
-        flash.success(request, "Inbox item updated.")
-    return redirect(_safe_next(request, reverse("messaging:inbox")))
+        after = selectors.inbox_row_for(request.user, item.pk)
+        words, ok = change_words(item, after, me=request.user.pk), True
+    if not request.htmx:
+        (flash.success if ok else flash.error)(request, words)
+        return redirect(_safe_next(request, reverse("messaging:inbox")))
+    now = timezone.now()
+    row = _row_of(request, selectors.inbox_row_for(request.user, item.pk), now=now)
+    return render(
+        request,
+        "messaging/_inbox_row_changed.html",
+        {"rows": [row], "status_line": words, "ok": ok, "here": _safe_next(request, reverse("messaging:inbox"))},
+    )
+
+
+@login_required
+@require_GET
+@role_required(Role.CLINICIAN)
+def inbox_item(request: HttpRequest, item_id: int) -> HttpResponse:
+    """One item beside the list (the preview pane, for htmx) or on its own page: the
+    thread or the alert's facts, the patient's contact, message patient, order labs,
+    forward, and the next item in the queue."""
+    item = selectors.inbox_row_for(request.user, item_id)
+    audit_read(user=request.user, patient_id=item.patient_id, obj=item, request=request, action="inbox.item.read")
+    now = timezone.now()
+    facts = facts_of([item])  # its preview is part of this read of the item
+    row = inbox_rows_of([item], facts=facts, me=request.user.pk, now=now, time_zone=tz_of(request.user))[0]
+    fact = facts.get(item.pk)
+    next_id = selectors.next_inbox_item_id(request.user, item)
+    patient = item.patient
+    context = {
+        "row": row,
+        "email": patient.user.email,
+        "phone": patient.phone,
+        "phone_href": patient.phone_href,
+        "chart_url": reverse("patients:chart", args=[patient.pk]),
+        "message_url": f"{reverse('messaging:threads')}?{urlencode({'patient': patient.pk})}#compose-h",
+        "labs_url": f"{reverse('labs:request_new')}?{urlencode({'patient': patient.pk})}",
+        "forward_url": "",
+        "next_url": reverse("messaging:inbox_item", args=[next_id]) if next_id else "",
+        "alert_details": fact.details if fact and item.kind == InboxKind.ALERT else (),
+        "newest_alert_url": item.link if item.kind == InboxKind.ALERT else "",
+        "messages_shown": [],
+        "statuses": InboxStatus.choices,
+        "priorities": InboxPriority.choices,
+        "here": reverse("messaging:inbox"),
+        "in_list": bool(request.htmx),
+    }
+    if item.kind == InboxKind.ALERT and fact and fact.source_ids:
+        context["labs_url"] = f"{reverse('labs:request_new')}?{urlencode({'alert': fact.source_ids[0]})}"
+    thread = selectors.thread_of_item(request.user, item)
+    if thread is not None:
+        thread_url = reverse("messaging:thread", args=[thread.pk])
+        context["message_url"] = f"{thread_url}#reply-h"
+        context["forward_url"] = f"{thread_url}#forward-h"
+        context["messages_shown"] = [
+            {
+                "author": message.author.display_name,
+                "from_patient": message.author_id == patient.user_id,
+                "at": short_time(message.created_at, tz_of(request.user)),
+                "body": selectors.body_of(message),
+            }
+            for message in selectors.latest_messages_of(thread, limit=6)
+        ]
+    template = "messaging/_inbox_pane.html" if request.htmx else "messaging/inbox_item.html"
+    return render(request, template, context)
 
 
 @login_required

@@ -362,7 +362,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Several serializers have a "status" field with different choices: name each set.
-    "ENUM_NAME_OVERRIDES": {"InboxItemStatusEnum": "messaging.models.InboxStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "InboxItemStatusEnum": "messaging.models.InboxStatus",
+        "InboxPriorityEnum": "messaging.models.InboxPriority",
+        "LabRequestPriorityEnum": "labs.models.LabRequestPriority",
+    },
 }
 
 # --- Uploads: each file at most 10 MB (a message takes 5); the whole request body at most

@@ -5,7 +5,7 @@ its exact value (labs 0003)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -146,3 +146,49 @@ def test_rules_get_their_schema_fallback_and_words_and_past_alerts_their_firings
     assert (firing.rule_id, firing.severity, firing.dedup_key) == (rule.pk, "urgent", "p1:neuro_deficit:e1")
     entry_fields = {f.name for f in new.get_model("patients", "SymptomEntry")._meta.get_fields()}
     assert {"seizure", "rash"} <= entry_fields
+
+
+def test_alerts_point_at_their_items_and_a_patients_open_alert_items_become_one():
+    """alerts 0009 (issue 16): each alert points at the item it was posted to; a
+    patient's open alert items merge into the first (the highest priority, the earliest
+    due time, the status that still needs a look); a done item stays as it was."""
+    patient, other, clinician = PatientFactory(), PatientFactory(), ClinicianFactory()
+    old = migrate(("alerts", "0008_alert_inbox_item"))
+    Alert = old.get_model("alerts", "Alert")
+    AlertRule = old.get_model("alerts", "AlertRule")
+    InboxItem = old.get_model("messaging", "InboxItem")
+    rule = AlertRule.objects.get(code="fever")
+
+    def posted(who, n, *, priority, status, due_hours, assignee=None):
+        alert = Alert.objects.create(
+            patient_id=who.pk, rule=rule, severity="contact_provider", message="m", dedup_key=f"k{who.pk}:{n}"
+        )
+        item = InboxItem.objects.create(
+            kind="alert",
+            patient_id=who.pk,
+            priority=priority,
+            priority_rank={"urgent": 0, "high": 1, "normal": 2}[priority],
+            status=status,
+            assignee_id=assignee,
+            due_at=AT + timedelta(hours=due_hours),
+            created_at=AT + timedelta(minutes=n),
+            summary=f"Alert {n}",
+            source_type="alerts.alert",
+            source_id=str(alert.pk),
+        )
+        return alert, item
+
+    a1, first = posted(patient, 1, priority="high", status="in_progress", due_hours=4, assignee=clinician.pk)
+    a2, _ = posted(patient, 2, priority="urgent", status="new", due_hours=1)
+    a3, _ = posted(patient, 3, priority="high", status="waiting", due_hours=3)
+    a4, done = posted(other, 4, priority="high", status="done", due_hours=4)
+
+    new = migrate_to_latest()
+    Alert = new.get_model("alerts", "Alert")
+    InboxItem = new.get_model("messaging", "InboxItem")
+    assert set(Alert.objects.filter(pk__in=[a1.pk, a2.pk, a3.pk]).values_list("inbox_item_id", flat=True)) == {first.pk}
+    assert Alert.objects.get(pk=a4.pk).inbox_item_id == done.pk
+    (kept,) = InboxItem.objects.filter(kind="alert", patient_id=patient.pk)
+    assert (kept.pk, kept.priority, kept.status, kept.assignee_id) == (first.pk, "urgent", "new", clinician.pk)
+    assert kept.due_at == AT + timedelta(hours=1)
+    assert InboxItem.objects.get(pk=done.pk).status == "done"

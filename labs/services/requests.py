@@ -19,6 +19,7 @@ from rest_framework.request import Request
 
 from labs.models import (
     LabRequest,
+    LabRequestPriority,
     LabRequestStatus,
     LabTest,
 )
@@ -70,11 +71,18 @@ def request_labs(
     tests: object,
     reason: object,
     source_alert_id: int | None = None,
+    priority: str = "routine",
     request: HttpRequest | Request | None = None,
 ) -> LabRequest:
-    """A follow-up lab request: by the patient for themselves, or by a care-team
-    clinician. It becomes a lab_request inbox item due for review in
-    ``AFTERCARE_LAB_REQUEST_REVIEW_HOURS`` (4 h by default)."""
+    """A follow-up lab request: by the patient for themselves, or an order by a
+    care-team clinician (API.md).
+
+    - The patient's request becomes a lab_request inbox item due for review in
+      ``AFTERCARE_LAB_REQUEST_REVIEW_HOURS`` (4 h by default; high priority when urgent).
+    - A clinician's is an order: status ``ordered`` at once, decided by the clinician
+      who made it (``reviewed_by``: the check constraint's "decided"), with no review
+      item of their own to approve.
+    """
     role = getattr(requested_by, "role", None)
     if role == Role.PATIENT:
         if patient.user_id != requested_by.pk:
@@ -92,33 +100,42 @@ def request_labs(
         cleaned_reason = _clean_text(reason, field="reason", required=True)
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    if priority not in LabRequestPriority.values:
+        errors["priority"] = [f"Use one of: {', '.join(LabRequestPriority.values)}."]
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
     due_at = now + timedelta(hours=review_hours())
+    ordered = role != Role.PATIENT
     lab_request = LabRequest.objects.create(
         patient=patient,
         tests=cleaned_tests,
         requested_by=requested_by,
         requested_at=now,
         due_at=due_at,
+        priority=priority,
         source_alert_id=source_alert_id,
+        **({"status": LabRequestStatus.ORDERED, "reviewed_by": requested_by, "reviewed_at": now} if ordered else {}),
     )
     # Sealed like a message body; the context names the row, so the row comes first.
     lab_request.reason_sealed = seal_text(cleaned_reason, context=lab_request.reason_seal_context)
     lab_request.save(update_fields=["reason_sealed"])
-    who = "patient" if role == Role.PATIENT else "clinician"
-    post_inbox_item(
-        kind=InboxKind.LAB_REQUEST,
-        patient=patient,
-        priority=InboxPriority.NORMAL,
-        summary=f"Lab request by the {who} to review: {', '.join(test.upper() for test in cleaned_tests)}",
-        source=lab_request,
-        link=reverse("labs:request", args=[lab_request.pk]),
-        due_at=due_at,
-    )
+    if not ordered:
+        post_inbox_item(
+            kind=InboxKind.LAB_REQUEST,
+            patient=patient,
+            priority=InboxPriority.HIGH if priority == LabRequestPriority.URGENT else InboxPriority.NORMAL,
+            summary=f"Lab request by the patient to review: {', '.join(test.upper() for test in cleaned_tests)}",
+            source=lab_request,
+            link=reverse("labs:request", args=[lab_request.pk]),
+            due_at=due_at,
+        )
     record_audit(
-        actor=requested_by, action="lab_request.create", patient_id=patient.pk, obj=lab_request, request=request
+        actor=requested_by,
+        action="lab_request.order" if ordered else "lab_request.create",
+        patient_id=patient.pk,
+        obj=lab_request,
+        request=request,
     )
     return lab_request
 

@@ -13,6 +13,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from messaging.inbox_kinds import ItemFacts, follow_status
 from messaging.models import PRIORITY_RANK, InboxItem, InboxKind, InboxPriority, InboxStatus
 from patients.models import Patient
 from portal.accounts.models import User
@@ -49,6 +50,19 @@ def default_due_at(priority: str, *, now: datetime | None = None) -> datetime:
     return due
 
 
+def hold_patient_queue(patient_ids) -> None:
+    """Serialise the writes to these patients' inbox episodes, inside the caller's
+    transaction: an alert joining an episode and a clinician closing it take the
+    patients' row locks first (ids in order), so one waits for the other and neither
+    deadlocks on the alert and item rows they each lock next. Whoever comes second
+    sees the first's result: an alert raised while its item is being closed opens a
+    new item instead of being resolved unseen. ``no_key``: rows that only point at
+    the patient (a diary entry being saved) are not held up."""
+    ids = sorted({int(pk) for pk in patient_ids})
+    if ids:
+        list(Patient.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values_list("pk"))
+
+
 @transaction.atomic
 def post_inbox_item(
     *,
@@ -63,16 +77,31 @@ def post_inbox_item(
     due_at: datetime | None = None,
     addressed_to: User | None = None,
     red_flag: bool = False,
+    episode: bool = False,
 ) -> InboxItem:
     """Add an item to the care team's inbox, once per source (idempotent).
 
     Posting again for the same source returns the existing item, raising its
     priority if the new one is higher and taking the new summary (an alert that
     another rule joined says so).
+
+    ``episode``: one item per patient episode (alerts, API.md): the source joins the
+    patient's open item of this kind when there is one (its priority becomes the
+    highest, its due time the earliest), else it starts the next episode's item.
     """
     if source is not None:
         source_type, source_id = source._meta.label_lower, str(source.pk)
-    existing = InboxItem.objects.filter(source_type=source_type, source_id=source_id, kind=kind).first()
+    if episode:
+        hold_patient_queue([patient.pk])
+        existing = (
+            InboxItem.objects.select_for_update()
+            .filter(kind=kind, patient=patient)
+            .exclude(status=InboxStatus.DONE)
+            .order_by("id")
+            .first()
+        )
+    else:
+        existing = InboxItem.objects.filter(source_type=source_type, source_id=source_id, kind=kind).first()
     if existing is None:
         try:
             with transaction.atomic():
@@ -91,8 +120,15 @@ def post_inbox_item(
                 )
         except IntegrityError:
             # A concurrent post for the same source won; use its row.
-            existing = InboxItem.objects.get(source_type=source_type, source_id=source_id, kind=kind)
+            existing = InboxItem.objects.select_for_update().get(
+                source_type=source_type, source_id=source_id, kind=kind
+            )
     changed = []
+    if episode and existing.status == InboxStatus.DONE:
+        # The source started an item that was closed while it stayed open (rows from
+        # before episodes): it needs a look again.
+        existing.status, existing.done_at = InboxStatus.NEW, None
+        changed += ["status", "done_at"]
     if PRIORITY_RANK[priority] < existing.priority_rank:
         existing.priority = priority
         existing.priority_rank = PRIORITY_RANK[priority]
@@ -190,7 +226,7 @@ def _check_triage_values(status: str, priority: str) -> None:
 
 
 def _triage(item: InboxItem, *, status: str, assignee: User | None, priority: str, now: datetime) -> None:
-    if status is not UNSET:
+    if status is not UNSET and status != item.status:
         _apply_status(item, status, now=now)
     if assignee is not UNSET:
         item.assignee = assignee
@@ -209,8 +245,29 @@ def update_inbox_item(
     _check_triage_values(status, priority)
     if assignee is not UNSET:
         _check_assignee(assignee, [item])
+    hold_patient_queue([item.patient_id])
     item = InboxItem.objects.select_for_update().get(pk=item.pk)
-    _triage(item, status=status, assignee=assignee, priority=priority, now=timezone.now())
+    now = timezone.now()
+    moved = status is not UNSET and status != item.status
+    _triage(item, status=status, assignee=assignee, priority=priority, now=now)
+    if moved:
+        # One status model: the item's sources follow (an alert item done resolves its alerts).
+        follow_status([item], status=status, by=by, now=now)
+    return item
+
+
+@transaction.atomic
+def set_status_from_source(*, item_id: int, status: str, unless: Sequence[str] = ()) -> InboxItem | None:
+    """A source moved the item (an alert acknowledged puts its item in progress, the
+    last of its alerts resolved makes it done), without telling the sources again.
+    The caller holds the patient's queue (``hold_patient_queue``). ``unless``: the
+    statuses that stay as they are (an item waiting for the patient is not put back
+    in progress by an acknowledgement)."""
+    item = InboxItem.objects.select_for_update().filter(pk=item_id).first()
+    if item is None or item.status == status or item.status in unless:
+        return item
+    _apply_status(item, status, now=timezone.now())
+    item.save(update_fields=["status", "done_at", "updated_at"])
     return item
 
 
@@ -239,13 +296,29 @@ def bulk_update_inbox_items(
     if len(ids) > MAX_BULK:
         raise ValidationError({"ids": [f"Change at most {MAX_BULK} items at once."]})
     _check_triage_values(status, priority)
-    # Locked in id order so two bulk edits never deadlock each other.
+    # The patients' queues first (as an alert being raised does), then the items in id
+    # order: two bulk edits, or a bulk edit and a new alert, never deadlock each other.
+    hold_patient_queue(items.filter(pk__in=ids).values_list("patient_id", flat=True))
     rows = list(items.filter(pk__in=ids).select_for_update(of=("self",)).order_by("pk"))
     if len(rows) != len(ids):
         raise ValidationError({"ids": ["Some of these items are not in your inbox."]})
     if assignee is not UNSET:
         _check_assignee(assignee, rows)
     now = timezone.now()
+    moved = [item for item in rows if status is not UNSET and item.status != status]
     for item in rows:
         _triage(item, status=status, assignee=assignee, priority=priority, now=now)
+    if moved:
+        follow_status(moved, status=status, by=by, now=now)
     return len(rows)
+
+
+def preview_reads(items: Sequence[InboxItem], facts: dict[int, ItemFacts]) -> dict[int, str]:
+    """The messages whose first line a page of rows shows, per patient, by id: the
+    detail of that patient's one read event for the page ("previewed messages 12, 15"),
+    so each preview is audited as a read without a second event per request."""
+    shown: dict[int, list[int]] = {}
+    for item in items:
+        if item.kind == InboxKind.MESSAGE:
+            shown.setdefault(item.patient_id, []).extend((facts.get(item.pk) or ItemFacts()).source_ids)
+    return {pid: "previewed messages " + ", ".join(map(str, ids)) for pid, ids in shown.items() if ids}

@@ -82,6 +82,7 @@ def audit_read(
     obj: models.Model | None = None,
     patient_ids: Iterable[int] = (),
     patients: Iterable[models.Model] = (),
+    details: dict[int, str] | None = None,
 ) -> list[AuditEvent]:
     """Record a read of health data: every read, of one record or of a list, is
     recorded here, the same way.
@@ -89,6 +90,8 @@ def audit_read(
     - One record: ``patient_id``, and the object read (``obj``) when there is one.
     - A list: ``patient_ids``, each patient whose data the page shows; or, for a list
       of patients, ``patients`` (each event then names its patient as the object).
+      ``details``: what else of a patient the list showed, by id only (the inbox's
+      message previews: "previewed messages 12, 15").
 
     One event per patient, all in one INSERT; never for the reader's own record; once
     per patient in one request (``request.audited_reads``, from
@@ -112,4 +115,7 @@ def audit_read(
     if not wanted:
         return []
     ip = client_ip_of(request)
-    return AuditEvent.objects.bulk_create([_event(user, action, pid, ip=ip, obj=shown[pid]) for pid in wanted])
+    details = details or {}
+    return AuditEvent.objects.bulk_create(
+        [_event(user, action, pid, ip=ip, obj=shown[pid], detail=details.get(pid, "")[:200]) for pid in wanted]
+    )

@@ -123,7 +123,7 @@ def test_acknowledge_then_resolve_with_notes_moves_the_inbox_item(client_for, cl
     body = response.json()
     assert body["status"] == "acknowledged" and body["note"] == "Phoned the patient"
     assert body["acknowledged_by"] == clinician.display_name
-    item = InboxItem.objects.get(kind="alert", source_id=str(alert.pk))
+    item = InboxItem.objects.get(pk=Alert.objects.get(pk=alert.pk).inbox_item_id)
     assert item.status == "in_progress"
     response = client.post(f"/api/v1/alerts/{alert.pk}/resolve/", {"note": "Seen in clinic"}, format="json")
     assert response.json()["status"] == "resolved" and response.json()["resolution_note"] == "Seen in clinic"
@@ -212,7 +212,7 @@ def test_urgent_alert_not_acknowledged_in_15_minutes_is_emailed_again(patient, c
     escalations = Notification.objects.filter(kind="escalation")
     assert set(escalations.values_list("recipient", flat=True)) == {clinician.pk, anesthesiologist.pk}
     assert Notification.objects.count() == before + 2
-    assert InboxItem.objects.get(source_id=str(alert.pk)).priority == "urgent"
+    assert InboxItem.objects.get(pk=Alert.objects.get(pk=alert.pk).inbox_item_id).priority == "urgent"
 
 
 def test_escalation_waits_as_configured_and_skips_acknowledged(client_for, patient, clinician, alert, settings):
@@ -223,10 +223,10 @@ def test_escalation_waits_as_configured_and_skips_acknowledged(client_for, patie
 
 
 def test_escalation_keeps_the_inbox_item_urgent(patient, clinician, alert):
-    InboxItem.objects.filter(source_id=str(alert.pk)).update(priority="normal", priority_rank=2)
+    InboxItem.objects.filter(pk=Alert.objects.get(pk=alert.pk).inbox_item_id).update(priority="normal", priority_rank=2)
     with time_machine.travel(timezone.now() + timedelta(minutes=16), tick=False):
         escalate_overdue_alerts()
-    assert InboxItem.objects.get(source_id=str(alert.pk)).priority == "urgent"
+    assert InboxItem.objects.get(pk=Alert.objects.get(pk=alert.pk).inbox_item_id).priority == "urgent"
 
 
 def test_contact_provider_alerts_do_not_escalate(patient, clinician):

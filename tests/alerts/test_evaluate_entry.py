@@ -40,7 +40,7 @@ def test_fever_creates_alert_inbox_item_and_notifications(patient, clinician):
     (alert,) = Alert.objects.all()
     assert result.alert_ids == [alert.pk]
     assert (alert.entry, alert.status, alert.severity) == (entry, "open", "contact_provider")
-    item = InboxItem.objects.get(kind="alert", source_id=str(alert.pk))
+    item = InboxItem.objects.get(pk=Alert.objects.get(pk=alert.pk).inbox_item_id)
     assert item.priority == "high"
     assert "38" not in item.summary and item.summary == "Contact today: Fever reported"
     assert item.link == f"/alerts/{alert.pk}/"
@@ -56,8 +56,11 @@ def test_urgent_entry_is_listed_first_with_urgent_inbox_priority(patient, clinic
         "This needs medical attention now. Call {emergency_number} or go to the nearest emergency department."
     )
     alert = Alert.objects.get()
-    assert InboxItem.objects.get(source_id=str(alert.pk)).summary == "Urgent: New neurological symptom reported"
-    assert InboxItem.objects.get(source_id=str(alert.pk)).priority == "urgent"
+    assert (
+        InboxItem.objects.get(pk=Alert.objects.get(pk=alert.pk).inbox_item_id).summary
+        == "Urgent: New neurological symptom reported"
+    )
+    assert InboxItem.objects.get(pk=Alert.objects.get(pk=alert.pk).inbox_item_id).priority == "urgent"
     assert set(Notification.objects.values_list("kind", flat=True)) == {"alert_urgent"}
 
 

@@ -61,7 +61,7 @@ def emailed(alert: Alert, kind: str | None = None) -> set[str]:
 
 def sees(clinician, alert: Alert) -> bool:
     """The alert and its inbox item are both in the clinician's reach."""
-    item = InboxItem.objects.get(kind="alert", source_id=str(alert.pk))
+    item = InboxItem.objects.get(pk=Alert.objects.get(pk=alert.pk).inbox_item_id)
     in_inbox = inbox_items_for(clinician).filter(pk=item.pk).exists()
     readable = alerts_visible_to(clinician).filter(pk=alert.pk).exists()
     assert in_inbox == readable, "the inbox item and the alert are visible together"
@@ -250,7 +250,7 @@ def test_the_oncall_address_receives_its_email_without_health_data(triage_nurse,
 
 def test_the_pool_claims_an_item_of_a_patient_without_a_care_team(client_for, triage_nurse, oncall):
     alert = weakness(PatientFactory())
-    item = InboxItem.objects.get(kind="alert", source_id=str(alert.pk))
+    item = InboxItem.objects.get(pk=Alert.objects.get(pk=alert.pk).inbox_item_id)
     response = client_for(triage_nurse).patch(f"/api/v1/inbox/{item.pk}/", {"assignee": "me"}, format="json")
     assert response.status_code == 200
     item.refresh_from_db()

@@ -79,7 +79,7 @@ def patient_has_grant(patient, clinician) -> bool:
 
 
 def active_clinicians_who_see(alert: Alert) -> set[int]:
-    item = InboxItem.objects.get(kind="alert", source_id=str(alert.pk))
+    item = InboxItem.objects.get(pk=Alert.objects.get(pk=alert.pk).inbox_item_id)
     return {
         user.pk
         for user in User.objects.filter(role=Role.CLINICIAN, is_active=True)

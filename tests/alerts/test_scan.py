@@ -57,7 +57,7 @@ def test_not_improving_at_72h(recovering, clinician):
     alert = Alert.objects.get()
     assert (alert.rule.code, alert.entry, alert.severity) == ("not_improving_72h", entry, "contact_provider")
     assert "anesthesiology review" in alert.clinician_message
-    assert InboxItem.objects.filter(source_id=str(alert.pk), kind="alert", priority="high").exists()
+    assert InboxItem.objects.filter(pk=Alert.objects.get(pk=alert.pk).inbox_item_id, priority="high").exists()
     # Later entries of the same episode do not raise it again.
     SymptomEntryFactory(patient=recovering, recorded_at=at(recovering, 100), headache=7, back_pain=1)
     scan.scan_symptom_logs()
@@ -95,7 +95,7 @@ def test_new_weakness_after_an_entry_without_it(recovering, clinician):
     scan.scan_symptom_logs()
     alert = Alert.objects.get()
     assert (alert.rule.code, alert.entry, alert.severity) == ("new_weakness", entry, "urgent")
-    assert InboxItem.objects.get(source_id=str(alert.pk)).priority == "urgent"
+    assert InboxItem.objects.get(pk=Alert.objects.get(pk=alert.pk).inbox_item_id).priority == "urgent"
 
 
 def test_late_back_pain_and_its_urgent_form_with_fever(recovering):

@@ -61,11 +61,15 @@ def test_clinician_journey(open_browser, clinic):
     expect(first_row).to_contain_text("Alert")
     expect(first_row).to_contain_text("Avery Moss")
     expect(first_row).to_contain_text("Fever with a red-flag symptom")
-    expect(first_row).to_contain_text("and 1 more")
+    expect(first_row).to_contain_text("Fever reported")  # every rule of the episode, by its plain title
+    expect(first_row).to_contain_text("38.6 °C (101.5 °F)")  # what fired
     lee.check("inbox")
 
-    # The alert, then the chart: the fever is on the trend, the urgent alert on top.
-    first_row.get_by_role("link", name="Avery Moss").click()
+    # The item (beside the list on a desktop, its own page on a phone), then the alert,
+    # then the chart: the fever is on the trend, the urgent alert on top.
+    first_row.locator("[data-open]").click(position={"x": 8, "y": 6})  # the start of the title
+    expect(page.locator("[data-pane]")).to_contain_text("stiff neck")
+    page.get_by_role("link", name=re.compile("Open the newest alert")).click()
     expect(page.get_by_role("heading", name="Urgent alert")).to_be_visible()
     fired = page.locator("ul.fired-rules li")
     expect(fired).to_have_count(2)
@@ -103,22 +107,24 @@ def test_clinician_journey(open_browser, clinic):
     expect(page.locator(".msg.mine")).to_contain_text(reply)
     thread_path = path_of(page)
 
-    # Request CRP and ESR from the alert.
+    # Order CRP and ESR from the alert: an order, urgent, with no review of her own.
     lee.go(alert_path)
-    page.get_by_role("link", name="Request labs").click()
-    expect(page.get_by_role("heading", name="Request lab tests")).to_be_visible()
-    expect(page.get_by_text("Patient: Avery Moss.")).to_be_visible()
+    page.get_by_role("link", name="Order labs").click()
+    expect(page.get_by_role("heading", name="Order lab tests")).to_be_visible()
+    expect(page.get_by_text(re.compile("Patient: Avery Moss."))).to_be_visible()
     lee.check("request-labs")
     page.get_by_label("C-reactive protein (CRP)").check()
     page.get_by_label("Erythrocyte sedimentation rate (ESR)").check()
-    page.get_by_label("Why?").fill("Fever with neck stiffness on day 1.")
-    page.get_by_role("button", name="Send the request").click()
+    page.get_by_label("Indication").fill("Fever with neck stiffness on day 1.")
+    page.get_by_label("Urgent").check()
+    page.get_by_role("button", name="Place the order").click()
     expect(
         page.get_by_role("heading", name=re.compile("Lab request: C-reactive protein.*sedimentation rate"))
     ).to_be_visible()
-    expect(page.get_by_text(re.compile("Waiting for review"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Ordered \(urgent\)")).first).to_be_visible()
     lee.check("lab-request")
-    assert LabRequest.objects.get(patient=clinic["avery"]).tests == ["crp", "esr"]
+    ordered = LabRequest.objects.get(patient=clinic["avery"])
+    assert (ordered.tests, ordered.status, ordered.priority) == (["crp", "esr"], "ordered", "urgent")
 
     # Forward the case to the anesthesiologist: one click.
     lee.go(thread_path)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from messaging import services
 from messaging.models import InboxItem, Message, Thread, ThreadForward
 from portal import plugins
+from portal.audit.models import AuditEvent
 from tests.factories import ClinicianFactory
 from tests.messaging.conftest import PNG, upload
 
@@ -43,12 +44,16 @@ def test_inbox_is_for_clinicians(client_for, patient, admin):
 def test_inbox_page_lists_highlights_and_counts_overdue(client_for, clinician, patient, thread):
     InboxItem.objects.filter(kind="message").update(due_at=timezone.now() - timedelta(hours=1))
     page = client_for(clinician).get("/inbox/").content.decode()
-    assert "New message from patient" in page
+    assert "Question" in page and "Hello, a question about my recovery." in page
     assert "is-overdue" in page and ">Overdue</strong>" in page
     assert "1 overdue" in page
-    assert f'href="/messages/{thread.pk}/"' in page
+    item = InboxItem.objects.get(kind="message")
+    assert f'href="/inbox/{item.pk}/"' in page  # opens the item in the pane beside the list
     assert 'name="ids"' in page and "Claim" in page
-    assert "Hello, a question" not in page  # no message text in the list
+    # The preview is the message's first line: the page's one read of the patient names it.
+    (message,) = thread.messages.all()
+    (event,) = AuditEvent.objects.filter(action="inbox.read", actor=clinician, patient_id=patient.pk)
+    assert event.detail == f"previewed messages {message.pk}"
 
 
 def test_inbox_rows_escape_names_and_show_who_has_the_item(client_for, clinician, patient, thread):
@@ -69,7 +74,7 @@ def test_an_inbox_row_posts_to_its_item_with_a_token_the_server_accepts(client_f
     client = client_for(clinician)
     client.handler.enforce_csrf_checks = True
     page = client.get("/inbox/?kind=message").content.decode()
-    form = re.search(r'<form class="row-actions" method="post" action="([^"]+)">(.*?)</form>', page, re.S)
+    form = re.search(r'<form class="row-actions" method="post" action="([^"]+)"[^>]*>(.*?)</form>', page, re.S)
     assert form.group(1) == f"/inbox/{item.pk}/update/"
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.group(2)).group(1)
     response = client.post(form.group(1), {"csrfmiddlewaretoken": token, "claim": "1", "status": "new"})
@@ -80,9 +85,10 @@ def test_an_inbox_row_posts_to_its_item_with_a_token_the_server_accepts(client_f
 
 def test_inbox_filters_in_the_page(client_for, clinician, thread):
     client = client_for(clinician)
-    assert "New message from patient" in client.get("/inbox/?assignee=unassigned").content.decode()
-    assert "New message from patient" not in client.get("/inbox/?assignee=me").content.decode()
-    assert "New message from patient" not in client.get("/inbox/?kind=alert").content.decode()
+    preview = "Hello, a question about my recovery."  # the row's preview: the message's first line
+    assert preview in client.get("/inbox/?assignee=unassigned").content.decode()
+    assert preview not in client.get("/inbox/?assignee=me").content.decode()
+    assert preview not in client.get("/inbox/?kind=alert").content.decode()
     page = client.get("/inbox/?status=bogus")
     assert page.status_code == 200 and "were not understood" in page.content.decode()
 

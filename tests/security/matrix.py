@@ -144,6 +144,8 @@ MATRIX: dict[tuple, tuple] = {
     ('POST', 'history/'):                                                                        (LOGIN, 200, 200, 403, 403, MFA, 403, LOGIN),
     ('GET', 'inbox/'):                                                                           (LOGIN, 403, 403, 200, 200, MFA, 403, LOGIN),
     ('POST', 'inbox/'):                                                                          (LOGIN, 403, 403, 200, 200, MFA, 403, LOGIN),
+    ('GET', 'inbox/<int:item_id>/'):                                                             (LOGIN, 403, 403, 200, 404, MFA, 403, LOGIN),
+    ('POST', 'inbox/<int:item_id>/'):                                                            (LOGIN, 405, 405, 405, 405, MFA, 405, LOGIN),
     ('GET', 'inbox/<int:item_id>/update/'):                                                      (LOGIN, 405, 405, 405, 405, MFA, 405, LOGIN),
     ('POST', 'inbox/<int:item_id>/update/'):                                                     (LOGIN, 403, 403, 302, 404, MFA, 403, LOGIN),
     ('GET', 'inbox/bulk/'):                                                                      (LOGIN, 405, 405, 405, 405, MFA, 405, LOGIN),
