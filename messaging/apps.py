@@ -7,8 +7,8 @@ class MessagingConfig(AppConfig):
 
     def ready(self) -> None:
         from messaging import chart, dashboard, demo, nav
-        from messaging.models import Attachment, Message, Thread, ThreadForward
         from messaging.inbox_kinds import register_inbox_kind
+        from messaging.models import Attachment, Message, Thread, ThreadForward
         from messaging.selectors import message_item_facts, patient_urgency
         from patients.plugins import register_chart_panels, register_patient_urgency
         from portal.plugins import register_plugins

@@ -8,7 +8,7 @@ nothing decrypted is cached or stored.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -199,11 +199,14 @@ def inbox_row_for(user: User, item_id: int | str | None) -> InboxItem:
 
 def thread_of_item(user: User, item: InboxItem) -> Thread | None:
     """The thread a message item (or a referral) is about, when the user may read it."""
+    thread_id: int | str | None
     if item.kind == InboxKind.MESSAGE and item.source_type == Thread._meta.label_lower:
         thread_id = item.source_id
     elif item.kind == InboxKind.REFERRAL and item.source_type == ThreadForward._meta.label_lower:
         thread_id = ThreadForward.objects.filter(pk=item.source_id).values_list("thread_id", flat=True).first()
     else:
+        return None
+    if thread_id is None:
         return None
     return threads_visible_to(user).filter(pk=thread_id).first()
 
@@ -332,7 +335,7 @@ def first_line(text: str, *, limit: int = 140) -> str:
     return line if len(line) <= limit else f"{line[: limit - 1].rstrip()}…"
 
 
-def message_item_facts(items) -> dict[int, ItemFacts]:
+def message_item_facts(items: Sequence[InboxItem]) -> dict[int, ItemFacts]:
     """A message item's subject and the first line of the patient's latest message:
     two queries for a page (its threads with the latest patient message's id, then
     those messages). Opened here to be shown at once; the caller audits each preview

@@ -3,7 +3,7 @@ status, assignee and priority (one item or many at once)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,7 +50,7 @@ def default_due_at(priority: str, *, now: datetime | None = None) -> datetime:
     return due
 
 
-def hold_patient_queue(patient_ids) -> None:
+def hold_patient_queue(patient_ids: Iterable[int]) -> None:
     """Serialise the writes to these patients' inbox episodes, inside the caller's
     transaction: an alert joining an episode and a clinician closing it take the
     patients' row locks first (ids in order), so one waits for the other and neither
