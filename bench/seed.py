@@ -124,7 +124,7 @@ def seed(args) -> dict:
 
     from alerts.models import ScanState
     from messaging.models import PRIORITY_RANK
-    from portal.accounts.adapters import MFAAdapter
+    from portal.accounts.adapters import authenticator_seal_context, sealed_secret
 
     rng = random.Random(args.seed)
     now = timezone.now()
@@ -210,13 +210,14 @@ def seed(args) -> dict:
         ),
     )
 
-    # TOTP for every clinician: the same sealed secret (its context is fixed), one row each.
-    sealed_secret = MFAAdapter().encrypt(BENCH_TOTP_SECRET)
+    # TOTP for every clinician: the same secret, sealed to each row's context (its owner
+    # and kind), as the ORM stores it; a secret in clear is refused at sign-in.
+    def totp_row(uid: int) -> tuple:
+        secret = sealed_secret(BENCH_TOTP_SECRET, context=authenticator_seal_context(uid, "totp"))
+        return ("totp", Jsonb({"secret": secret}), uid, now)
+
     authenticators = Copier(conn, "mfa_authenticator", ["type", "data", "user_id", "created_at"], now)
-    timed(
-        "authenticators",
-        lambda: authenticators.copy(("totp", Jsonb({"secret": sealed_secret}), uid, now) for uid in clinician_ids),
-    )
+    timed("authenticators", lambda: authenticators.copy(totp_row(uid) for uid in clinician_ids))
 
     patient_columns = [
         "user_id",

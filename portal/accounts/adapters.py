@@ -69,10 +69,15 @@ class BoundSecret(str):
         return (BoundSecret, (str(self), self.context, self.authenticator_id))
 
 
+def sealed_secret(plaintext: str, *, context: str) -> str:
+    """The stored form of an authenticator secret sealed to its row's context (what a
+    bulk loader writes for a row it creates without the ORM)."""
+    return PREFIX + base64.b64encode(seal(plaintext.encode(), context=context)).decode()
+
+
 def _bind(value, *, context: str, authenticator_id):
     if isinstance(value, PendingSecret):
-        blob = seal(value.plaintext.encode(), context=context)
-        value = PREFIX + base64.b64encode(blob).decode()
+        value = sealed_secret(value.plaintext, context=context)
     if isinstance(value, str) and value.startswith(PREFIX):
         return BoundSecret(value, context=context, authenticator_id=authenticator_id)
     return value
