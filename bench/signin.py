@@ -48,6 +48,8 @@ def session_for(user) -> str:
     """A signed-in session for ``user`` (what a successful sign-in stores)."""
     from importlib import import_module
 
+    from allauth.account.internal.flows.login import record_authentication
+    from allauth.mfa.models import Authenticator
     from django.conf import settings
     from django.contrib.auth import login
     from django.http import HttpRequest
@@ -56,5 +58,9 @@ def session_for(user) -> str:
     request.META = {"REMOTE_ADDR": "127.0.0.1"}
     request.session = import_module(settings.SESSION_ENGINE).SessionStore()
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    # What the sign-in records when the user passed the TOTP step: MFA is checked per
+    # session, so a clinician's session without these records is sent to sign in.
+    for authenticator in Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP):
+        record_authentication(request, user, "mfa", type=authenticator.type, id=authenticator.pk)
     request.session.save()
     return request.session.session_key
