@@ -79,6 +79,9 @@ def test_clinician_journey(open_browser, clinic):
     alert_path = path_of(page)
     page.get_by_role("link", name="Open Avery Moss's chart").click()
     expect(page.get_by_role("heading", name="Avery Moss", level=1)).to_be_visible()
+    # The chart has a narrow and a wide drawing and the stylesheet shows one: read it
+    # once the page's styles have loaded (before that, both are in the tree).
+    page.wait_for_load_state("load")
     expect(page.get_by_role("img", name=re.compile("1 at or above the fever line"))).to_be_visible()
     # The chart opens on the summary: the latest entry's answers, then the open alerts.
     summary = page.get_by_role("region", name="Summary")
