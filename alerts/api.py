@@ -12,10 +12,12 @@ from alerts import selectors, services
 from alerts.inbox import trigger_of
 from alerts.models import Alert
 from alerts.raising import firing_codes
+from portal.api import request_body
 from portal.audit.services import audit_read
 from portal.clinic.selectors import Clinic, current_clinic
 from portal.clinic.texts import with_clinic
 from portal.permissions import IsClinician, IsPatientOrClinician
+from portal.validation import NOT_SENT
 
 DEFAULT_PERMISSIONS = list(api_settings.DEFAULT_PERMISSION_CLASSES)
 
@@ -141,9 +143,8 @@ class _AlertActionView(APIView):
     @extend_schema(request=NoteSerializer, responses=ClinicianAlertSerializer)
     def post(self, request, alert_id: int):
         alert = selectors.alert_for(request.user, alert_id)
-        data = request.data if isinstance(request.data, dict) else {}
         action = services.acknowledge_alert if self.action_name == "acknowledge" else services.resolve_alert
-        alert = action(alert=alert, by=request.user, note=data.get("note", ""))
+        alert = action(alert=alert, by=request.user, note=request_body(request).get("note", ""))
         alert = selectors.alert_for(request.user, alert.pk)
         return Response(ClinicianAlertSerializer(alert).data)
 
@@ -184,12 +185,11 @@ class ThresholdsView(APIView):
     @extend_schema(request=ThresholdSerializer, responses=ThresholdSerializer(many=True))
     def put(self, request, patient_id: int):
         patient = selectors.visible_patient(request.user, patient_id)
-        data = request.data if isinstance(request.data, dict) else {}
-        if "rule" not in data:
-            raise serializers.ValidationError({"rule": ["This field is required."]})
-        if "value" not in data:
-            raise serializers.ValidationError({"value": ["This field is required (null restores the default)."]})
+        data = request_body(request)
         services.set_patient_threshold(
-            patient=patient, rule_code=data["rule"], value=data["value"], set_by=request.user
+            patient=patient,
+            rule_code=data.get("rule", NOT_SENT),
+            value=data.get("value", NOT_SENT),
+            set_by=request.user,
         )
         return Response(ThresholdSerializer(selectors.thresholds_of(patient), many=True).data)

@@ -38,6 +38,7 @@ from portal.accounts.models import User
 from portal.audit.services import record_audit
 from portal.clinic.selectors import current_clinic
 from portal.outbox.services import queue_notification, queue_notification_to_address
+from portal.validation import NOT_SENT, REQUIRED
 
 MAX_NOTE = 2000
 
@@ -368,7 +369,12 @@ def plain_number(value: Decimal | None) -> str:
 
 
 def check_threshold(*, rule_code: object, value: object) -> tuple[AlertRule, Decimal | None]:
-    """Validate a clinician's custom threshold; errors name the field."""
+    """Validate a clinician's custom threshold; errors name the field. Both are
+    required (``NOT_SENT``: left out); a ``value`` of None restores the default."""
+    if rule_code is NOT_SENT:
+        raise ValidationError({"rule": [REQUIRED]})
+    if value is NOT_SENT:
+        raise ValidationError({"value": ["This field is required (null restores the default)."]})
     # PostgreSQL refuses a NUL character in a text comparison (a 500): it is no code.
     if not isinstance(rule_code, str) or not rule_code or "\x00" in rule_code:
         raise ValidationError({"rule": ["Give the code of an alert rule."]})

@@ -34,8 +34,10 @@ from labs.serializers import (
 from labs.uploads import BoundedMemoryUploadHandler, read_uploaded
 from patients.selectors import patient_for, patients_visible_to
 from portal.accounts.models import Role
+from portal.api import listed, request_body
 from portal.audit.services import audit_read
 from portal.permissions import IsClinician, IsPatientOrClinician, MFARequiredForHealthData
+from portal.validation import object_id
 
 READ = [IsAuthenticated, MFARequiredForHealthData, IsPatientOrClinician]
 CLINICIAN_ONLY = [IsAuthenticated, MFARequiredForHealthData, IsClinician]
@@ -48,7 +50,8 @@ def _unknown_patient() -> serializers.ValidationError:
     return serializers.ValidationError({"patient": ["Unknown patient."]})
 
 
-def _patient_in_body(user, patient_id):
+def _patient_in_body(user, raw):
+    patient_id = object_id(raw, field="patient")
     patient = patients_visible_to(user).select_related("user").filter(pk=patient_id).first()
     if patient is None:
         raise _unknown_patient()
@@ -94,16 +97,14 @@ class LabReportListView(ListAPIView):
         responses={201: LabReportSerializer, 400: OpenApiResponse(description="A field is invalid; named.")},
     )
     def post(self, request):
-        form = LabReportUploadSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        data = form.validated_data
-        patient = _patient_in_body(request.user, data["patient"])
+        data = request_body(request)
+        patient = _patient_in_body(request.user, data.get("patient"))
         uploaded = request.FILES.get("file")
         report = services.upload_lab_report(
             uploaded_by=request.user,
             patient=patient,
-            kind=data["kind"],
-            collected_at=data["collected_at"],
+            kind=data.get("kind"),
+            collected_at=data.get("collected_at"),
             values=data.get("values"),
             file_content=read_uploaded(uploaded),
             file_name=getattr(uploaded, "name", "") or "",
@@ -174,7 +175,7 @@ class LabReportReleaseView(GenericAPIView):
     def post(self, request, pk: int):
         report = selectors.lab_report_for(request.user, pk)
         # Optional: the clinician's note to the patient (the service checks it: 400 naming "note").
-        note = request.data.get("note", "") if hasattr(request.data, "get") else ""
+        note = request_body(request).get("note", "")
         services.release_lab_report(report=report, released_by=request.user, note=note, request=request)
         report = selectors.lab_report_for(request.user, pk)
         return Response(LabReportSerializer(report, context={"request": request}).data)
@@ -187,10 +188,8 @@ class LabReportEnteredInErrorView(GenericAPIView):
     @extend_schema(request=LabReportEnteredInErrorSerializer, responses=LabReportSerializer)
     def post(self, request, pk: int):
         report = selectors.lab_report_for(request.user, pk)
-        form = LabReportEnteredInErrorSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
         services.mark_report_entered_in_error(
-            report=report, marked_by=request.user, reason=form.validated_data["reason"], request=request
+            report=report, marked_by=request.user, reason=request_body(request).get("reason"), request=request
         )
         report = selectors.lab_report_for(request.user, pk)
         return Response(LabReportSerializer(report, context={"request": request}).data)
@@ -231,24 +230,21 @@ class LabRequestListView(ListAPIView):
 
     @extend_schema(request=LabRequestCreateSerializer, responses={201: LabRequestSerializer})
     def post(self, request):
-        form = LabRequestCreateSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        data = form.validated_data
+        data = request_body(request)
+        named = data.get("patient")
         if request.user.role == Role.PATIENT:
             patient = patients_visible_to(request.user).select_related("user").first()
-            if patient is None or data.get("patient") not in (None, patient.pk):
+            if patient is None or (named is not None and object_id(named, field="patient") != patient.pk):
                 raise _unknown_patient()
-        elif data.get("patient") is None:
-            raise serializers.ValidationError({"patient": ["This field is required."]})
         else:
-            patient = _patient_in_body(request.user, data["patient"])
+            patient = _patient_in_body(request.user, named)
         lab_request = services.request_labs(
             requested_by=request.user,
             patient=patient,
-            tests=data["tests"],
-            reason=data["reason"],
+            tests=listed(data, "tests"),
+            reason=data.get("reason"),
             source_alert_id=verified_alert_id(request.user, patient, data.get("alert")),
-            priority=data.get("priority") or "routine",
+            priority=data.get("priority"),
             request=request,
         )
         lab_request = selectors.lab_request_for(request.user, lab_request.pk)
@@ -280,13 +276,12 @@ class LabRequestReviewView(GenericAPIView):
     @extend_schema(request=LabRequestReviewSerializer, responses=LabRequestSerializer)
     def post(self, request, pk: int):
         lab_request = selectors.lab_request_for(request.user, pk)
-        form = LabRequestReviewSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
+        data = request_body(request)
         services.review_lab_request(
             lab_request=lab_request,
             reviewer=request.user,
-            decision=form.validated_data["decision"],
-            note=form.validated_data.get("note", ""),
+            decision=data.get("decision"),
+            note=data.get("note"),
             request=request,
         )
         lab_request = selectors.lab_request_for(request.user, pk)

@@ -21,6 +21,7 @@ from labs.models import LabTest
 from patients.models import Patient
 from patients.selectors import patient_for
 from portal.audit.services import audit_read
+from portal.validation import object_id
 
 MAX_REASON = 1000
 
@@ -93,13 +94,13 @@ def alert_prefill(user, params, *, request=None) -> Prefill:
     )
 
 
-def verified_alert_id(user, patient: Patient, alert_id: int | None) -> int | None:
+def verified_alert_id(user, patient: Patient, alert_id: object) -> int | None:
     """The alert a new request follows up, checked: one of this patient's alerts
     that the user may see. 400 naming ``alert`` otherwise."""
-    if alert_id is None:
+    if alert_id is None or alert_id == "":
         return None
     try:
-        alert = _find_alert(user, alert_id)
+        alert = _find_alert(user, object_id(alert_id, field="alert"))
     except Http404:
         alert = None
     if alert is None or alert.patient_id != patient.pk:

@@ -1,5 +1,6 @@
-"""API shapes of the labs app (API.md "Labs"). Thin: validation of content lives in
-the services; these describe fields for the schema and turn rows into JSON."""
+"""API shapes of the labs app (API.md "Labs"). Thin: the services validate what a
+request sends; the request shapes here describe its fields for the schema
+(tests/portal/test_schema_honesty.py keeps them in step), the others turn rows into JSON."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from rest_framework import serializers
 
 from labs.models import LabReport, LabReportKind, LabRequest, LabRequestPriority, LabRequestStatus, LabTest
 from labs.presenters import as_api
+from labs.services.reports import RELEASE_NOTE_MAX
+from labs.services.requests import MAX_REASON
 from portal.accounts.models import Role
 
 
@@ -37,7 +40,7 @@ class JSONTextOrListField(serializers.Field):
 
 
 class LabReportUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(required=False, help_text="PDF or plain text (UTF-8), at most 10 MB.")
+    file = serializers.FileField(help_text="PDF or plain text (UTF-8), at most 10 MB.")
     patient = serializers.IntegerField(min_value=1)
     kind = serializers.ChoiceField(choices=LabReportKind.choices)
     collected_at = serializers.DateTimeField()
@@ -148,7 +151,11 @@ class LabReportSerializer(serializers.ModelSerializer):
 
 class LabReportReleaseSerializer(serializers.Serializer):
     note = serializers.CharField(
-        max_length=1000, required=False, allow_blank=True, help_text="Optional: shown to the patient above the results."
+        max_length=RELEASE_NOTE_MAX,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="Optional: shown to the patient above the results.",
     )
 
 
@@ -160,18 +167,30 @@ class LabRequestCreateSerializer(serializers.Serializer):
     patient = serializers.IntegerField(
         required=False, min_value=1, help_text="Required for clinicians; a patient may omit it (themselves)."
     )
-    tests = serializers.ListField(child=serializers.CharField(), help_text=f"Any of {', '.join(LabTest.values)}.")
-    reason = serializers.CharField(max_length=1000, allow_blank=True)
-    alert = serializers.IntegerField(required=False, allow_null=True, help_text="The alert this request follows up.")
+    tests = serializers.ListField(
+        child=serializers.ChoiceField(choices=LabTest.choices), min_length=1, help_text="Each test at most once."
+    )
+    reason = serializers.CharField(max_length=MAX_REASON)
+    alert = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, help_text="The alert this request follows up."
+    )
     priority = serializers.ChoiceField(
-        choices=LabRequestPriority.choices, required=False, default=LabRequestPriority.ROUTINE
+        choices=LabRequestPriority.choices,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        default=LabRequestPriority.ROUTINE,
     )
 
 
 class LabRequestReviewSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["approve", "decline"])
     note = serializers.CharField(
-        max_length=1000, required=False, allow_blank=True, help_text="Required to decline; the patient reads it."
+        max_length=MAX_REASON,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="Required to decline; the patient reads it.",
     )
 
 

@@ -35,8 +35,7 @@ from messaging.serializers import (
 )
 from messaging.services import preview_reads
 from patients.selectors import patient_for
-from portal.accounts.models import Role
-from portal.api import Pagination
+from portal.api import Pagination, listed, request_body
 from portal.audit.services import audit_read
 from portal.permissions import IsClinician, IsPatientOrClinician, MFARequiredForHealthData
 
@@ -45,17 +44,19 @@ CLINICIANS = [IsAuthenticated, MFARequiredForHealthData, IsClinician]
 
 
 def _uploads(request) -> list:
-    return request.FILES.getlist("attachments") if hasattr(request, "FILES") else []
+    """The files of a multipart request; in a JSON body, what was sent under
+    ``attachments`` (the service refuses anything that is not a file)."""
+    if request.FILES:
+        return request.FILES.getlist("attachments")
+    sent = request.data.get("attachments") if hasattr(request.data, "get") else None
+    return [] if sent in (None, "", []) else sent if isinstance(sent, list) else [sent]
 
 
-def _triage_changes(validated: dict, *, by) -> dict:
-    changes = {}
-    if "status" in validated:
-        changes["status"] = validated["status"]
-    if "priority" in validated:
-        changes["priority"] = validated["priority"]
-    if "assignee" in validated:
-        changes["assignee"] = services.resolve_assignee(validated["assignee"], by=by)
+def _triage_changes(data, *, by) -> dict:
+    """The triage fields the request sends, as sent: the service checks them."""
+    changes = {name: data[name] for name in ("status", "priority") if name in data}
+    if "assignee" in data:
+        changes["assignee"] = services.resolve_assignee(data["assignee"], by=by)
     return changes
 
 
@@ -93,22 +94,12 @@ class ThreadListView(APIView):
 
     @extend_schema(request=ThreadCreateSerializer, responses={201: SentThreadSerializer})
     def post(self, request):
-        serializer = ThreadCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        patient = None
-        if "patient" in data:
-            if request.user.role == Role.PATIENT:
-                return Response(
-                    {"patient": ["Leave this out: patients write to their own care team."]},
-                    status=status.HTTP_400_BAD_REQUEST,
-                )
-            patient = patient_for(request.user, data["patient"])
+        data = request_body(request)
         started = services.start_thread(
             author=request.user,
             subject=data.get("subject"),
-            body=data["body"],
-            patient=patient,
+            body=data.get("body"),
+            patient_id=data.get("patient"),
             attachments=_uploads(request),
         )
         thread = selectors.thread_for(request.user, started.pk)
@@ -159,14 +150,13 @@ class ThreadMessagesView(APIView):
     @extend_schema(request=MessageCreateSerializer, responses={201: SentMessageSerializer})
     def post(self, request, thread_id: int):
         thread = selectors.thread_for(request.user, thread_id)
-        serializer = MessageCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        data = request_body(request)
         posted = services.post_message(
             author=request.user,
             thread=thread,
-            body=serializer.validated_data["body"],
+            body=data.get("body"),
             attachments=_uploads(request),
-            inbox_status=serializer.validated_data.get("inbox_status"),
+            inbox_status=data.get("inbox_status"),
         )
         message = selectors.messages_of(thread).get(pk=posted.pk)
         message.red_flag = posted.red_flag
@@ -181,14 +171,9 @@ class ThreadForwardView(APIView):
     @extend_schema(request=ForwardCreateSerializer, responses={201: ForwardSerializer})
     def post(self, request, thread_id: int):
         thread = selectors.thread_for(request.user, thread_id)
-        serializer = ForwardCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        data = request_body(request)
         forward = services.forward_thread(
-            thread=thread,
-            by=request.user,
-            to_id=serializer.validated_data["to"],
-            note=serializer.validated_data.get("note", ""),
-            priority=serializer.validated_data["priority"],
+            thread=thread, by=request.user, to_id=data.get("to"), note=data.get("note"), priority=data.get("priority")
         )
         forward = ThreadForward.objects.select_related("forwarded_by", "to").get(pk=forward.pk)
         return Response(ForwardSerializer(forward).data, status=status.HTTP_201_CREATED)
@@ -283,11 +268,8 @@ class InboxItemView(APIView):
     @extend_schema(request=InboxUpdateSerializer, responses=InboxItemSerializer)
     def patch(self, request, item_id: int):
         item = selectors.inbox_item_for(request.user, item_id)
-        serializer = InboxUpdateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.update_inbox_item(
-            item=item, by=request.user, **_triage_changes(serializer.validated_data, by=request.user)
-        )
+        changes = _triage_changes(request_body(request), by=request.user)
+        services.update_inbox_item(item=item, by=request.user, **changes)
         item = selectors.inbox_item_for(request.user, item_id)
         # The answer names the patient and what happened: a read, as GET is.
         audit_read(user=request.user, patient_id=item.patient_id, obj=item, request=request, action="inbox.item.read")
@@ -305,12 +287,10 @@ class InboxBulkView(APIView):
         responses=inline_serializer("InboxBulkResult", {"updated": serializers.IntegerField()}),
     )
     def post(self, request):
-        serializer = InboxBulkSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = request_body(request)
         updated = services.bulk_update_inbox_items(
             items=selectors.inbox_items_for(request.user),
-            ids=data["ids"],
+            ids=listed(data, "ids"),
             by=request.user,
             **_triage_changes(data, by=request.user),
         )

@@ -1,6 +1,7 @@
 """Messaging and inbox serializers: the shape of each request and response of
 ``messaging.api`` (API.md "Messaging and the inbox"). Sealed fields are opened
-while serializing the response that shows them, never before."""
+while serializing the response that shows them, never before. The request shapes
+describe the schema only: the services validate what is sent."""
 
 from __future__ import annotations
 
@@ -111,10 +112,17 @@ class SentMessageSerializer(MessageSerializer):
     red_flag = serializers.BooleanField(help_text=SentThreadSerializer._declared_fields["red_flag"].help_text)
 
 
+# --- Request shapes, for the schema: the services validate (``messaging.services``) ---
+
+
 class ThreadCreateSerializer(serializers.Serializer):
-    subject = serializers.CharField(max_length=services.MAX_SUBJECT_CHARS, required=False, allow_blank=True)
+    subject = serializers.CharField(
+        max_length=services.MAX_SUBJECT_CHARS, required=False, allow_blank=True, allow_null=True
+    )
     body = serializers.CharField(max_length=services.MAX_BODY_CHARS)
-    patient = serializers.IntegerField(required=False, help_text="Clinicians only: a care-team patient's id.")
+    patient = serializers.IntegerField(
+        required=False, min_value=1, help_text="Clinicians only: a care-team patient's id."
+    )
     attachments = serializers.ListField(child=serializers.FileField(), required=False, help_text="multipart only")
 
 
@@ -124,14 +132,18 @@ class MessageCreateSerializer(serializers.Serializer):
     inbox_status = serializers.ChoiceField(
         choices=services.REPLY_STATUSES,
         required=False,
+        allow_blank=True,
+        allow_null=True,
         help_text="Clinicians: where the thread's inbox item goes after this reply (default waiting).",
     )
 
 
 class ForwardCreateSerializer(serializers.Serializer):
-    to = serializers.IntegerField(help_text="A clinician on the patient's care team.")
-    note = serializers.CharField(max_length=services.MAX_NOTE_CHARS, required=False, allow_blank=True)
-    priority = serializers.ChoiceField(choices=InboxPriority.choices, required=False, default=InboxPriority.NORMAL)
+    to = serializers.IntegerField(min_value=1, help_text="A clinician on the patient's care team.")
+    note = serializers.CharField(max_length=services.MAX_NOTE_CHARS, required=False, allow_blank=True, allow_null=True)
+    priority = serializers.ChoiceField(
+        choices=InboxPriority.choices, required=False, allow_blank=True, allow_null=True, default=InboxPriority.NORMAL
+    )
 
 
 class InboxItemSerializer(serializers.Serializer):
@@ -188,20 +200,7 @@ class InboxItemSerializer(serializers.Serializer):
     }
 )
 class AssigneeField(serializers.Field):
-    """A clinician id, ``"me"`` or null (unassign)."""
-
-    def to_internal_value(self, data):
-        if data is None or data == "me":
-            return data
-        if isinstance(data, bool):
-            raise serializers.ValidationError("Use a clinician id, 'me' or null.")
-        try:
-            return int(data)
-        except (TypeError, ValueError):
-            raise serializers.ValidationError("Use a clinician id, 'me' or null.") from None
-
-    def to_representation(self, value):
-        return value
+    """A clinician id, ``"me"`` or null (unassign): read by ``services.resolve_assignee``."""
 
 
 class InboxUpdateSerializer(serializers.Serializer):

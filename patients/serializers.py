@@ -17,7 +17,8 @@ from patients.models import CareTeamGrant, MedicationClass, MedicationDose, Need
 from patients.questions import YES_NO_FIELDS
 from patients.selectors import day_since_procedure
 from patients.services import ALLERGY_CHOICES, HEALTH_BOOLEANS
-from patients.units import rounded, rounded_fahrenheit
+from patients.services.symptoms import TEMPERATURE_MAX_C, TEMPERATURE_MIN_C
+from patients.units import celsius_to_fahrenheit, rounded, rounded_fahrenheit
 
 # --- Health factors and procedure ----------------------------------------------------------
 
@@ -180,8 +181,16 @@ class _SymptomEntryScores(serializers.Serializer):
     )
     back_pain = serializers.IntegerField(min_value=0, max_value=10)
     headache = serializers.IntegerField(min_value=0, max_value=10)
-    temperature_c = serializers.DecimalField(max_digits=4, decimal_places=1, required=False, allow_null=True)
-    temperature_f = serializers.DecimalField(max_digits=4, decimal_places=1, required=False, allow_null=True)
+    # A number (API.md), in range once read in °C; one of the two, not both.
+    temperature_c = serializers.FloatField(
+        required=False, allow_null=True, min_value=float(TEMPERATURE_MIN_C), max_value=float(TEMPERATURE_MAX_C)
+    )
+    temperature_f = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=float(celsius_to_fahrenheit(TEMPERATURE_MIN_C)),
+        max_value=float(celsius_to_fahrenheit(TEMPERATURE_MAX_C)),
+    )
 
 
 # The scores, then one required yes/no per diary question (``patients.questions``, in

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, QueryDict
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -41,6 +45,23 @@ def django_validation_error_as_drf(exc: DjangoValidationError) -> exceptions.Val
     else:
         detail = {"non_field_errors": [str(m) for m in exc.messages]}
     return exceptions.ValidationError(detail)
+
+
+def request_body(request: Request) -> Mapping[str, Any]:
+    """The request's values as sent (a JSON object, or a form's fields), for a
+    service to validate; anything else (a JSON list, a number) is a 400."""
+    data = request.data
+    if not isinstance(data, Mapping):
+        raise exceptions.ValidationError({"non_field_errors": ["Send a JSON object."]})
+    return data
+
+
+def listed(data: Mapping[str, Any], name: str) -> Any:
+    """A list field as sent: a JSON value as it is, or every value a form repeats
+    under the name (``ids=1&ids=2``)."""
+    if isinstance(data, QueryDict):
+        return data.getlist(name) if name in data else None
+    return data.get(name)
 
 
 def exception_handler(exc, context):

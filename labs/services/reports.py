@@ -44,6 +44,7 @@ from portal.accounts.models import User
 from portal.audit.services import record_audit
 from portal.crypto import SealedDataError, open_sealed, seal, seal_text
 from portal.outbox.services import queue_notification
+from portal.validation import NOT_TEXT, REQUIRED, FieldErrors, moment, object_id
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +61,8 @@ class ReportFileDamaged(Exception):
     """The stored file did not pass its integrity check. Carries no content."""
 
 
-def _check_collected_at(collected_at: datetime | None, patient: Patient) -> None:
+def _check_collected_at(raw: object, patient: Patient) -> datetime:
+    collected_at = moment(raw, field="collected_at")
     if collected_at is None:
         raise ValidationError({"collected_at": ["This field is required."]})
     if timezone.is_naive(collected_at):
@@ -69,12 +71,14 @@ def _check_collected_at(collected_at: datetime | None, patient: Patient) -> None
         raise ValidationError({"collected_at": ["The collection time cannot be in the future."]})
     if collected_at.date() < patient.date_of_birth:
         raise ValidationError({"collected_at": ["The collection time is before the patient's date of birth."]})
+    return collected_at
 
 
-def _answerable_request(patient: Patient, answers_request_id: int | None) -> LabRequest | None:
-    if answers_request_id is None:
+def _answerable_request(patient: Patient, answers_request_id: object) -> LabRequest | None:
+    if answers_request_id is None or answers_request_id == "":
         return None
-    lab_request = LabRequest.objects.filter(pk=answers_request_id, patient=patient).first()
+    pk = object_id(answers_request_id, field="answers_request")
+    lab_request = LabRequest.objects.filter(pk=pk, patient=patient).first()
     if lab_request is None:
         raise ValidationError({"answers_request": ["Unknown lab request for this patient."]})
     if lab_request.status != LabRequestStatus.APPROVED:
@@ -84,6 +88,8 @@ def _answerable_request(patient: Patient, answers_request_id: int | None) -> Lab
 
 @dataclass(frozen=True)
 class _CheckedReport:
+    kind: str
+    collected_at: datetime
     file: CheckedFile
     values: list[PreparedValue]
     answers: LabRequest | None
@@ -92,48 +98,49 @@ class _CheckedReport:
 def _check_report(
     *,
     patient: Patient,
-    kind: str,
-    collected_at: datetime | None,
+    kind: object,
+    collected_at: object,
     values: Any,
     file_content: bytes | None,
     file_name: str,
     file_oversized: bool,
-    answers_request_id: int | None,
+    answers_request_id: object,
 ) -> _CheckedReport:
     """Every field of a new report, every problem collected at once (nothing written)."""
-    errors: dict[str, list[str]] = {}
-    checked = prepared = lab_request = None
-    if kind not in LabReportKind.values:
-        errors["kind"] = ["Choose csf or blood."]
-    for check in (
-        lambda: _check_collected_at(collected_at, patient),
-        lambda: _answerable_request(patient, answers_request_id),
-    ):
-        try:
-            result = check()
-            if isinstance(result, LabRequest):
-                lab_request = result
-        except ValidationError as exc:
-            errors.update(exc.message_dict)
+    errors = FieldErrors()
+    checked = prepared = lab_request = moment_collected = None
+    if kind is None or kind == "":
+        errors.add("kind", REQUIRED)
+    elif kind not in LabReportKind.values:
+        errors.add("kind", "Choose csf or blood.")
+    try:
+        moment_collected = _check_collected_at(collected_at, patient)
+    except ValidationError as exc:
+        errors.take(exc)
+    try:
+        lab_request = _answerable_request(patient, answers_request_id)
+    except ValidationError as exc:
+        errors.take(exc)
     try:
         checked = check_report_file(file_content, original_name=file_name, oversized=file_oversized)
     except ValidationError as exc:
-        errors.update(exc.message_dict)
+        errors.take(exc)
     try:
         # With a bad kind or time the values are still checked, to report every problem at once.
         prepared = prepare_values(
             raw=values,
-            kind=LabReportKind.CSF if "kind" in errors else kind,
+            kind=LabReportKind.CSF if "kind" in errors else str(kind),
             sex=patient.sex,
             date_of_birth=patient.date_of_birth,
-            collected_at=collected_at if collected_at is not None and "collected_at" not in errors else timezone.now(),
+            collected_at=moment_collected or timezone.now(),
         )
     except ValidationError as exc:
-        errors.update(exc.message_dict)
-    if errors:
-        raise ValidationError(errors)
-    assert checked is not None and prepared is not None
-    return _CheckedReport(file=checked, values=prepared, answers=lab_request)
+        errors.take(exc)
+    errors.raise_if_any()
+    assert checked is not None and prepared is not None and moment_collected is not None
+    return _CheckedReport(
+        kind=str(kind), collected_at=moment_collected, file=checked, values=prepared, answers=lab_request
+    )
 
 
 def _store_report(
@@ -193,13 +200,13 @@ def _store_report(
 def _check_and_store(
     *,
     patient: Patient,
-    kind: str,
-    collected_at: datetime | None,
+    kind: object,
+    collected_at: object,
     values: Any,
     file_content: bytes | None,
     file_name: str,
     file_oversized: bool,
-    answers_request_id: int | None,
+    answers_request_id: object,
     uploaded_by: User | None,
     received_from: str,
 ) -> LabReport:
@@ -213,11 +220,10 @@ def _check_and_store(
         file_oversized=file_oversized,
         answers_request_id=answers_request_id,
     )
-    assert collected_at is not None  # checked
     return _store_report(
         patient=patient,
-        kind=kind,
-        collected_at=collected_at,
+        kind=checked.kind,
+        collected_at=checked.collected_at,
         checked=checked,
         uploaded_by=uploaded_by,
         received_from=received_from,
@@ -229,13 +235,13 @@ def upload_lab_report(
     *,
     uploaded_by: User,
     patient: Patient,
-    kind: str,
-    collected_at: datetime | None,
+    kind: object,
+    collected_at: object,
     values: Any,
     file_content: bytes | None,
     file_name: str = "",
     file_oversized: bool = False,
-    answers_request_id: int | None = None,
+    answers_request_id: object = None,
     request: HttpRequest | Request | None = None,
 ) -> LabReport:
     """Store a clinician's lab report: the sealed file, the flagged values, the
@@ -408,10 +414,12 @@ def release_lab_report(
 
 @transaction.atomic
 def mark_report_entered_in_error(
-    *, report: LabReport, marked_by: User, reason: str, request: HttpRequest | Request | None = None
+    *, report: LabReport, marked_by: User, reason: object, request: HttpRequest | Request | None = None
 ) -> LabReport:
     """Withdraw a report uploaded by mistake: it stays, hidden from the patient."""
     require_care_team(marked_by, report.patient)
+    if reason is not None and not isinstance(reason, str):
+        raise ValidationError({"reason": [NOT_TEXT]})
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": ["Say briefly why the report is withdrawn."]})

@@ -32,6 +32,7 @@ from portal.accounts.models import Role, User
 from portal.audit.services import record_audit
 from portal.crypto import seal_text
 from portal.outbox.services import queue_notification
+from portal.validation import REQUIRED
 
 MAX_REASON = 1000
 
@@ -71,7 +72,7 @@ def request_labs(
     tests: object,
     reason: object,
     source_alert_id: int | None = None,
-    priority: str = "routine",
+    priority: object = LabRequestPriority.ROUTINE,
     request: HttpRequest | Request | None = None,
 ) -> LabRequest:
     """A follow-up lab request: by the patient for themselves, or an order by a
@@ -100,10 +101,13 @@ def request_labs(
         cleaned_reason = _clean_text(reason, field="reason", required=True)
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    if priority is None or priority == "":
+        priority = LabRequestPriority.ROUTINE
     if priority not in LabRequestPriority.values:
         errors["priority"] = [f"Use one of: {', '.join(LabRequestPriority.values)}."]
     if errors:
         raise ValidationError(errors)
+    priority = str(priority)
     now = timezone.now()
     due_at = now + timedelta(hours=review_hours())
     ordered = role != Role.PATIENT
@@ -157,15 +161,17 @@ def review_lab_request(
     *,
     lab_request: LabRequest,
     reviewer: User,
-    decision: str,
-    note: str | None,
+    decision: object,
+    note: object,
     request: HttpRequest | Request | None = None,
 ) -> LabRequest:
     """Approve or decline a pending request, once. A decline needs a note: the
     patient reads it. A patient who asked is told by email that there is an answer."""
     require_care_team(reviewer, lab_request.patient)
     errors: dict[str, list[str]] = {}
-    if decision not in ("approve", "decline"):
+    if decision is None or decision == "":
+        errors["decision"] = [REQUIRED]
+    elif decision not in ("approve", "decline"):
         errors["decision"] = ["Choose approve or decline."]
     try:
         note = _clean_text(note, field="note", required=decision == "decline")

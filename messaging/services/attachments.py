@@ -69,6 +69,11 @@ def check_attachments(uploads: Sequence[Any]) -> list[CheckedAttachment]:
     limit = _max_upload_bytes()
     checked = []
     for upload in uploads:
+        if not callable(getattr(upload, "read", None)):
+            # Text where a file belongs (a JSON body, a form field): files come as multipart.
+            raise ValidationError(
+                {"attachments": ["The submitted data was not a file. Check the encoding type on the form."]}
+            )
         size = getattr(upload, "size", None)
         if size is not None and size > limit:
             raise ValidationError({"attachments": ["Each file must be 10 MB or smaller."]})

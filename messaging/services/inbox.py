@@ -18,6 +18,7 @@ from messaging.models import PRIORITY_RANK, InboxItem, InboxKind, InboxPriority,
 from patients.models import Patient
 from portal.accounts.models import User
 from portal.clinic.selectors import current_clinic
+from portal.validation import NOT_A_LIST, REQUIRED, object_id
 
 DEFAULT_DUE: dict[str, timedelta | None] = {
     InboxPriority.URGENT: timedelta(minutes=15),
@@ -203,6 +204,8 @@ def resolve_assignee(value: object, *, by: User) -> User | None:
         return None
     if value == "me":
         return by
+    if isinstance(value, bool):
+        raise ValidationError({"assignee": ["Use a clinician id, 'me' or null."]})
     try:
         pk = int(value)  # type: ignore[call-overload]  # anything else: a 400 below
     except (TypeError, ValueError):
@@ -274,11 +277,22 @@ def set_status_from_source(*, item_id: int, status: str, unless: Sequence[str] =
 MAX_BULK = 200
 
 
+def _item_ids(raw: object) -> list[int]:
+    """The ids of a bulk change: a list of item ids, each once, in order."""
+    if raw is None:
+        raise ValidationError({"ids": [REQUIRED]})
+    if not isinstance(raw, list | tuple):
+        raise ValidationError({"ids": [NOT_A_LIST]})
+    if len(raw) > MAX_BULK:
+        raise ValidationError({"ids": [f"Change at most {MAX_BULK} items at once."]})
+    return sorted({object_id(value, field="ids") for value in raw})
+
+
 @transaction.atomic
 def bulk_update_inbox_items(
     *,
     items: QuerySet[InboxItem],
-    ids: Sequence[int],
+    ids: object,
     by: User,
     status: str = UNSET,
     assignee: User | None = UNSET,
@@ -290,7 +304,7 @@ def bulk_update_inbox_items(
     missing one, so the answer never tells whether an item exists."""
     if status is UNSET and assignee is UNSET and priority is UNSET:
         raise ValidationError({"non_field_errors": ["Give a status, an assignee or a priority."]})
-    ids = sorted(set(ids))
+    ids = _item_ids(ids)
     if not ids:
         raise ValidationError({"ids": ["Select at least one item."]})
     if len(ids) > MAX_BULK:

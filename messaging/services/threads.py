@@ -34,13 +34,14 @@ from messaging.services.attachments import CheckedAttachment, check_attachments
 from messaging.services.inbox import _apply_status, default_due_at, post_inbox_item
 from patients.models import Patient
 from patients.routing import Audience, responsible_for
-from patients.selectors import is_on_care_team
+from patients.selectors import is_on_care_team, patient_for
 from portal.accounts.models import Role, User
 from portal.audit.services import record_audit
 from portal.clinic.selectors import current_clinic
 from portal.crypto import seal, seal_text
 from portal.outbox.models import Notification
 from portal.outbox.services import queue_notification, queue_notification_to_address
+from portal.validation import NOT_TEXT, REQUIRED, FieldErrors, object_id, text
 
 MAX_BODY_CHARS = 10_000
 MAX_SUBJECT_CHARS = 200
@@ -52,26 +53,28 @@ RED_FLAG_SUMMARY = "New message from patient: mentions a warning sign"
 NOTIFY_WINDOW = timedelta(minutes=15)
 
 
-def check_subject(subject: str | None) -> str:
-    subject = " ".join((subject or "").split())  # one line: subjects show in lists
+def check_subject(subject: object) -> str:
+    if subject is None:
+        subject = ""
+    if not isinstance(subject, str):
+        raise ValidationError({"subject": [NOT_TEXT]})
+    subject = " ".join(subject.split())  # one line: subjects show in lists
     if len(subject) > MAX_SUBJECT_CHARS:
         raise ValidationError({"subject": [f"Keep the subject to {MAX_SUBJECT_CHARS} characters or fewer."]})
     return subject or DEFAULT_SUBJECT
 
 
-def check_body(body: str | None) -> str:
-    if not isinstance(body, str) or not body.strip():
-        raise ValidationError({"body": ["Write a message."]})
-    body = body.strip()
-    if len(body) > MAX_BODY_CHARS:
-        raise ValidationError(
-            {"body": [f"A message can be at most {MAX_BODY_CHARS} characters long (this one has {len(body)})."]}
-        )
-    return body
+def check_body(body: object) -> str:
+    """Required text, at most ``MAX_BODY_CHARS`` once trimmed (API.md)."""
+    return text(body, field="body", max_length=MAX_BODY_CHARS, required=True)
 
 
-def check_note(note: str | None) -> str:
-    note = (note or "").strip()
+def check_note(note: object) -> str:
+    if note is None:
+        note = ""
+    if not isinstance(note, str):
+        raise ValidationError({"note": [NOT_TEXT]})
+    note = note.strip()
     if len(note) > MAX_NOTE_CHARS:
         raise ValidationError({"note": [f"Keep the note to {MAX_NOTE_CHARS} characters or fewer."]})
     return note
@@ -118,33 +121,37 @@ def _add_message(*, thread: Thread, author: User, body: str, files: list[Checked
 def start_thread(
     *,
     author: User,
-    subject: str | None,
-    body: str | None,
+    subject: object,
+    body: object,
     patient: Patient | None = None,
+    patient_id: object = None,
     attachments: Sequence[Any] = (),
 ) -> Thread:
     """A new conversation: a patient writes to their care team, or a care-team
-    clinician writes to a patient. Validates everything before writing.
+    clinician writes to a patient (``patient``, or ``patient_id`` as a request
+    names it). Validates everything before writing.
 
     The returned thread's ``red_flag`` says whether a patient's subject or message
     mentions a red flag (CLINICAL.md section 8): its inbox item is then high priority,
     due within the clinic's red-flag response time."""
-    errors: dict[str, list[str]] = {}
+    errors = FieldErrors()
     if author.role == Role.PATIENT:
-        if patient is not None:
-            errors["patient"] = ["Leave this out: patients write to their own care team."]
+        if patient is not None or patient_id is not None:
+            errors.add("patient", "Leave this out: patients write to their own care team.")
         patient = Patient.objects.filter(user=author).first()
         if patient is None:
             raise Http404
     elif author.role == Role.CLINICIAN:
+        if patient is None and patient_id is not None:
+            # 404 for a patient who does not exist and one outside the care team alike.
+            patient = patient_for(author, object_id(patient_id, field="patient"))
         if patient is None:
-            errors["patient"] = ["This field is required."]
+            errors.add("patient", REQUIRED)
         elif not is_on_care_team(clinician=author, patient=patient):
             raise Http404  # same answer as a patient who does not exist
     else:
         raise PermissionDenied
-    if errors:
-        raise ValidationError(errors)
+    errors.raise_if_any()
     subject = check_subject(subject)
     body = check_body(body)
     files = check_attachments(attachments)
@@ -171,9 +178,9 @@ def post_message(
     *,
     author: User,
     thread: Thread,
-    body: str | None,
+    body: object,
     attachments: Sequence[Any] = (),
-    inbox_status: str | None = None,
+    inbox_status: object = None,
 ) -> Message:
     """Add a message to a thread.
 
@@ -190,8 +197,11 @@ def post_message(
     _check_participant(author, thread)
     body = check_body(body)
     files = check_attachments(attachments)
-    if inbox_status and (author.role != Role.CLINICIAN or inbox_status not in REPLY_STATUSES):
-        raise ValidationError({"inbox_status": [f"Use one of: {', '.join(REPLY_STATUSES)} (clinicians only)."]})
+    reply_status: str | None = None
+    if inbox_status not in ("", None):
+        if author.role != Role.CLINICIAN or inbox_status not in REPLY_STATUSES:
+            raise ValidationError({"inbox_status": [f"Use one of: {', '.join(REPLY_STATUSES)} (clinicians only)."]})
+        reply_status = str(inbox_status)
     now = timezone.now()
     message = _add_message(thread=thread, author=author, body=body, files=files, now=now)
     Thread.objects.filter(pk=thread.pk).update(last_message_at=now)
@@ -199,7 +209,7 @@ def post_message(
     mark_thread_read(user=author, thread=thread, now=now)
     red_flag = author.role == Role.PATIENT and mentions_red_flag(body)
     _after_new_message(
-        thread=thread, message=message, author=author, inbox_status=inbox_status, now=now, red_flag=red_flag
+        thread=thread, message=message, author=author, inbox_status=reply_status, now=now, red_flag=red_flag
     )
     message.red_flag = red_flag  # type: ignore[attr-defined]  # the answer, not a column
     return message
@@ -363,29 +373,35 @@ NOT_ON_CARE_TEAM = (
 
 @transaction.atomic
 def forward_thread(
-    *, thread: Thread, by: User, to_id: int, note: str | None = "", priority: str = InboxPriority.NORMAL
+    *, thread: Thread, by: User, to_id: object, note: object = "", priority: object = InboxPriority.NORMAL
 ) -> ThreadForward:
     """Send the case to a colleague the patient has chosen: a ``referral`` inbox
     item addressed to (and assigned to) them, with an optional sealed note."""
     if by.role != Role.CLINICIAN:
         raise PermissionDenied
     _check_participant(by, thread)
-    errors: dict[str, list[str]] = {}
-    receiver = User.objects.filter(pk=to_id, role=Role.CLINICIAN, is_active=True).first()
-    if receiver is not None and receiver.pk == by.pk:
-        errors["to"] = ["You cannot forward a case to yourself."]
-    elif receiver is None or not is_on_care_team(clinician=receiver, patient=thread.patient):
-        errors["to"] = [NOT_ON_CARE_TEAM]
+    errors = FieldErrors()
+    receiver: User | None = None
+    try:
+        receiver = User.objects.filter(pk=object_id(to_id, field="to"), role=Role.CLINICIAN, is_active=True).first()
+        if receiver is not None and receiver.pk == by.pk:
+            errors.add("to", "You cannot forward a case to yourself.")
+        elif receiver is None or not is_on_care_team(clinician=receiver, patient=thread.patient):
+            errors.add("to", NOT_ON_CARE_TEAM)
+    except ValidationError as exc:
+        errors.take(exc)
+    if priority in ("", None):
+        priority = InboxPriority.NORMAL
     if priority not in InboxPriority.values:
-        errors["priority"] = [f"Use one of: {', '.join(InboxPriority.values)}."]
+        errors.add("priority", f"Use one of: {', '.join(InboxPriority.values)}.")
     checked_note = ""
     try:
         checked_note = check_note(note)
     except ValidationError as exc:
-        errors.update(exc.message_dict)
-    if errors:
-        raise ValidationError(errors)
-    note = checked_note
+        errors.take(exc)
+    errors.raise_if_any()
+    assert receiver is not None  # refused above when there is none
+    note, priority = checked_note, str(priority)
 
     now = timezone.now()
     forward = ThreadForward.objects.create(

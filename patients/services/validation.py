@@ -9,7 +9,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -17,6 +16,7 @@ from patients.models import (
     Patient,
     Procedure,
 )
+from portal.validation import FieldErrors
 
 # A phone's clock may run a little ahead of the server's: "not in the future" allows this.
 CLOCK_SKEW_ALLOWANCE = timedelta(minutes=2)
@@ -27,15 +27,6 @@ _FALSE = {"false", "0", "no", "off", ""}
 
 
 # --- Parsing helpers: strict types, plain messages -------------------------------------
-
-
-class FieldErrors(dict[str, list[str]]):
-    def add(self, field: str, message: str) -> None:
-        self.setdefault(field, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if self:
-            raise ValidationError(dict(self))
 
 
 def is_blank(value: Any) -> bool:

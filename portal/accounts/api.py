@@ -5,14 +5,13 @@ from __future__ import annotations
 from allauth.mfa.utils import is_mfa_enabled
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.accounts import services
 from portal.accounts.models import DisplayUnits, Role
-from portal.api import DetailSerializer
+from portal.api import DetailSerializer, request_body
 
 
 class MeSerializer(serializers.Serializer):
@@ -46,10 +45,14 @@ class MeView(APIView):
 
     @extend_schema(request=MeSerializer, responses=MeSerializer)
     def patch(self, request):
-        serializer = MeSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        user = services.update_account_settings(user=request.user, **serializer.validated_data)
+        data = request_body(request)
+        user = services.update_account_settings(
+            user=request.user, **{name: data[name] for name in ("display_units", "time_zone") if name in data}
+        )
         return Response(MeSerializer(user).data)
+
+
+# Request shapes, for the schema: the account services validate what is sent.
 
 
 class AcceptInvitationSerializer(serializers.Serializer):
@@ -79,9 +82,10 @@ class AcceptInvitationView(InvitationTokenView):
 
     @extend_schema(request=AcceptInvitationSerializer, responses=DetailSerializer)
     def post(self, request):
-        serializer = AcceptInvitationSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = services.accept_invitation(**serializer.validated_data)
+        data = request_body(request)
+        user = services.accept_invitation(
+            token=data.get("token"), password=data.get("password"), totp_code=data.get("totp_code")
+        )
         return Response({"detail": "Your password is set. You can sign in now.", "email": user.email})
 
 
@@ -101,14 +105,5 @@ class InvitationTOTPView(InvitationTokenView):
 
     @extend_schema(request=InvitationTokenSerializer, responses=InvitationTOTPSerializer)
     def post(self, request):
-        serializer = InvitationTokenSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        invitation = services.invitation_for_token(serializer.validated_data["token"])
-        if invitation is None:
-            raise ValidationError({"token": [services.INVALID_LINK_MESSAGE]})
-        setup = services.invitation_totp_setup(invitation)
-        if setup is None:
-            raise ValidationError(
-                {"token": ["This invitation sets up no authenticator app: accept it with a password."]}
-            )
+        setup = services.invitation_totp_setup_for_token(request_body(request).get("token"))
         return Response(InvitationTOTPSerializer(setup).data)

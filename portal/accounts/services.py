@@ -27,9 +27,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.accounts.mfa import has_totp, requires_mfa
-from portal.accounts.models import Invitation, Role, User
+from portal.accounts.models import DisplayUnits, Invitation, Role, User
 from portal.audit.services import record_audit
 from portal.crypto import open_sealed_text, seal_text
+from portal.validation import NOT_NULL, NOT_SENT, FieldErrors, text
 
 INVITATION_LIFETIME = timedelta(days=7)
 
@@ -141,15 +142,43 @@ def invitation_totp_setup(invitation: Invitation) -> dict[str, str] | None:
 INVALID_LINK_MESSAGE = "This invitation link is invalid, expired or already used."
 
 
+def _invitation_token(token: object) -> str:
+    return text(token, field="token", max_length=200, required=True)
+
+
+def invitation_totp_setup_for_token(token: object) -> dict[str, str]:
+    """The TOTP set-up of the invitation a token names (``invitation_totp_setup``);
+    a ValidationError naming ``token`` when it names none or one that sets up no app."""
+    invitation = invitation_for_token(_invitation_token(token))
+    if invitation is None:
+        raise ValidationError({"token": [INVALID_LINK_MESSAGE]})
+    setup = invitation_totp_setup(invitation)
+    if setup is None:
+        raise ValidationError({"token": ["This invitation sets up no authenticator app: accept it with a password."]})
+    return setup
+
+
 @transaction.atomic
-def accept_invitation(*, token: str, password: str, totp_code: str | None = None) -> User:
+def accept_invitation(*, token: object, password: object, totp_code: object = None) -> User:
     """Set the password, set up TOTP when the invitation carries a secret (a
     clinician's or admin's), and prove the email address; the token is spent.
 
     Raises ValidationError naming ``token``, ``password`` or ``totp_code`` (every
     problem at once); nothing is saved unless all is well.
     """
-    invitation = invitation_for_token(token)
+    sent = FieldErrors()
+    checked: dict[str, str] = {}
+    for field, value, limit, strip in (
+        ("token", token, 200, True),
+        ("password", password, 200, False),  # as typed: spaces count
+        ("totp_code", totp_code, 12, True),
+    ):
+        try:
+            checked[field] = text(value, field=field, max_length=limit, required=field != "totp_code", strip=strip)
+        except ValidationError as exc:
+            sent.take(exc)
+    sent.raise_if_any()
+    invitation = invitation_for_token(checked["token"])
     if invitation is None:
         raise ValidationError({"token": [INVALID_LINK_MESSAGE]})
     # Lock the invitation so two simultaneous accepts cannot both succeed.
@@ -157,13 +186,13 @@ def accept_invitation(*, token: str, password: str, totp_code: str | None = None
     if not invitation.is_usable:
         raise ValidationError({"token": [INVALID_LINK_MESSAGE]})
     user = invitation.user
+    password, code = checked["password"], checked["totp_code"]
     errors: dict[str, list[str]] = {}
     try:
         validate_password(password, user=user)
     except ValidationError as exc:
         errors["password"] = list(exc.messages)
     secret = invitation_totp_secret(invitation)
-    code = (totp_code or "").strip()
     if secret is not None:
         if not code:
             errors["totp_code"] = ["Type the 6-digit code your authenticator app shows for Aftercare."]
@@ -192,11 +221,20 @@ def accept_invitation(*, token: str, password: str, totp_code: str | None = None
 
 
 @transaction.atomic
-def update_account_settings(*, user: User, display_units: str | None = None, time_zone: str | None = None) -> User:
-    if display_units is not None:
-        user.display_units = display_units
-    if time_zone is not None:
-        user.time_zone = time_zone
+def update_account_settings(*, user: User, display_units: object = NOT_SENT, time_zone: object = NOT_SENT) -> User:
+    """Change the units and time zone the user reads in (what is not sent stays)."""
+    errors = FieldErrors()
+    if display_units is not NOT_SENT:
+        if display_units not in DisplayUnits.values:
+            errors.add("display_units", NOT_NULL if display_units is None else "Choose C (°C) or F (°F).")
+        else:
+            user.display_units = str(display_units)
+    if time_zone is not NOT_SENT:
+        try:
+            user.time_zone = text(time_zone, field="time_zone", max_length=64, required=True)
+        except ValidationError as exc:
+            errors.take(exc)
+    errors.raise_if_any()
     user.full_clean(exclude=["password"])
     user.save(update_fields=["display_units", "time_zone"])
     return user
