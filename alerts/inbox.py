@@ -28,7 +28,13 @@ from django.urls import reverse
 from alerts.models import SEVERITY_RANK, Alert, AlertFiring, AlertStatus, Severity
 from messaging.inbox_kinds import ItemFacts
 from messaging.models import InboxItem
-from messaging.services import hold_patient_queue, post_inbox_item, set_status_from_source
+from messaging.services import (
+    hold_patient_queue,
+    new_inbox_item,
+    open_new_episode_items,
+    post_inbox_item,
+    set_status_from_source,
+)
 from portal.audit.services import record_audit
 
 ALERTING = (Severity.CONTACT_PROVIDER, Severity.URGENT)
@@ -87,7 +93,11 @@ def trigger_text(alert: Alert) -> str:
 
 def _rules_of(alerts: Sequence[Alert]) -> list:
     """Every rule that fired on these alerts, the most serious first, each once."""
-    firings = [firing for alert in alerts for firing in alert.firings.all() if firing.severity in ALERTING]
+    return _rules_fired([firing for alert in alerts for firing in alert.firings.all()])
+
+
+def _rules_fired(firings: Sequence[AlertFiring]) -> list:
+    firings = [firing for firing in firings if firing.severity in ALERTING]
     firings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.rule.order, f.rule.code))
     rules: dict[str, object] = {}
     for firing in firings:
@@ -108,16 +118,23 @@ def _episode_alerts(item_ids: Sequence[int]):
 def episode_summary(alerts: Sequence[Alert]) -> str:
     """ "Urgent: New neurological symptom reported (and 2 more)": the rules' plain
     titles, never a value (the item's stored summary)."""
-    rules = _rules_of(alerts)
+    worst = max((alert.severity for alert in alerts), key=lambda s: SEVERITY_RANK[s])
+    return _summary_text(_rules_of(alerts), worst)
+
+
+def _summary_text(rules: list, worst: str) -> str:
     if not rules:
         return ""
-    worst = max((alert.severity for alert in alerts), key=lambda s: SEVERITY_RANK[s])
     text = f"{INBOX_WORDS.get(worst, 'Alert')}: {rules[0].summary}"
     return f"{text} (and {len(rules) - 1} more)" if len(rules) > 1 else text
 
 
-def post_to_inbox(alert: Alert) -> InboxItem:
-    """Post the alert to its patient's episode item (joining the open one, or the next)."""
+def post_to_inbox(alert: Alert, *, firings: Sequence[AlertFiring] | None = None) -> InboxItem:
+    """Post the alert to its patient's episode item (joining the open one, or the next).
+
+    ``firings``: every firing of a new alert (``raise_findings`` just wrote them); when
+    the alert started a new item, the item holds that alert alone and its summary comes
+    from them without reading the episode back."""
     item = post_inbox_item(
         kind="alert",
         patient=alert.patient,
@@ -130,11 +147,41 @@ def post_to_inbox(alert: Alert) -> InboxItem:
     if alert.inbox_item_id != item.pk:
         Alert.objects.filter(pk=alert.pk).update(inbox_item=item)
         alert.inbox_item_id = item.pk
-    summary = episode_summary(list(_episode_alerts([item.pk])))[:200]
+    if firings is not None and item.source_type == alert._meta.label_lower and item.source_id == str(alert.pk):
+        # An item takes its source when it is created: this new alert started it.
+        summary = _summary_text(_rules_fired(firings), alert.severity)[:200]
+    else:
+        summary = episode_summary(list(_episode_alerts([item.pk])))[:200]
     if summary and summary != item.summary:
         item.summary = summary
         item.save(update_fields=["summary", "updated_at"])
     return item
+
+
+def post_new_episodes(alerts: Sequence[tuple[Alert, Sequence[AlertFiring]]]) -> None:
+    """``post_to_inbox`` for new alerts that each start their patient's next episode
+    (the caller holds the patients' queues and found none of them with an open alert
+    item, each patient once): every item in one INSERT, every alert's link in one
+    UPDATE. Each item is what ``post_to_inbox`` leaves: the alert's priority, the
+    episode summary of its firings."""
+    if not alerts:
+        return
+    items = []
+    for alert, firings in alerts:
+        item = new_inbox_item(
+            kind="alert",
+            patient=alert.patient,
+            priority=INBOX_PRIORITY[alert.severity],
+            summary=f"{INBOX_WORDS[alert.severity]}: {alert.rule.summary}",
+            source_type=alert._meta.label_lower,
+            source_id=str(alert.pk),
+            link=reverse("alerts:detail", args=[alert.pk]),
+        )
+        item.summary = _summary_text(_rules_fired(firings), alert.severity)[:200] or item.summary
+        items.append(item)
+    for (alert, _), item in zip(alerts, open_new_episode_items(items), strict=True):
+        alert.inbox_item_id = item.pk
+    Alert.objects.bulk_update([alert for alert, _ in alerts], ["inbox_item"])
 
 
 def alert_item_facts(items: Sequence[InboxItem]) -> dict[int, ItemFacts]:

@@ -18,12 +18,13 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from alerts import engine
-from alerts.inbox import hold_alert_patient, post_to_inbox
+from alerts.inbox import hold_alert_patient, post_new_episodes, post_to_inbox
 from alerts.models import SEVERITY_RANK, Alert, AlertFiring, AlertRule, AlertStatus, Severity
+from messaging.services import hold_patient_queue, patients_with_open_episode
 from patients.models import Patient, SymptomEntry
 from patients.routing import Audience, Responsible, responsible_for
 from portal.accounts.models import User
-from portal.outbox.services import queue_notification, queue_notification_to_address
+from portal.outbox.services import queue_notification, queue_notification_to_address, queue_notifications
 
 
 @dataclass(frozen=True)
@@ -104,28 +105,126 @@ def raise_findings(
     alert, created = _alert_for(
         patient=patient, entry=entry, key=alert_key, first=fresh[0], audience=responsible.audience
     )
-    recorded = []
+    recorded, firings = [], []
     for finding in fresh:
         try:
             with transaction.atomic():
-                AlertFiring.objects.create(
+                firing = AlertFiring.objects.create(
                     alert=alert, rule=finding.rule, severity=finding.severity, dedup_key=finding.dedup_key
                 )
         except IntegrityError:
             continue  # another writer recorded it first
         recorded.append(finding)
+        firings.append(firing)
     if not recorded:
         return alert, 0
     was = alert.severity
     joining = recorded[1:] if created else recorded  # a new alert was made from the first
     if joining:
         _join(alert, joining)
-    post_to_inbox(alert)
+    post_to_inbox(alert, firings=firings if created else None)
     if created and notify:
         notify_alert(alert, responsible=responsible)
     elif not created and alert.severity == Severity.URGENT and was != Severity.URGENT:
         notify_alert(alert, responsible=responsible, dedup_suffix=":urgent")
     return alert, len(recorded)
+
+
+@dataclass(frozen=True)
+class EntryFindings:
+    """One entry's new findings, for ``raise_many``."""
+
+    patient: Patient
+    entry: SymptomEntry | None
+    alert_key: str
+    findings: Sequence[Finding]
+    responsible: Responsible
+
+
+@transaction.atomic(savepoint=False)  # the caller's transaction when there is one; a whole one otherwise
+def raise_many(batch: Sequence[EntryFindings]) -> int:
+    """``raise_findings`` for many entries at once (the scan); returns how many findings
+    were new. The same rows as one call per entry, in a few statements for the common case.
+
+    1. Hold every patient's queue (ids in order, as every writer of alerts does): until
+       this transaction ends, nobody else adds an alert, a firing or an episode item
+       for them.
+    2. Read, after the locks, the alerts already under these keys, the firings already
+       recorded and which patients have an open alert item.
+    3. An entry with no alert yet, none of its firings recorded, of a patient with no
+       open episode and no other entry in the batch starts a new alert and episode:
+       those alerts, their firings, their items and notifications are inserted together
+       (inside one savepoint: should a unique key refuse a row after all, they go the
+       one-at-a-time way instead).
+    4. Every other entry: ``raise_findings`` (joining an alert or an episode).
+    """
+    batch = [b for b in batch if b.findings]
+    if not batch:
+        return 0
+    patient_ids = {b.patient.pk for b in batch}
+    hold_patient_queue(patient_ids)
+    keys = {b.alert_key for b in batch}
+    taken = set(Alert.objects.filter(dedup_key__in=keys).values_list("dedup_key", flat=True))
+    recorded = set(
+        AlertFiring.objects.filter(dedup_key__in=[f.dedup_key for b in batch for f in b.findings]).values_list(
+            "dedup_key", flat=True
+        )
+    )
+    busy = patients_with_open_episode(kind="alert", patient_ids=patient_ids)
+    per_patient: dict[int, int] = {}
+    for b in batch:
+        per_patient[b.patient.pk] = per_patient.get(b.patient.pk, 0) + 1
+    simple, rest = [], []
+    for b in batch:
+        fresh = b.alert_key not in taken and not any(f.dedup_key in recorded for f in b.findings)
+        alone = b.patient.pk not in busy and per_patient[b.patient.pk] == 1
+        distinct = len({f.dedup_key for f in b.findings}) == len(b.findings)
+        (simple if fresh and alone and distinct else rest).append(b)
+    created = 0
+    if simple:
+        try:
+            with transaction.atomic():
+                created += _insert_new_alerts(simple)
+        except IntegrityError:
+            rest = simple + rest  # a concurrent writer after all: one at a time
+    for b in rest:
+        _, count = raise_findings(
+            patient=b.patient, entry=b.entry, alert_key=b.alert_key, findings=b.findings, responsible=b.responsible
+        )
+        created += count
+    return created
+
+
+def _insert_new_alerts(batch: Sequence[EntryFindings]) -> int:
+    """Step 3 of ``raise_many``: what ``raise_findings`` writes for a new alert that
+    starts a new episode, for every entry of ``batch`` at once."""
+    alerts = []
+    for b in batch:
+        findings = sorted(b.findings, key=lambda f: f.rank)
+        first = findings[0]
+        alert = Alert(
+            patient=b.patient,
+            rule=first.rule,
+            severity=first.severity,
+            entry=b.entry,
+            message=first.patient_message,
+            clinician_message=first.clinician_message,
+            dedup_key=b.alert_key,
+            audience=b.responsible.audience,
+        )
+        if len(findings) > 1:
+            _joined(alert, findings[1:])
+        alerts.append((alert, findings, b.responsible))
+    Alert.objects.bulk_create([alert for alert, _, _ in alerts])
+    firings = {
+        alert.pk: [AlertFiring(alert=alert, rule=f.rule, severity=f.severity, dedup_key=f.dedup_key) for f in findings]
+        for alert, findings, _ in alerts
+    }
+    AlertFiring.objects.bulk_create([firing for group in firings.values() for firing in group])
+    post_new_episodes([(alert, firings[alert.pk]) for alert, _, _ in alerts])
+    for alert, _, responsible in alerts:
+        notify_alert(alert, responsible=responsible)
+    return sum(len(group) for group in firings.values())
 
 
 def _alert_for(
@@ -160,6 +259,11 @@ def _join(alert: Alert, findings: list[Finding]) -> None:
     """Later findings join the alert: the most serious one leads (the patient's words,
     the rule, the severity); every clinician line is kept, the most serious first.
     An acknowledged alert that becomes more serious is open again (to be seen anew)."""
+    alert.save(update_fields=_joined(alert, findings))
+
+
+def _joined(alert: Alert, findings: list[Finding]) -> list[str]:
+    """``_join`` on the object only; returns the fields it changed."""
     lead = findings[0]
     lines = " ".join(f.clinician_message for f in findings if f.clinician_message)
     fields = ["clinician_message"]
@@ -172,7 +276,7 @@ def _join(alert: Alert, findings: list[Finding]) -> None:
             fields += ["status", "acknowledged_at", "acknowledged_by"]
     else:
         alert.clinician_message = f"{alert.clinician_message} {lines}".strip()
-    alert.save(update_fields=fields)
+    return fields
 
 
 def notify_alert(alert: Alert, *, responsible: Responsible | None = None, dedup_suffix: str = "") -> None:
@@ -202,11 +306,10 @@ def notify_alert(alert: Alert, *, responsible: Responsible | None = None, dedup_
             source=alert,
         )
         clinicians = []  # the pool reads it in its inbox; the on-call address carries the email
-    for clinician in clinicians:
-        queue_notification(recipient=clinician, kind=kind, dedup_key=key, link=link, source=alert)
     if not responsible.reachable:
         tell_admins_nobody_was_reached(alert)
-    queue_notification(recipient=alert.patient.user, kind=kind, dedup_key=key, link=link, source=alert)
+    # The clinicians and the patient in one INSERT (each row once per key).
+    queue_notifications(recipients=[*clinicians, alert.patient.user], kind=kind, dedup_key=key, link=link, source=alert)
 
 
 def tell_admins_nobody_was_reached(alert: Alert) -> None:

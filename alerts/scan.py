@@ -49,7 +49,7 @@ from django.utils import timezone
 
 from alerts import engine
 from alerts.models import AlertFiring, RuleKind, ScanState
-from alerts.raising import Finding, entry_alert_key, raise_findings
+from alerts.raising import EntryFindings, Finding, entry_alert_key, raise_many
 from alerts.rules import RuleBook, all_overrides, rule_rows
 from alerts.scan_queries import (
     baseline_span,
@@ -62,7 +62,7 @@ from alerts.scan_queries import (
 )
 from alerts.services import patient_facts
 from patients.models import Patient, Procedure, SymptomEntry
-from patients.routing import Responsible, responsible_for
+from patients.routing import responsible_for_each
 from portal.outbox.services import queue_notification
 
 INCREMENTAL = "symptom_scan"
@@ -273,24 +273,22 @@ def create_alerts(detections: list[Detection], book: RuleBook) -> int:
         {d.patient_id for group in by_entry.values() for d in group}
     )
     entries = SymptomEntry.objects.in_bulk(set(by_entry))
-    responsible: dict[int, Responsible] = {}
-    created = 0
-    for entry_id, group in by_entry.items():
-        patient = patients[group[0].patient_id]
-        if patient.pk not in responsible:
-            responsible[patient.pk] = responsible_for(patient)
-        _, recorded = raise_findings(
-            patient=patient,
-            entry=entries.get(entry_id),
-            alert_key=entry_alert_key(patient_id=patient.pk, entry_id=entry_id),
-            findings=sorted(
-                (Finding.of(d.fired, book.rows[d.code], d.dedup_key, d.reading) for d in group), key=lambda f: f.rank
-            ),
-            responsible=responsible[patient.pk],
-            checked=True,  # checked for the whole batch above; the unique key settles races
-        )
-        created += recorded
-    return created
+    responsible = responsible_for_each(patients.values())
+    return raise_many(
+        [
+            EntryFindings(
+                patient=patients[group[0].patient_id],
+                entry=entries.get(entry_id),
+                alert_key=entry_alert_key(patient_id=group[0].patient_id, entry_id=entry_id),
+                findings=sorted(
+                    (Finding.of(d.fired, book.rows[d.code], d.dedup_key, d.reading) for d in group),
+                    key=lambda f: f.rank,
+                ),
+                responsible=responsible[group[0].patient_id],
+            )
+            for entry_id, group in by_entry.items()
+        ]
+    )
 
 
 # --- Missed check-ins ----------------------------------------------------------------------

@@ -12,6 +12,7 @@ with ``patients_in_triage_for``, so who is told and who may open the item never 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import models
@@ -89,3 +90,23 @@ def responsible_for(patient: Patient) -> Responsible:
     return Responsible(
         audience=Audience.TRIAGE_POOL, clinicians=triage_pool(), oncall_email=current_clinic().oncall_email
     )
+
+
+def responsible_for_each(patients: Iterable[Patient]) -> dict[int, Responsible]:
+    """``responsible_for`` of many patients (the scan's alerts) in one query, plus the
+    triage pool's once when one of them has no care team."""
+    ids = {patient.pk for patient in patients}
+    teams: dict[int, dict[int, User]] = {}
+    grants = _active_care_team_grants().filter(patient_id__in=ids).select_related("clinician")
+    for grant in grants:
+        teams.setdefault(grant.patient_id, {})[grant.clinician.pk] = grant.clinician
+    answer = {
+        patient_id: Responsible(audience=Audience.CARE_TEAM, clinicians=tuple(team[pk] for pk in sorted(team)))
+        for patient_id, team in teams.items()
+    }
+    if len(answer) < len(ids):
+        pool = Responsible(
+            audience=Audience.TRIAGE_POOL, clinicians=triage_pool(), oncall_email=current_clinic().oncall_email
+        )
+        answer.update({patient_id: pool for patient_id in ids - answer.keys()})
+    return answer

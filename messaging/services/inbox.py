@@ -64,6 +64,54 @@ def hold_patient_queue(patient_ids: Iterable[int]) -> None:
         list(Patient.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values_list("pk"))
 
 
+def new_inbox_item(
+    *,
+    kind: str,
+    patient: Patient,
+    priority: str,
+    summary: str,
+    source_type: str,
+    source_id: str,
+    link: str = "",
+    due_at: datetime | None = None,
+    addressed_to: User | None = None,
+    red_flag: bool = False,
+) -> InboxItem:
+    """A new item, unsaved, as ``post_inbox_item`` starts one (the scan inserts the
+    new episodes of a whole run at once: ``open_new_episode_items``)."""
+    return InboxItem(
+        kind=kind,
+        patient=patient,
+        priority=priority,
+        priority_rank=PRIORITY_RANK[priority],
+        due_at=due_at or default_due_at(priority),
+        summary=summary[:200],
+        link=link,
+        source_type=source_type,
+        source_id=source_id,
+        addressed_to=addressed_to,
+        red_flag=red_flag,
+    )
+
+
+def patients_with_open_episode(*, kind: str, patient_ids: Iterable[int]) -> set[int]:
+    """Which of these patients have an open item of ``kind`` (an episode a new source
+    would join). Call it holding their queues (``hold_patient_queue``): nobody can open
+    or close one of their episodes until the caller commits."""
+    return set(
+        InboxItem.objects.filter(kind=kind, patient_id__in=list(patient_ids))
+        .exclude(status=InboxStatus.DONE)
+        .values_list("patient_id", flat=True)
+    )
+
+
+def open_new_episode_items(items: Sequence[InboxItem]) -> list[InboxItem]:
+    """Insert new episodes' items (``new_inbox_item``) in one statement, for patients
+    the caller holds and found without an open episode (``patients_with_open_episode``);
+    the unique source key still refuses a second item for a source."""
+    return InboxItem.objects.bulk_create(items)
+
+
 @transaction.atomic
 def post_inbox_item(
     *,
@@ -106,19 +154,20 @@ def post_inbox_item(
     if existing is None:
         try:
             with transaction.atomic():
-                return InboxItem.objects.create(
+                item = new_inbox_item(
                     kind=kind,
                     patient=patient,
                     priority=priority,
-                    priority_rank=PRIORITY_RANK[priority],
-                    due_at=due_at or default_due_at(priority),
-                    summary=summary[:200],
-                    link=link,
+                    summary=summary,
                     source_type=source_type,
                     source_id=source_id,
+                    link=link,
+                    due_at=due_at,
                     addressed_to=addressed_to,
                     red_flag=red_flag,
                 )
+                item.save(force_insert=True)
+                return item
         except IntegrityError:
             # A concurrent post for the same source won; use its row.
             existing = InboxItem.objects.select_for_update().get(
