@@ -24,7 +24,7 @@ from messaging.services import hold_patient_queue, patients_with_open_episode
 from patients.models import Patient, SymptomEntry
 from patients.routing import Audience, Responsible, responsible_for
 from portal.accounts.models import User
-from portal.outbox.services import queue_notification, queue_notification_to_address, queue_notifications
+from portal.outbox.services import ToNotify, queue_notification, queue_notification_to_address, queue_notifications
 
 
 @dataclass(frozen=True)
@@ -222,8 +222,7 @@ def _insert_new_alerts(batch: Sequence[EntryFindings]) -> int:
     }
     AlertFiring.objects.bulk_create([firing for group in firings.values() for firing in group])
     post_new_episodes([(alert, firings[alert.pk]) for alert, _, _ in alerts])
-    for alert, _, responsible in alerts:
-        notify_alert(alert, responsible=responsible)
+    notify_alerts([(alert, responsible) for alert, _, responsible in alerts])
     return sum(len(group) for group in firings.values())
 
 
@@ -291,25 +290,34 @@ def notify_alert(alert: Alert, *, responsible: Responsible | None = None, dedup_
     4. The patient.
     ``dedup_suffix``: a second round for the same alert (it became urgent).
     """
-    responsible = responsible or responsible_for(alert.patient)
-    urgent = alert.severity == Severity.URGENT
-    kind = "alert_urgent" if urgent else "alert"
-    key, link = f"alert:{alert.pk}{dedup_suffix}", alert_link(alert)
-    clinicians = list(responsible.clinicians)
-    if responsible.audience == Audience.TRIAGE_POOL and responsible.oncall_email:
-        queue_notification_to_address(
-            address=responsible.oncall_email,
-            address_name="oncall",
-            kind="oncall_alert_urgent" if urgent else "oncall_alert",
-            dedup_key=key,
-            link=link,
-            source=alert,
-        )
-        clinicians = []  # the pool reads it in its inbox; the on-call address carries the email
-    if not responsible.reachable:
-        tell_admins_nobody_was_reached(alert)
-    # The clinicians and the patient in one INSERT (each row once per key).
-    queue_notifications(recipients=[*clinicians, alert.patient.user], kind=kind, dedup_key=key, link=link, source=alert)
+    notify_alerts([(alert, responsible or responsible_for(alert.patient))], dedup_suffix=dedup_suffix)
+
+
+def notify_alerts(alerts: Sequence[tuple[Alert, Responsible]], *, dedup_suffix: str = "") -> None:
+    """``notify_alert`` for many alerts: the people's emails in one INSERT."""
+    emails = []
+    for alert, responsible in alerts:
+        urgent = alert.severity == Severity.URGENT
+        kind = "alert_urgent" if urgent else "alert"
+        key, link = f"alert:{alert.pk}{dedup_suffix}", alert_link(alert)
+        clinicians = list(responsible.clinicians)
+        if responsible.audience == Audience.TRIAGE_POOL and responsible.oncall_email:
+            queue_notification_to_address(
+                address=responsible.oncall_email,
+                address_name="oncall",
+                kind="oncall_alert_urgent" if urgent else "oncall_alert",
+                dedup_key=key,
+                link=link,
+                source=alert,
+            )
+            clinicians = []  # the pool reads it in its inbox; the on-call address carries the email
+        if not responsible.reachable:
+            tell_admins_nobody_was_reached(alert)
+        emails += [
+            ToNotify(recipient=person, kind=kind, dedup_key=key, link=link, source=alert)
+            for person in [*clinicians, alert.patient.user]
+        ]
+    queue_notifications(emails)
 
 
 def tell_admins_nobody_was_reached(alert: Alert) -> None:

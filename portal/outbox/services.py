@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
@@ -37,31 +38,35 @@ def queue_notification(
     )
 
 
-def queue_notifications(
-    *,
-    recipients: Iterable[Any],
-    kind: str,
-    dedup_key: str,
-    link: str = "",
-    source: models.Model | None = None,
-    channel: str = Channel.EMAIL,
-) -> int:
-    """``queue_notification`` for several people at once (an alert's care team and its
-    patient): one INSERT, each row once per key as there. A key queued before (a repeat,
-    or a concurrent writer) is skipped by the unique key's ``ON CONFLICT DO NOTHING``
-    instead of one savepoint per row. Returns how many rows were offered."""
+@dataclass(frozen=True)
+class ToNotify:
+    """One ``queue_notification`` call's arguments, for ``queue_notifications``."""
+
+    recipient: Any
+    kind: str
+    dedup_key: str
+    link: str = ""
+    source: models.Model | None = None
+    channel: str = Channel.EMAIL
+
+
+def queue_notifications(wanted: Iterable[ToNotify]) -> int:
+    """``queue_notification`` for many at once (an alert's care team and its patient,
+    or a scan's alerts): one INSERT, each row once per key as there. A key queued before
+    (a repeat, or a concurrent writer) is skipped by the unique key's ``ON CONFLICT DO
+    NOTHING`` instead of one savepoint per row. Returns how many rows were offered."""
     rows = [
         Notification(
-            recipient=recipient,
-            dedup_key=f"{dedup_key}:user:{recipient.pk}:{channel}",
-            channel=channel,
-            kind=kind,
-            link=link,
-            source_type=source._meta.label_lower if source is not None else "",
-            source_id=str(source.pk) if source is not None else "",
+            recipient=n.recipient,
+            dedup_key=f"{n.dedup_key}:user:{n.recipient.pk}:{n.channel}",
+            channel=n.channel,
+            kind=n.kind,
+            link=n.link,
+            source_type=n.source._meta.label_lower if n.source is not None else "",
+            source_id=str(n.source.pk) if n.source is not None else "",
         )
-        for recipient in recipients
-        if getattr(recipient, "is_active", False) and getattr(recipient, "email", "")
+        for n in wanted
+        if getattr(n.recipient, "is_active", False) and getattr(n.recipient, "email", "")
     ]
     if not rows:
         return 0
