@@ -68,14 +68,17 @@ class RuleBook:
         self.defaults = {row.code: to_engine_rule(row) for row in rows}
         self.adjustable = adjustable_keys(rows)
         self.overrides = overrides or {}
-        self._cache: dict[int, dict[str, engine.Rule]] = {}
+        self._cache: dict[int | None, dict[str, engine.Rule]] = {}
 
     def for_patient(self, patient_id: int) -> dict[str, engine.Rule]:
-        if patient_id not in self._cache:
-            self._cache[patient_id] = engine.merge_thresholds(
+        # Patients without a custom value share one merge (the rescan asks for every
+        # patient with a candidate entry: tens of thousands of identical merges).
+        key = patient_id if self.overrides.get(patient_id) else None
+        if key not in self._cache:
+            self._cache[key] = engine.merge_thresholds(
                 self.defaults.values(), self.overrides.get(patient_id, {}), self.adjustable
             )
-        return self._cache[patient_id]
+        return self._cache[key]
 
     def loosest(self, code: str, key: str, *, lowest: bool = True) -> Decimal | None:
         """The most permissive value of one threshold over every patient: the scan's

@@ -28,6 +28,7 @@ this module runs them, decides with the engine, and writes.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -229,19 +230,29 @@ def resolved_episodes(patient_ids: set[int]) -> dict[str, list[datetime]]:
     return resolutions
 
 
+CHUNK = 5_000  # candidate rows decided at a time: the memory of a rescan stays flat
+
+
 def detect(rows: QuerySet[SymptomEntry], book: RuleBook) -> list[Detection]:
-    candidates = list(rows.values(*FEATURES).order_by())
-    late_start_baselines(candidates, book)
-    resolutions = resolved_episodes({row["patient_id"] for row in candidates})
-    detections: list[Detection] = []
-    for row in candidates:
-        detections.extend(_decide(row, book, resolutions))
-    # One firing per episode: the earliest entry of an episode carries it.
-    detections.sort(key=lambda d: (d.reading.recorded_at, d.entry_id))
-    unique: dict[str, Detection] = {}
-    for d in detections:
-        unique.setdefault(d.dedup_key, d)
-    return list(unique.values())
+    """Decide every candidate row, streamed in chunks (a server-side cursor on
+    PostgreSQL): the late starters' baselines and the resolutions are read per chunk,
+    and only the detections are kept, one per episode (the earliest entry of an
+    episode carries it)."""
+    earliest: dict[str, Detection] = {}
+
+    def order(d: Detection) -> tuple:
+        return (d.reading.recorded_at, d.entry_id)
+
+    stream = rows.values(*FEATURES).order_by().iterator(chunk_size=CHUNK)
+    while chunk := list(itertools.islice(stream, CHUNK)):
+        late_start_baselines(chunk, book)
+        resolutions = resolved_episodes({row["patient_id"] for row in chunk})
+        for row in chunk:
+            for d in _decide(row, book, resolutions):
+                kept = earliest.get(d.dedup_key)
+                if kept is None or order(d) < order(kept):
+                    earliest[d.dedup_key] = d
+    return sorted(earliest.values(), key=order)
 
 
 def _book() -> RuleBook:

@@ -188,18 +188,20 @@ def with_windows(entries: QuerySet[SymptomEntry], book: RuleBook) -> QuerySet[Sy
     ]
     in_baseline = Q(recorded_at__gte=F("proc_at"), recorded_at__lt=F("proc_at") + baseline_span(book))
 
+    # PostgreSQL computes the window functions of one window (partition, order and
+    # frame) in one pass: every window below is one of three, as in the raw LAG() query
+    # (the patient's entries in time order; the same up to the previous entry; by
+    # "has a temperature"). Each further window would be another pass over every entry.
+    def before_this(expression) -> Window:
+        return Window(expression, partition_by=by_patient, order_by=in_time, frame=RowRange(start=None, end=-1))
+
     def baseline_max(name: str) -> Window:
         # The day 0-1 entries before this one (a running maximum); a patient with none
         # (``early_entries`` 0) started logging later: ``late_start_baselines`` reads theirs.
-        return Window(
-            Max(Case(When(in_baseline, then=F(name)))),
-            partition_by=by_patient,
-            order_by=in_time,
-            frame=RowRange(start=None, end=-1),
-        )
+        return before_this(Max(Case(When(in_baseline, then=F(name)))))
 
     return entries.annotate(latest_procedure=latest_procedures()).annotate(
-        scan_order=Window(RowNumber()),
+        scan_order=Window(RowNumber(), partition_by=by_patient, order_by=in_time),
         proc_at=F("latest_procedure__performed_at"),
         has_deficit=_deficit(),
         prev_deficit=Window(Lag(_deficit()), partition_by=by_patient, order_by=in_time),
@@ -208,7 +210,10 @@ def with_windows(entries: QuerySet[SymptomEntry], book: RuleBook) -> QuerySet[Sy
         prev_temp_2_at=Window(Lag("recorded_at", 2), partition_by=by_temperature, order_by=in_time),
         baseline_headache=baseline_max("headache"),
         baseline_back_pain=baseline_max("back_pain"),
-        early_entries=Window(Count(Case(When(in_baseline, then=F("id")))), partition_by=by_patient),
+        # Day 0-1 entries before this one. Counted up to the entry rather than over the
+        # whole diary, it shares the baselines' window; it differs only for an entry
+        # before or at the first day 0-1 entry, whose baseline is empty either way.
+        early_entries=before_this(Count(Case(When(in_baseline, then=F("id"))))),
     )
 
 
