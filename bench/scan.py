@@ -10,15 +10,16 @@ Run from the project folder (PostgreSQL on 127.0.0.1:5432, user postgres):
    entries (20 per patient); then 10,000 new entries (2 for each of 5,000 patients).
 3. Prints, in one run:
    a. the incremental scan of the 10,000 new entries over 1,000,000 history rows
-      (target < 0.5 s), best of 3;
+      (target <= 0.15 s), best of 3;
    b. the full rescan (ORM window query + engine) against one raw SQL ``LAG()``
-      query doing the same detection, with the ratio (target <= 2.5) and whether
-      the alert sets are identical;
+      query doing the same detection, with the ratio (target <= 1.6) and whether
+      the alert sets are identical; then the same detection in a separate process
+      (a worker), its peak resident memory (target < 300 MB) beside its time;
    c. 1,000 urgent entries evaluated, their alerts and 2,000 emails (care team +
       patient) delivered end to end to a local aiosmtpd server, exactly once
       (target < 10 s);
    d. the same incremental scan over 10,000 history rows instead of 1,000,000, and
-      the ratio big/small (target <= 1.5: the cost follows new work, not history).
+      the ratio big/small (target <= 1.2: the cost follows new work, not history).
 4. Drops the database (unless ``--keep``).
 
 ``--small`` runs the same steps on 1/50 of the data, in seconds.
@@ -459,11 +460,68 @@ def deliver_end_to_end(count: int) -> tuple[float, float, int, int, int]:
         controller.stop()
 
 
+def rescan_child() -> None:
+    """``--rescan-child``: the rescan's detection over the whole diary (what step b
+    times) in a fresh process, as a worker runs it, on the benchmark's database: its
+    time and the process's peak resident size, as one JSON line: ``VmHWM`` of
+    /proc/self/status (the high-water mark of this program's own memory; ``ru_maxrss``
+    would start from the parent's size at the fork, as Linux keeps it across exec). (Writing the 13,673 alerts of an empty alert table as well, a rescan
+    that finds everything new, takes minutes: see the README.)"""
+    import json
+    import resource
+
+    import django
+
+    def peak_kb() -> int:
+        try:
+            status = Path("/proc/self/status").read_text()
+            return int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)[1])
+        except (OSError, TypeError):
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux
+
+    django.setup()
+    from alerts import scan
+
+    started_kb = peak_kb()
+    started = time.perf_counter()
+    detections = in_transaction(scan.full_rescan_detections, jit=False)
+    seconds = time.perf_counter() - started
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "alerts": len(detections),
+                "started_mb": started_kb / 1024,
+                "peak_mb": peak_kb() / 1024,
+            }
+        )
+    )
+
+
+def rescan_in_a_worker_process(mark: int) -> dict:
+    """Run ``rescan_child`` as a child process."""
+    import json
+    import subprocess
+
+    from django.db import connection
+
+    reset_scan(mark)
+    connection.close()  # nothing of ours stays open while the child reads
+    out = subprocess.run(
+        [sys.executable, __file__, "--rescan-child"], capture_output=True, text=True, check=True, env=os.environ
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--small", action="store_true", help="1/50 of the data: a quick check")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--rescan-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.rescan_child:
+        rescan_child()
+        return
     scale = 50 if args.small else 1
     patients, per_patient, clinicians = 50_000 // scale, 20, 500 // scale
     new_every, sparse_every, deliveries = 10, 5, 1000 // (10 if args.small else 1)
@@ -491,7 +549,7 @@ def main() -> None:
         big, big_report = time_incremental(mark, arrived)
         print(
             f"a. incremental scan, {new:,} new over {history:,} history rows: {big:.3f} s "
-            f"({big_report.alerts_created} alerts created; target < 0.5 s)"
+            f"({big_report.alerts_created} alerts created; target <= 0.15 s)"
         )
 
         reset_scan(mark)
@@ -503,8 +561,15 @@ def main() -> None:
         print(
             f"b. full rescan (ORM window query + engine, as full_rescan runs it, JIT off): {orm_time:.2f} s, "
             f"{len(orm_keys):,} alerts; raw SQL LAG(): {raw_time:.2f} s JIT off, {raw_jit_time:.2f} s JIT on, "
-            f"{len(raw_keys):,} alerts; ratio to the faster raw run {orm_time / raw_best:.2f} (target <= 2.5); "
+            f"{len(raw_keys):,} alerts; ratio to the faster raw run {orm_time / raw_best:.2f} (target <= 1.6); "
             f"identical alert sets: {orm_keys == raw_keys == raw_keys_no_jit}"
+        )
+
+        rescan = rescan_in_a_worker_process(mark)
+        print(
+            f"b2. the full rescan's detection in a separate process (a worker): {rescan['seconds']:.2f} s, "
+            f"{rescan['alerts']:,} alerts; peak RSS {rescan['peak_mb']:.0f} MB "
+            f"({rescan['started_mb']:.0f} MB after start-up; target < 300 MB)"
         )
 
         reset_scan(mark)
@@ -524,7 +589,7 @@ def main() -> None:
         small, small_report = time_incremental(small_mark, small_arrived)
         print(
             f"d. incremental scan, {new:,} new over {small_history:,} history rows: {small:.3f} s "
-            f"({small_report.alerts_created} alerts created); ratio big/small {big / small:.2f} (target <= 1.5)"
+            f"({small_report.alerts_created} alerts created); ratio big/small {big / small:.2f} (target <= 1.2)"
         )
         connection.close()
     finally:
