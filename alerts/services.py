@@ -51,6 +51,9 @@ class EntryEvaluation:
         default_factory=list
     )  # [{"rule", "severity", "message"}], highest first
     alert_ids: list[int] = field(default_factory=list)
+    # The patient's fever threshold (°C), custom or default, as the rules just read it:
+    # the answer shows the temperature without reading the rules again (None: not read).
+    fever_limits: list[Decimal] | None = None
 
 
 def patient_facts(patient: Patient, procedure_at: datetime | None) -> engine.PatientFacts:
@@ -128,10 +131,15 @@ def evaluate_entry(entry: SymptomEntry) -> EntryEvaluation:
         fired = engine.evaluate(
             reading, history, rules, patient_facts(patient, procedure.performed_at if procedure else None)
         )
+        fever = rules.get("fever")
         evaluation = EntryEvaluation(
             recommendations=[
                 {"rule": f.code, "severity": f.severity, "message": f.patient_message(reading)} for f in fired
-            ]
+            ],
+            # What patients.clinical.temperature_limits reads (the same rule, all kinds).
+            fever_limits=[Decimal(str(float(fever["temperature_c"])))]
+            if fever and "temperature_c" in fever.thresholds
+            else None,
         )
         if any(f.severity in ALERTING for f in fired):
             findings = [

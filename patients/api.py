@@ -191,7 +191,8 @@ class SymptomListView(APIView):
     def post(self, request):
         patient = selectors.own_patient(request.user)
         submission = submit_symptom_entry(patient=patient, data=_mapping(request.data), entered_by=request.user)
-        body = dict(SymptomEntrySerializer(submission.entry).data)
+        known = {} if submission.fever_limits is None else {"fever_limits": {patient.pk: submission.fever_limits}}
+        body = dict(SymptomEntrySerializer(submission.entry, context=known).data)
         body["recommendations"] = submission.recommendations
         body["alerts"] = submission.alert_ids
         return Response(body, status=status.HTTP_201_CREATED)

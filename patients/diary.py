@@ -34,6 +34,9 @@ class DiarySubmission:
     alert_ids: list[int] = field(default_factory=list)
     # Who the alerts went to (CLINICAL.md section 7); None when nothing was raised.
     responsible: Responsible | None = None
+    # The patient's fever threshold (°C) the rules used: the answer shows the entry's
+    # temperature with it (None: read it again).
+    fever_limits: list | None = None
 
 
 def by_severity(recommendations: list[dict]) -> list[dict]:
@@ -48,12 +51,14 @@ def submit_symptom_entry(*, patient: Patient, data: Any, entered_by: User) -> Di
         # Read in the transaction that routed the alerts: what the patient is told is who was told.
         responsible = responsible_for(patient) if evaluation.alert_ids else None
     recommendations = by_severity(list(evaluation.recommendations or []))
-    clinic = current_clinic() if recommendations else None
+    # The clinic's settings (two queries) only when a message has a number to fill in.
+    clinic = current_clinic() if any("{" in r["message"] for r in recommendations) else None
     return DiarySubmission(
         entry=entry,
         recommendations=[{**r, "message": with_clinic(r["message"], clinic)} for r in recommendations],
         alert_ids=list(evaluation.alert_ids or []),
         responsible=responsible,
+        fever_limits=evaluation.fever_limits,
     )
 
 
