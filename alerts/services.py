@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -33,7 +34,7 @@ from alerts.rules import rule_book_for_patient
 from patients.medication_alerts import DoseAlerts, DoseFindings
 from patients.models import Patient, SymptomEntry
 from patients.routing import Audience, responsible_for, triage_pool
-from patients.selectors import is_on_care_team, latest_procedure
+from patients.selectors import is_on_care_team, latest_procedure, latest_procedure_at
 from portal.accounts.models import User
 from portal.audit.services import record_audit
 from portal.clinic.selectors import current_clinic
@@ -65,6 +66,16 @@ def instant_dedup_key(*, patient_id: int, code: str, entry_id: int) -> str:
 
 
 def score_history(entry: SymptomEntry, rules: dict[str, engine.Rule]) -> list[engine.Reading]:
+    """``look_back``'s readings (the earlier scores ``score_rise`` compares with)."""
+    return look_back(entry, rules, with_procedure=False)[0]
+
+
+_NOT_READ = object()
+
+
+def look_back(
+    entry: SymptomEntry, rules: dict[str, engine.Rule], *, with_procedure: bool = True
+) -> tuple[list[engine.Reading], Any]:
     """The patient's earlier entries, as far as the instant rules read them.
 
     Only ``score_rise`` looks back: at the lowest back pain and the lowest headache of
@@ -74,10 +85,14 @@ def score_history(entry: SymptomEntry, rules: dict[str, engine.Rule]) -> list[en
     readings, the lowest dated at the window's first entry and the previous entry as
     it was: a patient who writes many entries a day costs no more than one who writes
     one, and nothing is read when the rule is off.
+
+    ``with_procedure``: the same query also reads when the patient's latest procedure
+    was (a scalar subquery, index ``procedure_patient_latest``): the second value, a
+    datetime or None, or ``_NOT_READ`` when the look-back found no row to carry it.
     """
     rule = rules.get("score_rise")
     if rule is None or not rule.enabled:
-        return []
+        return [], _NOT_READ
     since = entry.recorded_at - timedelta(hours=float(rule["window_hours"]))
     window = SymptomEntry.objects.filter(
         patient_id=entry.patient_id,
@@ -85,16 +100,20 @@ def score_history(entry: SymptomEntry, rules: dict[str, engine.Rule]) -> list[en
         recorded_at__lt=entry.recorded_at,
         entered_in_error_at__isnull=True,
     )
+    fields = ["id", "recorded_at", "back_pain", "headache", "first", "lowest_back", "lowest_head"]
+    if with_procedure:
+        window = window.annotate(procedure_at=latest_procedure_at(entry.patient_id))
+        fields.append("procedure_at")
     latest = (
         window.annotate(
             first=Window(Min("recorded_at")), lowest_back=Window(Min("back_pain")), lowest_head=Window(Min("headache"))
         )
         .order_by("-recorded_at", "-id")
-        .values("id", "recorded_at", "back_pain", "headache", "first", "lowest_back", "lowest_head")
+        .values(*fields)
         .first()
     )
     if latest is None:
-        return []
+        return [], _NOT_READ
     return [
         engine.Reading(recorded_at=latest["first"], back_pain=latest["lowest_back"], headache=latest["lowest_head"]),
         engine.Reading(
@@ -103,7 +122,7 @@ def score_history(entry: SymptomEntry, rules: dict[str, engine.Rule]) -> list[en
             headache=latest["headache"],
             entry_id=latest["id"],
         ),
-    ]
+    ], latest.get("procedure_at", _NOT_READ)
 
 
 def evaluate_entry(entry: SymptomEntry) -> EntryEvaluation:
@@ -125,12 +144,13 @@ def evaluate_entry(entry: SymptomEntry) -> EntryEvaluation:
         patient = entry.patient
         book = rule_book_for_patient(patient.pk, kinds=[RuleKind.INSTANT])
         rules = book.for_patient(patient.pk)
-        procedure = latest_procedure(patient)
-        history = score_history(entry, rules)
+        # The latest procedure rides on the look-back's query when it has a row.
+        history, procedure_at = look_back(entry, rules)
+        if procedure_at is _NOT_READ:
+            procedure = latest_procedure(patient)
+            procedure_at = procedure.performed_at if procedure else None
         reading = engine.Reading.from_entry(entry)
-        fired = engine.evaluate(
-            reading, history, rules, patient_facts(patient, procedure.performed_at if procedure else None)
-        )
+        fired = engine.evaluate(reading, history, rules, patient_facts(patient, procedure_at))
         fever = rules.get("fever")
         evaluation = EntryEvaluation(
             recommendations=[

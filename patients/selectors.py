@@ -77,6 +77,14 @@ def latest_procedure(patient: Patient) -> Procedure | None:
     return patient.procedures.order_by("-performed_at").first()
 
 
+def latest_procedure_at(patient_id: int) -> Subquery:
+    """When the patient's latest procedure was, as an expression: another query that
+    reads a row of this patient carries it (the diary entry's look-back)."""
+    return Subquery(
+        Procedure.objects.filter(patient_id=patient_id).order_by("-performed_at").values("performed_at")[:1]
+    )
+
+
 # --- Scope: which patient a request is about -------------------------------------------
 
 

@@ -320,6 +320,8 @@ MFA_ADAPTER = "portal.accounts.adapters.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Aftercare"
 HEADLESS_CLIENTS = ("app", "browser")
+# The app's X-Session-Token looked up with one read of the session (not exists() + load).
+HEADLESS_TOKEN_STRATEGY = "portal.accounts.tokens.OneReadSessionTokenStrategy"  # noqa: S105 (a class path)
 HEADLESS_SERVE_SPECIFICATION = False
 HEADLESS_FRONTEND_URLS = {
     "account_reset_password_from_key": f"{AFTERCARE_SITE_URL}/accounts/password/reset/key/{{key}}/",

@@ -19,15 +19,15 @@ from portal.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
-# 1-3 the session token: does the session exist, its data, the user (as the bare insert
-#     of bench/baseline.py reads them); 4 the caller's patient row; then the entry's
-#     transaction (here a savepoint inside the test's, BEGIN/COMMIT in production):
-#     5 SAVEPOINT, 6 the INSERT, 7 the rules' change stamps with the patient's custom
-#     values (alerts.rules: the rows themselves are kept per process), 8 the latest
-#     procedure, 9 the score_rise look-back, 10 RELEASE. No clinic settings (no number to
-#     fill in), no second read of the rules for the answer's temperature, no audit (the
-#     patient's own record), no alert.
-PLAIN_POST_QUERIES = 10
+# 1-2 the session token: the session (one read, portal.accounts.tokens), the user (as the
+#     bare insert of bench/baseline.py reads them); 3 the caller's patient row; then the
+#     entry's transaction (here a savepoint inside the test's, BEGIN/COMMIT in
+#     production): 4 SAVEPOINT, 5 the INSERT, 6 the rules' change stamps with the
+#     patient's custom values (alerts.rules: the rows themselves are kept per process),
+#     7 the score_rise look-back carrying the latest procedure's time, 8 RELEASE. No clinic settings (no
+#     number to fill in), no second read of the rules for the answer's temperature, no
+#     audit (the patient's own record), no alert.
+PLAIN_POST_QUERIES = 8
 
 
 def app_client(user) -> APIClient:
@@ -58,6 +58,14 @@ def test_a_plain_symptom_post_runs_a_fixed_number_of_queries(
     assert body["temperature_c"] == 36.8 and body["alerts"] == []
     assert SymptomEntry.objects.filter(patient=patient).count() == 2
     assert not Alert.objects.exists() and not AuditEvent.objects.filter(patient_id=patient.pk).exists()
+
+
+def test_an_unknown_or_signed_out_token_is_refused(patient):
+    """One read of the session still tells a live session from a missing one."""
+    client = app_client(patient.user)
+    client.credentials(HTTP_X_SESSION_TOKEN="not-a-session-key")
+    assert client.post("/api/v1/symptoms/", plain_entry(), format="json").status_code == 401
+    assert not SymptomEntry.objects.exists()
 
 
 def test_a_post_that_raises_an_alert_still_writes_it_and_answers_the_same(
