@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from django.utils import timezone
 
 from interop.fhir import codes
-from interop.fhir.lab_resources import diagnostic_report, lab_observation
+from interop.fhir.lab_resources import culture_observation, diagnostic_report, lab_observation
 from interop.fhir.resources import (
     care_team_resource,
     diary_observations,
@@ -25,6 +25,7 @@ from interop.fhir.resources import (
     questionnaire_response,
 )
 from interop.selectors import ExportScope, page_of, record_sections
+from labs.presenters import culture_of
 
 DEFAULT_COUNT = 500  # records per page: a whole record of a usual recovery in one page
 MAX_COUNT = 1000
@@ -60,9 +61,11 @@ def resources_of(name: str, row) -> list[dict]:
         return [flag_resource(row)]
     if name == "lab_report":
         values = list(row.values.all())
+        culture = culture_of(row)
         return [
-            diagnostic_report(row, values, identifiers=_imported_identifiers(row)),
+            diagnostic_report(row, values, identifiers=_imported_identifiers(row), culture=culture),
             *(lab_observation(value, row) for value in values),
+            *([culture_observation(culture, row)] if culture is not None else []),
         ]
     raise ValueError(name)
 

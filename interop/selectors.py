@@ -127,7 +127,7 @@ def record_sections(patient: Patient, scope: ExportScope, *, since: datetime | N
         reports = _since(LabReport.objects.filter(patient=patient).released().valid(), since, "released_at").order_by(
             "collected_at", "id"
         )
-        with_values = reports.prefetch_related(
+        with_values = reports.select_related("culture").prefetch_related(
             Prefetch(
                 "values",
                 queryset=LabValue.objects.select_related("analyte").prefetch_related("analyte__other_units"),

@@ -10,7 +10,7 @@ Scoping, stated once for every endpoint:
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from labs import selectors, services
 from labs.integrations import alert_prefill, verified_alert_id
 from labs.serializers import (
+    BloodCultureEntrySerializer,
     LabReportEnteredInErrorSerializer,
     LabReportReleaseSerializer,
     LabReportSerializer,
@@ -116,6 +117,36 @@ class LabReportListView(ListAPIView):
         return Response(LabReportSerializer(report, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
+class BloodCultureListView(GenericAPIView):
+    """``POST`` (clinician): one reading of a blood culture (preliminary at 48 hours, then
+    final at 5 days; an organism or no growth) -> 201 with the new, unreleased lab report."""
+
+    permission_classes = CLINICIAN_ONLY
+    serializer_class = LabReportSerializer
+
+    @extend_schema(
+        request=BloodCultureEntrySerializer,
+        responses={201: LabReportSerializer, 400: OpenApiResponse(description="A field is invalid; named.")},
+    )
+    def post(self, request):
+        form = BloodCultureEntrySerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        patient = _patient_in_body(request.user, data["patient"])
+        report = services.enter_blood_culture(
+            entered_by=request.user,
+            patient=patient,
+            lab_request_id=data.get("lab_request"),
+            stage=data["stage"],
+            no_growth=data["no_growth"],
+            organism=data["organism"],
+            collected_at=data.get("collected_at"),
+            request=request,
+        )
+        report = selectors.lab_report_for(request.user, report.pk)
+        return Response(LabReportSerializer(report, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
 class LabReportDetailView(GenericAPIView):
     permission_classes = READ
     serializer_class = LabReportSerializer
@@ -147,6 +178,8 @@ class LabReportFileView(GenericAPIView):
     )
     def get(self, request, pk: int):
         report = selectors.lab_report_for(request.user, pk, values=False)
+        if not report.has_file:
+            raise Http404  # a result typed in without the lab's file
         try:
             opened = services.open_report_file(report=report, user=request.user, request=request)
         except services.ReportFileDamaged:

@@ -12,6 +12,7 @@ urlpatterns = [
         api.LabReportEnteredInErrorView.as_view(),
         name="api_lab_report_entered_in_error",
     ),
+    path("blood-cultures/", api.BloodCultureListView.as_view(), name="api_blood_cultures"),
     path("lab-requests/", api.LabRequestListView.as_view(), name="api_lab_requests"),
     path("lab-requests/prefill/", api.LabRequestPrefillView.as_view(), name="api_lab_request_prefill"),
     path("lab-requests/<int:pk>/", api.LabRequestDetailView.as_view(), name="api_lab_request"),

@@ -11,7 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from labs.models import Analyte, LabReportKind, LabRequest, LabRequestPriority, LabRequestStatus, LabTest
+from labs.models import Analyte, CultureStage, LabReportKind, LabRequest, LabRequestPriority, LabRequestStatus, LabTest
 
 FASTING_CHOICES = [("", "Not recorded"), ("yes", "Fasting"), ("no", "Not fasting")]
 # How ``labs.values`` names a value in its messages.
@@ -59,7 +59,7 @@ class LabReportUploadForm(forms.Form):
         self.time_zone = time_zone
         self.analytes = [analyte for analyte in Analyte.objects.prefetch_related("other_units") if not analyte.computed]
         self.fields["answers_request"].queryset = LabRequest.objects.filter(
-            patient=patient, status=LabRequestStatus.APPROVED
+            patient=patient, status__in=[LabRequestStatus.APPROVED, LabRequestStatus.ORDERED]
         ).order_by("-requested_at")
         self.fields["answers_request"].label_from_instance = lambda item: (
             f"#{item.pk}: {', '.join(item.test_labels)} (requested {item.requested_at:%Y-%m-%d})"
@@ -214,3 +214,50 @@ class ReleaseForm(forms.Form):
         help_text="Shown above the results, with your name. For example what a value outside its range means "
         "for them and what happens next. Up to 1000 characters.",
     )
+
+
+class BloodCultureForm(forms.Form):
+    """One reading of a blood culture (labs.services.enter_blood_culture checks it all)."""
+
+    stage = forms.ChoiceField(choices=CultureStage.choices, widget=forms.RadioSelect, label="Which result is this?")
+    result = forms.ChoiceField(
+        choices=[("no_growth", "No growth"), ("organism", "Growth: an organism was grown")],
+        widget=forms.RadioSelect,
+        label="Result",
+    )
+    organism = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Organism",
+        help_text="As the lab names it, e.g. Staphylococcus aureus. Leave empty for no growth.",
+    )
+    collected_at = forms.DateTimeField(
+        required=False,
+        label="Blood drawn at",
+        help_text="In your time zone. For the final result, leave empty: it is the preliminary's specimen.",
+    )
+
+    def __init__(self, *args, time_zone: str = "UTC", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["collected_at"].widget = LocalDateTimeInput()
+        self.time_zone = time_zone
+
+    def service_arguments(self) -> dict:
+        collected_at = self.cleaned_data.get("collected_at")
+        if collected_at is not None:
+            # A datetime-local input has no zone: it is the clinician's own wall clock.
+            wall_clock = timezone.make_naive(collected_at) if timezone.is_aware(collected_at) else collected_at
+            collected_at = timezone.make_aware(wall_clock, zoneinfo.ZoneInfo(self.time_zone))
+        return {
+            "stage": self.cleaned_data["stage"],
+            "no_growth": self.cleaned_data["result"] == "no_growth",
+            # Sent as typed: an organism with "no growth" is refused by the service, by name.
+            "organism": self.cleaned_data.get("organism", ""),
+            "collected_at": collected_at,
+        }
+
+    def add_service_errors(self, exc: ValidationError) -> None:
+        for field, messages in exc.message_dict.items():
+            target = "result" if field == "no_growth" else field
+            for message in messages:
+                self.add_error(target if target in self.fields else None, message)

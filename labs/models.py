@@ -275,6 +275,11 @@ class LabReport(models.Model):
         return self.received_from
 
     @property
+    def has_file(self) -> bool:
+        """A typed-in result (a blood culture) may come without the lab's file."""
+        return self.size > 0
+
+    @property
     def extension(self) -> str:
         return ".pdf" if self.content_type == "application/pdf" else ".txt"
 
@@ -429,3 +434,63 @@ class LabRequest(models.Model):
     def test_labels(self) -> list[str]:
         labels = dict(LabTest.choices)
         return [labels.get(code, code) for code in self.tests]
+
+
+class CultureStage(models.TextChoices):
+    """When a blood culture is read. The lab incubates the bottles for 5 days: "no growth"
+    is a preliminary result at 48 hours and the final one at 5 days; growth can be
+    reported at either stage (the final one names the organism as identified)."""
+
+    PRELIMINARY = "preliminary", "Preliminary (48 hours)"
+    FINAL = "final", "Final (5 days)"
+
+
+# The incubation a stage's "no growth" stands for: a "no growth at 5 days" cannot be
+# read before the specimen is 5 days old. These define the result, not a clinical threshold.
+CULTURE_STAGE_HOURS = {CultureStage.PRELIMINARY: 48, CultureStage.FINAL: 5 * 24}
+
+
+class CultureGrowth(models.TextChoices):
+    NO_GROWTH = "no_growth", "No growth"
+    ORGANISM = "organism", "Growth"
+
+
+class BloodCultureResult(models.Model):
+    """The result of a blood culture, carried by its lab report (kind blood, answering the
+    order that asked for blood cultures): the stage it was read at, and either the
+    organism grown (free text as the lab names it) or no growth.
+
+    One preliminary and then one final per order (the service checks the order under a
+    lock on the order's row; a report entered in error no longer counts)."""
+
+    report = models.OneToOneField(LabReport, on_delete=models.PROTECT, primary_key=True, related_name="culture")
+    stage = models.CharField(max_length=16, choices=CultureStage.choices)
+    growth = models.CharField(max_length=16, choices=CultureGrowth.choices)
+    organism = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(growth="organism") & ~Q(organism="")) | (Q(growth="no_growth") & Q(organism="")),
+                name="bloodculture_organism_iff_growth",
+                violation_error_message="An organism is named exactly when the culture grew one.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Blood culture of lab report #{self.report_id}"
+
+    @property
+    def no_growth(self) -> bool:
+        return self.growth == CultureGrowth.NO_GROWTH
+
+    @property
+    def is_final(self) -> bool:
+        return self.stage == CultureStage.FINAL
+
+    @property
+    def clinician_text(self) -> str:
+        """How the result reads to a clinician: "No growth at 48 h (preliminary)"."""
+        if self.no_growth:
+            return "No growth at 5 days (final)" if self.is_final else "No growth at 48 h (preliminary)"
+        return f"Growth: {self.organism} ({'final' if self.is_final else 'preliminary'})"

@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from labs.models import AnalyteUnit, Flag, LabValue, RangeSource
+from labs.models import AnalyteUnit, BloodCultureResult, Flag, LabValue, RangeSource
 from portal.numbers import rounded_within_limits
 
 # Words stay neutral (CLINICAL.md section 4): a value in the range is "in the usual
@@ -267,4 +267,51 @@ def value_view(value: LabValue, *, for_clinician: bool = False) -> ValueView:
         bar=range_bar(value, for_clinician=for_clinician),
         si="" if alongside is None else f"{format_number(alongside[0], 0)} {alongside[1]}",
         unit_note=unit_note(value, for_clinician=for_clinician),
+    )
+
+
+# --- Blood cultures ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CultureWords:
+    """A blood culture result in plain language: one headline and what it means next.
+    Neutral words (CLINICAL.md 4 and 6): "no growth" is what the lab saw, never
+    "reassuring" and never "infection ruled out"."""
+
+    headline: str
+    detail: str
+
+
+def culture_of(report) -> BloodCultureResult | None:
+    """The report's blood culture result, or None (uses the select_related row)."""
+    try:
+        return report.culture
+    except BloodCultureResult.DoesNotExist:
+        return None
+
+
+def culture_words(result: BloodCultureResult) -> CultureWords:
+    if result.no_growth and not result.is_final:
+        return CultureWords(
+            "No germs have grown in your blood culture after 48 hours.",
+            "This is a preliminary result. The lab keeps watching the sample for 5 days in all; the final "
+            "result follows. Your clinician reads it together with your other results and how you feel.",
+        )
+    if result.no_growth:
+        return CultureWords(
+            "No germs grew in your blood culture in 5 days.",
+            "This is the final result. Your clinician reads it together with your other results and how you feel.",
+        )
+    headline = f"Germs grew in your blood culture: the lab found {result.organism}."
+    if result.is_final:
+        return CultureWords(
+            headline,
+            "This is the final result. Your care team decides with you what happens next; if you feel unwell, "
+            "contact them now.",
+        )
+    return CultureWords(
+        headline,
+        "This is a preliminary result: the lab is still working on the sample and the final result follows. "
+        "Your care team decides with you what happens next; if you feel unwell, contact them now.",
     )

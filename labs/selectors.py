@@ -36,7 +36,7 @@ def lab_reports_visible_to(user: User) -> QuerySet[LabReport]:
 
 
 def with_values(reports: QuerySet[LabReport]) -> QuerySet[LabReport]:
-    return reports.select_related("patient__user", "uploaded_by", "released_by").prefetch_related(
+    return reports.select_related("patient__user", "uploaded_by", "released_by", "culture").prefetch_related(
         Prefetch("values", queryset=LabValue.objects.select_related("analyte").prefetch_related("analyte__other_units"))
     )
 

@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from labs.models import LabReport, LabReportKind, LabRequest, LabRequestPriority, LabRequestStatus, LabTest
-from labs.presenters import as_api
+from labs.presenters import as_api, culture_of, culture_words
 from labs.services.reports import RELEASE_NOTE_MAX
 from labs.services.requests import MAX_REASON
 from portal.accounts.models import Role
@@ -91,6 +91,31 @@ class LabReportFileSerializer(serializers.Serializer):
     url = serializers.CharField()
 
 
+class BloodCultureEntrySerializer(serializers.Serializer):
+    """One reading of a blood culture. The shape only: the service checks the order, the
+    sequence (a preliminary, then the final) and the result, naming each field."""
+
+    patient = serializers.IntegerField(min_value=1)
+    lab_request = serializers.IntegerField(
+        required=False, allow_null=True, help_text="The order (or approved request) for blood cultures it answers."
+    )
+    stage = serializers.CharField(help_text="preliminary (read at 48 hours) or final (at 5 days).")
+    no_growth = serializers.BooleanField(required=False, default=False, help_text="true: no growth at this stage.")
+    organism = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="The organism grown, as the lab names it."
+    )
+    collected_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="When the blood was drawn; a final result takes its preliminary's."
+    )
+
+
+class BloodCultureSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=["preliminary", "final"])
+    growth = serializers.ChoiceField(choices=["no_growth", "organism"])
+    organism = serializers.CharField(allow_blank=True)
+    text = serializers.CharField(help_text="How the result reads to the caller (plain language for a patient).")
+
+
 class LabReportSerializer(serializers.ModelSerializer):
     uploaded_by = serializers.SerializerMethodField()
     released_by = serializers.SerializerMethodField()
@@ -99,6 +124,7 @@ class LabReportSerializer(serializers.ModelSerializer):
     entered_in_error = serializers.BooleanField(source="is_entered_in_error")
     file = serializers.SerializerMethodField()
     values = serializers.SerializerMethodField()
+    culture = serializers.SerializerMethodField()
 
     class Meta:
         model = LabReport
@@ -120,6 +146,7 @@ class LabReportSerializer(serializers.ModelSerializer):
             "answers_request",
             "file",
             "values",
+            "culture",
         ]
 
     def _for_clinician(self) -> bool:
@@ -135,8 +162,11 @@ class LabReportSerializer(serializers.ModelSerializer):
     def get_released_by(self, report) -> dict | None:
         return person(report.released_by)
 
-    @extend_schema_field(LabReportFileSerializer)
-    def get_file(self, report) -> dict:
+    @extend_schema_field(LabReportFileSerializer(allow_null=True))
+    def get_file(self, report) -> dict | None:
+        """null for a result typed in without the lab's file (a blood culture)."""
+        if not report.has_file:
+            return None
         return {
             "content_type": report.content_type,
             "size": report.size,
@@ -147,6 +177,19 @@ class LabReportSerializer(serializers.ModelSerializer):
     def get_values(self, report) -> list[dict]:
         for_clinician = self._for_clinician()
         return [as_api(value, for_clinician=for_clinician) for value in report.values.all()]
+
+    @extend_schema_field(BloodCultureSerializer(allow_null=True))
+    def get_culture(self, report) -> dict | None:
+        """A blood culture's result (null for other reports)."""
+        result = culture_of(report)
+        if result is None:
+            return None
+        return {
+            "stage": result.stage,
+            "growth": result.growth,
+            "organism": result.organism,
+            "text": result.clinician_text if self._for_clinician() else culture_words(result).headline,
+        }
 
 
 class LabReportReleaseSerializer(serializers.Serializer):

@@ -13,4 +13,5 @@ urlpatterns = [
     path("labs/patients/<int:patient_id>/upload/", views.upload_report, name="upload"),
     path("labs/requests/new/", views.request_new, name="request_new"),
     path("labs/requests/<int:pk>/", views.request_detail, name="request"),
+    path("labs/requests/<int:pk>/culture/", views.culture_new, name="culture_new"),
 ]

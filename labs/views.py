@@ -6,16 +6,23 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from labs import selectors, services
 from labs.api import file_response
-from labs.forms import EnteredInErrorForm, LabReportUploadForm, LabRequestForm, LabRequestReviewForm, ReleaseForm
+from labs.forms import (
+    BloodCultureForm,
+    EnteredInErrorForm,
+    LabReportUploadForm,
+    LabRequestForm,
+    LabRequestReviewForm,
+    ReleaseForm,
+)
 from labs.integrations import alert_prefill
-from labs.presenters import value_view
+from labs.presenters import culture_of, culture_words, value_view
 from labs.uploads import BoundedMemoryUploadHandler, read_uploaded
 from patients.selectors import own_patient, patient_for, patients_visible_to
 from portal.accounts.models import Role
@@ -63,12 +70,15 @@ def report_detail(request, pk: int):
     user = request.user
     report = selectors.lab_report_for(user, pk)
     audit_read(user=user, patient_id=report.patient_id, obj=report, request=request, action="lab_report.read")
+    culture = culture_of(report)
     context = {
         "report": report,
         "rows": [value_view(value, for_clinician=user.role == Role.CLINICIAN) for value in report.values.all()],
         "is_clinician": user.role == Role.CLINICIAN,
         "error_form": EnteredInErrorForm(),
         "lab_request": report.answers_request,
+        "culture": culture,
+        "culture_words": culture_words(culture) if culture is not None else None,
     }
     return render(request, "labs/report_detail.html", context)
 
@@ -77,6 +87,8 @@ def report_detail(request, pk: int):
 def report_file(request, pk: int):
     user = request.user
     report = selectors.lab_report_for(user, pk, values=False)
+    if not report.has_file:
+        raise Http404  # a result typed in without the lab's file
     try:
         opened = services.open_report_file(report=report, user=user, request=request)
     except services.ReportFileDamaged:
@@ -267,3 +279,30 @@ def request_detail(request, pk: int):
             "is_clinician": user.role == Role.CLINICIAN,
         },
     )
+
+
+@role_required(Role.CLINICIAN)
+def culture_new(request, pk: int):
+    """Enter a blood culture result for an order that asked for blood cultures: the
+    preliminary (48 hours), then the final (5 days); an organism or no growth."""
+    user = request.user
+    lab_request = selectors.lab_request_for(user, pk)
+    form = BloodCultureForm(request.POST or None, time_zone=user.time_zone or "UTC")
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = services.enter_blood_culture(
+                entered_by=user,
+                patient=lab_request.patient,
+                lab_request_id=lab_request.pk,
+                request=request,
+                **form.service_arguments(),
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, "Blood culture result saved. Review it, then release it to the patient.")
+            return redirect("labs:report", pk=report.pk)
+    audit_read(
+        user=user, patient_id=lab_request.patient_id, obj=lab_request, request=request, action="lab_request.read"
+    )
+    return render(request, "labs/culture_new.html", {"form": form, "lab_request": lab_request})

@@ -32,6 +32,9 @@ PAIN_SEVERITY = ("72514-3", "Pain severity - 0-10 verbal numeric rating [Score] 
 HEAD = ("69536005", "Head structure")
 LOWER_BACK = ("37822005", "Lower back structure")
 CELSIUS = "Cel"
+# A blood culture: the result is the organism identified, or no growth (SNOMED CT).
+BLOOD_CULTURE = ("600-7", "Bacteria identified in Blood by Culture")
+NO_GROWTH = ("264868006", "No growth")
 
 # A flag's priority (HL7 flag-priority-code) by the alert's severity.
 FLAG_PRIORITIES = {

@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from interop.fhir import codes
 from interop.fhir.resources import coding, concept, instant, latest, number, subject
-from labs.presenters import flag_words, range_words, value_sentence
+from labs.presenters import culture_words, flag_words, range_words, value_sentence
 
 
 def analyte_code(analyte) -> dict:
@@ -66,9 +66,30 @@ def lab_observation(value, report) -> dict:
     return resource
 
 
-def diagnostic_report(report, values, *, identifiers: list[dict]) -> dict:
+def culture_observation(result, report) -> dict:
+    """A blood culture reading as LOINC 600-7: the organism as the lab named it (text),
+    or SNOMED CT "no growth"; preliminary until the 5-day reading."""
+    words = culture_words(result)
+    if result.no_growth:
+        value = concept(coding(codes.SNOMED, *codes.NO_GROWTH), text=result.clinician_text)
+    else:
+        value = {"text": result.organism}
+    return {
+        "resourceType": "Observation",
+        "id": f"blood-culture-{report.pk}",
+        "status": "final" if result.is_final else "preliminary",
+        "category": [concept(coding(codes.OBSERVATION_CATEGORY, "laboratory", "Laboratory"))],
+        "code": concept(coding(codes.LOINC, *codes.BLOOD_CULTURE), text="Blood culture"),
+        "subject": subject(report.patient_id),
+        "effectiveDateTime": instant(report.collected_at),
+        "issued": instant(report.released_at),
+        "valueCodeableConcept": value,
+        "note": [{"text": f"{words.headline} {words.detail}"}],
+    }
+
+
+def diagnostic_report(report, values, *, identifiers: list[dict], culture=None) -> dict:
     kind = report.get_kind_display()
-    file_url = settings.AFTERCARE_SITE_URL.rstrip("/") + reverse("api_lab_report_file", args=[report.pk])
     resource = {
         "resourceType": "DiagnosticReport",
         "id": f"lab-report-{report.pk}",
@@ -84,8 +105,16 @@ def diagnostic_report(report, values, *, identifiers: list[dict]) -> dict:
         "effectiveDateTime": instant(report.collected_at),
         "issued": instant(report.released_at),
         "result": [{"reference": f"Observation/lab-value-{value.pk}"} for value in values],
-        "presentedForm": [
-            {"contentType": report.content_type, "url": file_url, "title": f"{kind} report (the file as received)"}
-        ],
     }
+    if culture is not None:
+        resource["status"] = "final" if culture.is_final else "preliminary"
+        resource["category"].append(concept(coding(codes.DIAGNOSTIC_SERVICE, "MB", "Microbiology")))
+        resource["code"] = concept(coding(codes.LOINC, *codes.BLOOD_CULTURE), text="Blood culture")
+        resource["result"] = [{"reference": f"Observation/blood-culture-{report.pk}"}]
+        resource["conclusion"] = culture.clinician_text
+    if report.has_file:
+        file_url = settings.AFTERCARE_SITE_URL.rstrip("/") + reverse("api_lab_report_file", args=[report.pk])
+        resource["presentedForm"] = [
+            {"contentType": report.content_type, "url": file_url, "title": f"{kind} report (the file as received)"}
+        ]
     return resource

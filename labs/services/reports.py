@@ -81,8 +81,11 @@ def _answerable_request(patient: Patient, answers_request_id: object) -> LabRequ
     lab_request = LabRequest.objects.filter(pk=pk, patient=patient).first()
     if lab_request is None:
         raise ValidationError({"answers_request": ["Unknown lab request for this patient."]})
-    if lab_request.status != LabRequestStatus.APPROVED:
-        raise ValidationError({"answers_request": ["Only an approved lab request can be answered by a report."]})
+    # A clinician's order is decided as it is made: a report answers it like an approved request.
+    if lab_request.status not in (LabRequestStatus.APPROVED, LabRequestStatus.ORDERED):
+        raise ValidationError(
+            {"answers_request": ["Only an ordered or approved lab request can be answered by a report."]}
+        )
     return lab_request
 
 
