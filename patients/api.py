@@ -8,6 +8,7 @@ clinician read of a patient's data writes an audit event.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Prefetch
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -130,7 +131,8 @@ class PatientListView(APIView):
 
 class PatientDetailView(APIView):
     """A patient's profile with the procedure and the health factors.
-    ``PATCH {"health": {...}}`` changes some factors (the patient or a care-team clinician)."""
+    ``PATCH {"health": {...}, "phone": "..."}`` changes some factors and/or the phone number
+    (the patient or a care-team clinician; an empty phone removes it)."""
 
     permission_classes = [*BASE_PERMISSIONS, IsPatientOrClinician]
 
@@ -144,9 +146,13 @@ class PatientDetailView(APIView):
     def patch(self, request, patient_id: int):
         patient = selectors.patient_for(request.user, patient_id)
         data = _mapping(request.data)
-        if "health" not in data:
+        if "health" not in data and "phone" not in data:
             raise ValidationError({"health": ['Send the health details to change under "health".']})
-        patient = services.update_health(patient=patient, health=data["health"], updated_by=request.user)
+        with transaction.atomic():  # both or neither
+            if "phone" in data:
+                patient = services.update_phone(patient=patient, phone=data["phone"], updated_by=request.user)
+            if "health" in data:
+                patient = services.update_health(patient=patient, health=data["health"], updated_by=request.user)
         # The answer is the whole profile: a read, whether or not anything changed.
         audit_read(user=request.user, patient_id=patient.pk, obj=patient, request=request)
         return Response(PatientSerializer(patient).data)

@@ -187,3 +187,15 @@ class AddClinicianForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["clinician"].queryset = queryset
         self.fields["clinician"].label_from_instance = lambda user: user.display_name
+
+
+class PhoneForm(forms.Form):
+    """The patient's own phone number (the service checks it, with the API's message)."""
+
+    phone = forms.CharField(
+        label="Your phone number",
+        max_length=60,  # the service names the real limit; the browser should not cut the text silently
+        required=False,
+        help_text="So your care team can call you back. Leave it empty to remove it.",
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )

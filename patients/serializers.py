@@ -161,7 +161,13 @@ class EnrolPatientSerializer(serializers.Serializer):
 
 
 class HealthUpdateSerializer(serializers.Serializer):
-    health = HealthSerializer()
+    health = HealthSerializer(required=False)
+    phone = serializers.CharField(
+        max_length=30,
+        required=False,
+        allow_blank=True,
+        help_text="The patient's phone number (digits, spaces, brackets, dashes, optional leading +); empty removes it.",
+    )
 
 
 # --- Symptoms ------------------------------------------------------------------------------

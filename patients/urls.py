@@ -15,6 +15,7 @@ urlpatterns = [
     path("pain-plan/", views.pain_plan, name="pain_plan"),
     path("pain-plan/health/", views.health_edit, name="health"),
     path("medications/", views.medications, name="medications"),
+    path("settings/phone/", views.phone_edit, name="phone"),
     path("patients/", views.patient_list, name="patient_list"),
     path("patients/enrol/", views.enrol, name="enrol"),
     path("patients/<int:patient_id>/", views.chart, name="chart"),

@@ -20,7 +20,7 @@ from patients import selectors, services
 from patients.access_log import access_log_lines
 from patients.clinical import chart_thresholds, temperature_limits
 from patients.diary import log_medication_dose, logged_dose_again, submit_symptom_entry
-from patients.forms import AddClinicianForm, EnrolPatientForm, HealthForm, MedicationForm, SymptomForm
+from patients.forms import AddClinicianForm, EnrolPatientForm, HealthForm, MedicationForm, PhoneForm, SymptomForm
 from patients.medication_alerts import POISON_CONTROL_PHONE_HREF
 from patients.pain_plan import pain_plan_for
 from patients.plugins import chart_panel_sources
@@ -227,6 +227,22 @@ def health_edit(request, patient):
         done_url=reverse("patients:pain_plan"),
         template_context={"cancel_url": reverse("patients:pain_plan"), **day_context(patient)},
     )
+
+
+@patient_page
+def phone_edit(request, patient):
+    """The patient's phone number: a panel on the settings page posts here; this page
+    shows the form again when the number is refused."""
+    form = PhoneForm(request.POST or None, initial={"phone": patient.phone})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_phone(patient=patient, phone=form.cleaned_data["phone"], updated_by=request.user)
+        except ValidationError as exc:
+            _attach_errors(form, exc)
+        else:
+            messages.success(request, "Phone number saved." if form.cleaned_data["phone"] else "Phone number removed.")
+            return redirect("account_settings")
+    return _render(request, "patients/phone.html", {"form": form})
 
 
 @patient_page

@@ -26,11 +26,15 @@ if TYPE_CHECKING:
 NavItems = Callable[["User"], list[dict[str, Any]]]
 DashboardPanels = Callable[["HttpRequest"], list[str]]
 DemoSeed = Callable[[dict[str, "User"]], None]
+# Sections an app adds to the account settings page (each an HTML fragment whose form
+# posts to the app's own view).
+SettingsPanels = Callable[["HttpRequest"], list[str]]
 
 # App name -> its plugin, in registration (INSTALLED_APPS) order.
 NAV: dict[str, NavItems] = {}
 DASHBOARD: dict[str, DashboardPanels] = {}
 DEMO: dict[str, DemoSeed] = {}
+SETTINGS: dict[str, SettingsPanels] = {}
 
 
 def register_plugins(
@@ -39,9 +43,17 @@ def register_plugins(
     nav: NavItems | None = None,
     dashboard: DashboardPanels | None = None,
     demo: DemoSeed | None = None,
+    settings: SettingsPanels | None = None,
 ) -> None:
-    """Register an app's navigation items, home-page panels and demo seeding (each optional)."""
-    for registry, plugin in ((NAV, nav), (DASHBOARD, dashboard), (DEMO, demo)):
+    """Register an app's navigation items, home-page panels, demo seeding and settings
+    sections (each optional)."""
+    plugins: tuple[tuple[dict[str, Any], Any], ...] = (
+        (NAV, nav),
+        (DASHBOARD, dashboard),
+        (DEMO, demo),
+        (SETTINGS, settings),
+    )
+    for registry, plugin in plugins:
         if plugin is not None:
             registry[app] = plugin
 
@@ -56,3 +68,7 @@ def dashboard_sources() -> list[DashboardPanels]:
 
 def demo_seeds() -> list[DemoSeed]:
     return list(DEMO.values())
+
+
+def settings_sources() -> list[SettingsPanels]:
+    return list(SETTINGS.values())

@@ -80,7 +80,10 @@ def patient_resource(patient) -> dict:
         "identifier": [{"system": f"{codes.site_fhir_base()}/patient", "value": str(patient.pk)}],
         "active": user.is_active,
         "name": [name],
-        "telecom": [{"system": "email", "value": user.email, "use": "home"}],
+        "telecom": [
+            {"system": "email", "value": user.email, "use": "home"},
+            *([{"system": "phone", "value": patient.phone}] if patient.phone else []),
+        ],
         "gender": patient.sex,
         "birthDate": patient.date_of_birth.isoformat() if isinstance(patient.date_of_birth, date) else None,
     }

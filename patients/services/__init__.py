@@ -9,6 +9,7 @@ One module per concern; the names below are the package's interface.
 """
 
 from patients.services.care_team import enrol_patient, grant_care_team, revoke_care_team
+from patients.services.contact import PHONE_MAX, check_phone, update_phone
 from patients.services.health import (
     ALLERGY_CHOICES,
     HEALTH_BOOLEANS,
@@ -37,8 +38,10 @@ __all__ = [
     "HEALTH_BOOLEANS",
     "HEALTH_FIELDS",
     "NOTES_MAX",
+    "PHONE_MAX",
     "PREFERENCES_MAX",
     "MedicationLogResult",
+    "check_phone",
     "check_symptom_data",
     "dose_totals",
     "enrol_patient",
@@ -49,4 +52,5 @@ __all__ = [
     "record_symptoms",
     "revoke_care_team",
     "update_health",
+    "update_phone",
 ]

@@ -18,6 +18,7 @@ from portal.accounts import services
 from portal.accounts.forms import INVITED_EMAIL_KEY, AcceptInvitationForm, AccountSettingsForm
 from portal.accounts.sessions import keep_alive, seconds_left
 from portal.clinic.selectors import current_clinic
+from portal.plugins import settings_sources
 
 
 @never_cache
@@ -65,7 +66,9 @@ def account_settings(request):
         services.update_account_settings(user=user, **form.cleaned_data)
         messages.success(request, "Settings saved.")
         return redirect("account_settings")
-    return render(request, "accounts/settings.html", {"form": form})
+    # What the apps above portal add (portal.plugins): a patient's phone number, for one.
+    panels = [panel for source in settings_sources() for panel in source(request)]
+    return render(request, "accounts/settings.html", {"form": form, "panels": panels})
 
 
 @require_POST

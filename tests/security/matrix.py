@@ -58,6 +58,7 @@ MATRIX: dict[tuple, tuple] = {
     ('POST', 'api/v1/inbox/bulk/'):                                                              (401, 403, 403, 200, 400, MFA, 403, MFA),  # A's item in a bulk: 400 'not in your inbox', as for a missing id
     ('POST', 'api/v1/invitations/accept/'):                                                      (200, 200, 200, 200, 200, 200, 200, 200),  # public: the token is the credential
     ('POST', 'api/v1/invitations/totp/'):                                                        (200, 200, 200, 200, 200, 200, 200, 200),  # public: the invited clinician's TOTP secret, to the token's holder
+    ('POST', 'api/v1/blood-cultures/'):                                                          (401, 403, 403, 201, 400, MFA, 403, MFA),  # outsider: 400 'Unknown patient.'
     ('GET', 'api/v1/lab-reports/'):                                                              (401, 200, 404, 200, 404, MFA, 403, MFA),
     ('GET', 'api/v1/lab-reports/', 'own'):                                                       (401, 200, 200, 200, 200, MFA, 403, MFA),
     ('POST', 'api/v1/lab-reports/'):                                                             (401, 403, 403, 201, 400, MFA, 403, MFA),
@@ -167,6 +168,8 @@ MATRIX: dict[tuple, tuple] = {
     ('POST', 'labs/reports/<int:pk>/release/'):                                                  (LOGIN, 403, 403, 302, 404, MFA, 403, LOGIN),
     ('GET', 'labs/requests/<int:pk>/'):                                                          (LOGIN, 200, 404, 200, 404, MFA, 403, LOGIN),
     ('POST', 'labs/requests/<int:pk>/'):                                                         (LOGIN, 403, 404, 302, 404, MFA, 403, LOGIN),
+    ('GET', 'labs/requests/<int:pk>/culture/'):                                                  (LOGIN, 403, 403, 200, 404, MFA, 403, LOGIN),
+    ('POST', 'labs/requests/<int:pk>/culture/'):                                                 (LOGIN, 403, 403, 302, 404, MFA, 403, LOGIN),
     ('GET', 'labs/requests/new/'):                                                               (LOGIN, 200, 200, 200, 404, MFA, 403, LOGIN),
     ('GET', 'labs/requests/new/', 'alert'):                                                      (LOGIN, 200, 200, 200, 404, MFA, 403, LOGIN),  # pre-filled with the alert's words
     ('POST', 'labs/requests/new/'):                                                              (LOGIN, 302, 302, 302, 404, MFA, 403, LOGIN),
@@ -198,6 +201,8 @@ MATRIX: dict[tuple, tuple] = {
     ('POST', 'quality/'):                                                                        (LOGIN, 405, 405, 405, 405, MFA, 405, LOGIN),
     ('GET', 'quality/<slug:figure>.csv'):                                                        (LOGIN, 403, 403, 403, 200, MFA, 200, LOGIN),
     ('POST', 'quality/<slug:figure>.csv'):                                                       (LOGIN, 405, 405, 405, 405, MFA, 405, LOGIN),
+    ('GET', 'settings/phone/'):                                                                  (LOGIN, 200, 200, 403, 403, 403, 403, LOGIN),  # patients only; settings/ is open before TOTP set-up
+    ('POST', 'settings/phone/'):                                                                 (LOGIN, 302, 302, 403, 403, 403, 403, LOGIN),
     ('GET', 'settings/'):                                                                        (LOGIN, 200, 200, 200, 200, 200, 200, LOGIN),
     ('POST', 'settings/'):                                                                       (LOGIN, 302, 302, 302, 302, 302, 302, LOGIN),
     # ---- allauth's pages: sign-in, password, MFA set-up. No health data; signed-in users are sent on.

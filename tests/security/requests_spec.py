@@ -194,6 +194,26 @@ REQUESTS: dict[tuple, dict] = {
     ("POST", "diary/<int:entry_id>/entered-in-error/"): {"data": {"reason": "typed the wrong day"}},
     ("POST", "care-team/"): {"data": {"clinician": "{unrelated_clinician}"}},
     ("POST", "care-team/<int:grant_id>/revoke/"): {"path": {"grant_id": "{grant_revocable}"}},
+    ("POST", "settings/phone/"): {"data": {"phone": "555 010 0100"}},
+    ("POST", "api/v1/blood-cultures/"): {
+        "json": {
+            "patient": "{patient_a}",
+            "lab_request": "{culture_order}",
+            "stage": "preliminary",
+            "organism": "Escherichia coli",
+            "collected_at": "{an_hour_ago}",
+        }
+    },
+    ("GET", "labs/requests/<int:pk>/culture/"): {"path": {"pk": "{culture_order_web}"}},
+    ("POST", "labs/requests/<int:pk>/culture/"): {
+        "path": {"pk": "{culture_order_web}"},
+        "data": {
+            "stage": "preliminary",
+            "result": "organism",
+            "organism": "Escherichia coli",
+            "collected_at": "{an_hour_ago_local}",
+        },
+    },
     ("POST", "pain-plan/health/"): {"data": {"kidney_disease": "on", "preferences": ""}},
     ("POST", "medications/"): {"data": {"drug": "acetaminophen", "dose_mg": "500", "taken_at": ""}},
     ("POST", "patients/enrol/"): {"data": ENROL_FORM},

@@ -208,6 +208,14 @@ def build_world() -> World:
         file_name=A_LAB_FILE_NAME,
     )
     lab_request = request_labs(requested_by=patient_a.user, patient=patient_a, tests=["crp"], reason=A_LAB_REASON)
+    # The care team's orders for blood cultures: what a culture result answers (one for the
+    # API's row, one for the page's, so neither finds the other's preliminary result).
+    culture_order = request_labs(
+        requested_by=care_team, patient=patient_a, tests=["blood_culture"], reason=A_LAB_REASON
+    )
+    culture_order_web = request_labs(
+        requested_by=care_team, patient=patient_a, tests=["blood_culture"], reason=A_LAB_REASON
+    )
 
     # --- B's own record (outsider is B's clinician).
     entry_b = submit_symptom_entry(
@@ -274,6 +282,8 @@ def build_world() -> World:
         "report_unreleased": unreleased.pk,
         "report_b": report_b.pk,
         "lab_request": lab_request.pk,
+        "culture_order": culture_order.pk,
+        "culture_order_web": culture_order_web.pk,
         "invitation_token": token,
         "care_team_totp": Authenticator.objects.get(user=care_team, type="totp").pk,
         "outsider_totp_data": json.dumps(
@@ -309,6 +319,8 @@ A_OWNED = (
     "report",
     "report_unreleased",
     "lab_request",
+    "culture_order",
+    "culture_order_web",
 )
 
 
