@@ -63,6 +63,25 @@ class InboxRow:
     def is_done(self) -> bool:
         return self.status == InboxStatus.DONE
 
+    @property
+    def css_class(self) -> str:
+        """The row's classes (priority, overdue, done): one look-up in the template, not three."""
+        overdue = " is-overdue" if self.overdue else ""
+        done = " is-done" if self.is_done else ""
+        return f"inbox-row row-{self.priority}{overdue}{done}"
+
+    @property
+    def select_label(self) -> str:
+        return f"Select: {self.patient}, {self.title}"
+
+    def __getitem__(self, name: str) -> object:
+        # The template engine tries ``row[name]`` before ``row.name``: answering it here
+        # spares it a caught TypeError for each of the row's ~40 look-ups (50 rows a page).
+        try:
+            return getattr(self, name)
+        except AttributeError:
+            raise KeyError(name) from None
+
 
 def short_time(moment: datetime, time_zone: tzinfo) -> str:
     """ "Sat 5 Dec 16:00" (the template's "D j M H:i")."""

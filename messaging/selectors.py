@@ -303,22 +303,32 @@ def filtered_inbox(user: User, filters: InboxFilters, *, now: datetime | None = 
     return items.order_by("priority_rank", "due_at", "id")
 
 
+def _with_row_facts(items: QuerySet[InboxItem]) -> QuerySet[InboxItem]:
+    latest_procedure = (
+        Procedure.objects.filter(patient_id=OuterRef("patient_id")).order_by("-performed_at").values("performed_at")[:1]
+    )
+    # "Day N" on each row, in the same query (index procedure_patient_latest).
+    return items.select_related("patient__user", "assignee").annotate(procedure_at=Subquery(latest_procedure))
+
+
 def inbox_rows(ids: list[int]) -> list[InboxItem]:
     """The full rows of one page, in the page's order, with patient and assignee.
 
     A page is found as ids first (index-only over ``inbox_open_by_patient``) and
     fetched here by primary key: sorting thousands of wide joined rows to keep
     fifty was the slow part."""
-    latest_procedure = (
-        Procedure.objects.filter(patient_id=OuterRef("patient_id")).order_by("-performed_at").values("performed_at")[:1]
-    )
-    rows = (
-        InboxItem.objects.select_related("patient__user", "assignee")
-        # "Day N" on each row, in the same query (index procedure_patient_latest).
-        .annotate(procedure_at=Subquery(latest_procedure))
-        .in_bulk(ids)
-    )
+    rows = _with_row_facts(InboxItem.objects.all()).in_bulk(ids)
     return [rows[pk] for pk in ids if pk in rows]
+
+
+def inbox_page_rows(page_ids: QuerySet[InboxItem, int]) -> list[InboxItem]:
+    """``inbox_rows`` of a page still to be found, in one round trip: the page's ids
+    (the sliced, ordered ``values_list("pk")`` of ``filtered_inbox``, index-only as
+    above) become the subquery the wide rows are fetched by, and the fifty rows are
+    put back in the queue's order here."""
+    rows = list(_with_row_facts(InboxItem.objects.filter(pk__in=page_ids)))
+    rows.sort(key=lambda item: (item.priority_rank, item.due_at, item.pk))
+    return rows
 
 
 def next_inbox_item_id(user: User, item: InboxItem) -> int | None:

@@ -115,7 +115,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         # ``now``): no second pass over the queue for the pager.
         paginator.count = counts[current_view]
     page = paginator.get_page(request.GET.get("page"))
-    items_shown = selectors.inbox_rows(list(page.object_list))
+    items_shown = selectors.inbox_page_rows(page.object_list)
     facts = facts_of(items_shown)
     # Each row names a patient and what happened (health data): one read event per
     # patient, one INSERT; it names the messages whose first line the page shows.
