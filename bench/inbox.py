@@ -17,8 +17,8 @@ Run from the project folder (PostgreSQL on 127.0.0.1:5432, user postgres):
    cases round-robin in a shuffled order (load from elsewhere hits all alike).
 4. Prints median and p95 per case against a baseline measured in the same run:
    a bare ``.values()`` query of the same 50 rows (no count, no middleware),
-   with the ratio. Target: p95 under 100 ms for one clinician; the
-   whole-clinic clinician (64,000 open items to count) is a stress case.
+   with the ratio. Target: p95 at most 60 ms for one clinician (issue 22; it was
+   100 ms); the whole-clinic clinician (64,000 open items to count) is a stress case.
 5. Drops the database (unless ``--keep``).
 """
 
@@ -47,6 +47,7 @@ CLINICIANS = 40
 TEAM_SIZE = 2  # clinicians per patient, besides the whole-clinic one
 ITEMS = 100_000
 SEED = 20261124
+TARGET_MS = 60  # one clinician's first page, p95, in-process (issue 22 point 4; it was 100)
 
 
 def admin_connection():
@@ -265,10 +266,13 @@ def main() -> int:
             cursor.execute("SELECT count(*) FROM messaging_inboxitem")
             total = cursor.fetchone()[0]
         print(f"items in the table: {total:,}; open: {InboxItem.objects.exclude(status='done').count():,}")
-        verdict = "meets" if worst["clinician"] < 100 else "MISSES"
-        print(f"one clinician (about 100 patients): worst p95 {worst['clinician']:.1f} ms, {verdict} the 100 ms target")
+        verdict = "meets" if worst["clinician"] <= TARGET_MS else "MISSES"
+        print(
+            f"one clinician (about 100 patients): worst p95 {worst['clinician']:.1f} ms, "
+            f"{verdict} the {TARGET_MS} ms target"
+        )
         print(f"stress case, a clinician on all {PATIENTS:,} care teams: worst p95 {worst['whole_clinic']:.1f} ms")
-        return 0 if worst["clinician"] < 100 else 1
+        return 0 if worst["clinician"] <= TARGET_MS else 1
     finally:
         if not args.keep:
             drop_database()

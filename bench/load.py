@@ -28,7 +28,8 @@ themselves are measured by ``bench/alert_latency.py``. The load comes from wrk w
 Then every 201 is checked against the table: the entry it names exists (0 lost), and
 the rows added are the 201s plus at most the requests wrk left in flight when a
 window ended (written by the server, their answers unread). Targets: 0 errors, 0
-lost, throughput >= 0.4 x baseline, p95 <= 3 x baseline (writes and each read).
+lost, throughput >= 0.4 x baseline, p95 <= 3 x baseline (writes and each read; the HTML
+inbox page <= 2.5 x).
 """
 
 from __future__ import annotations
@@ -426,10 +427,14 @@ def run(args, port: int) -> int:
             "ok": True,
         }
     )
-    for name, baseline_name in ((INBOX_API, INBOX_BASE), (INBOX_PAGE, INBOX_BASE), (HISTORY_API, HISTORY_BASE)):
+    # The HTML inbox's target moved to 2.5 x (issue 22 point 4); the others stay at 3 x.
+    read_targets = ((INBOX_API, INBOX_BASE, 3.0), (INBOX_PAGE, INBOX_BASE, 2.5), (HISTORY_API, HISTORY_BASE, 3.0))
+    for name, baseline_name, most in read_targets:
         real, floor = reads[name], reads[baseline_name]
         ratio = real["p95"] / floor["p95"]
-        figure(f"{name} p95 under load", real["p95"], "ms", "<= 3 x baseline", ratio <= 3, floor["p95"], ratio)
+        figure(
+            f"{name} p95 under load", real["p95"], "ms", f"<= {most:g} x baseline", ratio <= most, floor["p95"], ratio
+        )
     figures.append(
         {
             "name": "background posts during reads (one wrk connection)",
