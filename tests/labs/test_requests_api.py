@@ -228,6 +228,22 @@ def test_an_approved_request_is_answered_by_a_report(upload, client_for, clinici
     assert client_for(patient.user).get(f"/api/v1/lab-requests/{lab_request.pk}/").json()["reports"] == [report_id]
 
 
+def test_a_clinicians_order_is_answered_by_a_report_like_an_approved_request(upload, client_for, clinician, patient):
+    ordered = client_for(clinician).post(
+        "/api/v1/lab-requests/", {"patient": patient.pk, "tests": ["crp"], "reason": "Back pain."}, format="json"
+    )
+    assert ordered.json()["status"] == "ordered"
+    response = upload(
+        clinician,
+        patient,
+        kind="blood",
+        values=[{"analyte": "crp", "value": 4, "unit": "mg/L"}],
+        answers_request=ordered.json()["id"],
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["answers_request"] == ordered.json()["id"]
+
+
 def test_a_pending_request_cannot_be_answered(upload, clinician, patient, lab_request):
     response = upload(clinician, patient, answers_request=lab_request.pk)
     assert response.status_code == 400
