@@ -129,17 +129,15 @@ class BloodCultureListView(GenericAPIView):
         responses={201: LabReportSerializer, 400: OpenApiResponse(description="A field is invalid; named.")},
     )
     def post(self, request):
-        form = BloodCultureEntrySerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        data = form.validated_data
-        patient = _patient_in_body(request.user, data["patient"])
+        data = request_body(request)
+        patient = _patient_in_body(request.user, data.get("patient"))
         report = services.enter_blood_culture(
             entered_by=request.user,
             patient=patient,
             lab_request_id=data.get("lab_request"),
-            stage=data["stage"],
-            no_growth=data["no_growth"],
-            organism=data["organism"],
+            stage=data.get("stage"),
+            no_growth=data.get("no_growth", False),
+            organism=data.get("organism", ""),
             collected_at=data.get("collected_at"),
             request=request,
         )

@@ -97,15 +97,24 @@ class BloodCultureEntrySerializer(serializers.Serializer):
 
     patient = serializers.IntegerField(min_value=1)
     lab_request = serializers.IntegerField(
-        required=False, allow_null=True, help_text="The order (or approved request) for blood cultures it answers."
+        min_value=1, help_text="The order (or approved request) for blood cultures this result answers."
     )
-    stage = serializers.CharField(help_text="preliminary (read at 48 hours) or final (at 5 days).")
-    no_growth = serializers.BooleanField(required=False, default=False, help_text="true: no growth at this stage.")
+    stage = serializers.ChoiceField(
+        choices=["preliminary", "final"], help_text="preliminary (read at 48 hours), then final (at 5 days)."
+    )
+    no_growth = serializers.BooleanField(
+        required=False, default=False, help_text="true: no growth at this stage (then send no organism)."
+    )
     organism = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="The organism grown, as the lab names it."
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="The organism grown, as the lab names it. One of organism or no_growth is required.",
     )
     collected_at = serializers.DateTimeField(
-        required=False, allow_null=True, help_text="When the blood was drawn; a final result takes its preliminary's."
+        required=False,
+        allow_null=True,
+        help_text="When the blood was drawn: required for the preliminary; a final takes its preliminary's.",
     )
 
 

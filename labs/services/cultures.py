@@ -40,6 +40,7 @@ from messaging.services import post_inbox_item
 from patients.models import Patient
 from portal.accounts.models import User
 from portal.audit.services import record_audit
+from portal.validation import moment, object_id, too_long
 
 ORGANISM_MAX = 200
 ANSWERABLE = (LabRequestStatus.ORDERED, LabRequestStatus.APPROVED)
@@ -49,10 +50,7 @@ def _culture_order(patient: Patient, lab_request_id: object) -> LabRequest:
     """The patient's order for blood cultures, locked for the rest of the transaction."""
     if lab_request_id in (None, ""):
         raise ValidationError({"lab_request": ["Choose the order for blood cultures this result answers."]})
-    try:
-        number = int(lab_request_id)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        raise ValidationError({"lab_request": ["Give the id of a lab order."]}) from None
+    number = object_id(lab_request_id, field="lab_request")
     order = LabRequest.objects.select_for_update().filter(pk=number, patient=patient).first()
     if order is None:
         # Another patient's order reads the same as a missing one.
@@ -75,7 +73,7 @@ def _clean_growth(no_growth: object, organism: object) -> tuple[str, str]:
         raise ValidationError({"organism": ["Must be text."]})
     organism = " ".join(organism.split())  # one line, as the lab names it
     if len(organism) > ORGANISM_MAX:
-        raise ValidationError({"organism": [f"At most {ORGANISM_MAX} characters."]})
+        raise ValidationError({"organism": [too_long(ORGANISM_MAX)]})
     if no_growth and organism:
         raise ValidationError({"organism": ["Give either the organism grown or no growth, not both."]})
     if not no_growth and not organism:
@@ -165,7 +163,7 @@ def enter_blood_culture(
     stage: object,
     no_growth: object = False,
     organism: object = "",
-    collected_at: datetime | None = None,
+    collected_at: object = None,
     request: HttpRequest | Request | None = None,
 ) -> LabReport:
     """Record one reading of a blood culture as an unreleased lab report.
@@ -184,8 +182,13 @@ def enter_blood_culture(
         order = _culture_order(patient, lab_request_id)
     except ValidationError as exc:
         errors.update(exc.message_dict)
-    if stage not in CultureStage.values:
+    if not isinstance(stage, str) or stage not in CultureStage.values:
         errors["stage"] = [f"Choose {' or '.join(CultureStage.values)}."]
+    drawn: datetime | None = None
+    try:
+        drawn = moment(collected_at, field="collected_at")
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     try:
         growth, organism_text = _clean_growth(no_growth, organism)
     except ValidationError as exc:
@@ -193,15 +196,13 @@ def enter_blood_culture(
     if errors:
         raise ValidationError(errors)
     assert order is not None and isinstance(stage, str)
-    collected_at = _check_sequence(
-        stage=stage, growth=growth, collected_at=collected_at, earlier=_earlier_results(order)
-    )
-    _check_collected(collected_at, patient, stage, growth)
-    assert collected_at is not None
+    drawn = _check_sequence(stage=stage, growth=growth, collected_at=drawn, earlier=_earlier_results(order))
+    _check_collected(drawn, patient, stage, growth)
+    assert drawn is not None
     report = LabReport.objects.create(
         patient=patient,
         kind=LabReportKind.BLOOD,
-        collected_at=collected_at,
+        collected_at=drawn,
         uploaded_by=entered_by,
         content_type="",
         size=0,

@@ -62,6 +62,10 @@ REQUIRED_BEYOND_THE_SCHEMA: dict[tuple, dict[str, str]] = {
     },
     ("PATCH", "api/v1/patients/<int:patient_id>/", "no_change"): {"health": "as above"},
     ("POST", "api/v1/threads/"): {"patient": "required of clinicians only (a patient leaves it out): its help says so"},
+    ("POST", "api/v1/blood-cultures/"): {
+        "organism": "one of organism or no_growth is required (this body grew one): its help says so",
+        "collected_at": "required for a preliminary result (this one); a final takes its preliminary's: its help says so",
+    },
     ("POST", "api/v1/invitations/accept/"): {
         "totp_code": "required by a clinician's or admin's invitation only (this one): its help says so",
     },
