@@ -16,6 +16,7 @@ from patients.models import Patient
 from patients.routing import is_in_triage_pool, patients_in_triage_for
 from patients.selectors import patient_for, patients_visible_to
 from portal.accounts.models import User
+from portal.validation import id_or_404
 
 
 def alerts_visible_to(user: User) -> QuerySet[Alert]:
@@ -47,10 +48,7 @@ def alert_list_for(user: User, *, patient_id: int | str | None = None, status: s
 
 
 def alert_for(user: User, alert_id: int | str | None) -> Alert:
-    try:
-        pk = int(alert_id)  # type: ignore[arg-type]  # None: TypeError, a 404 like any bad id
-    except (TypeError, ValueError):
-        raise Http404 from None
+    pk = id_or_404(alert_id)
     alert = (
         alerts_visible_to(user)
         .select_related("rule", "patient__user", "acknowledged_by", "resolved_by", "entry")

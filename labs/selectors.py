@@ -15,13 +15,11 @@ from labs.models import LabReport, LabRequest, LabRequestStatus, LabValue
 from patients.models import Patient
 from patients.selectors import patients_visible_to
 from portal.accounts.models import Role, User
+from portal.validation import id_or_404
 
 
 def _id(value: int | str | None) -> int:
-    try:
-        number = int(value)  # type: ignore[arg-type]  # None: TypeError, a 404 like any bad id
-    except (TypeError, ValueError):
-        raise Http404 from None
+    number = id_or_404(value)
     if number <= 0:
         raise Http404
     return number

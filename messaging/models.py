@@ -107,6 +107,9 @@ class Thread(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     last_message_at = models.DateTimeField(default=timezone.now)
+    # Not a column: on the thread ``start_thread`` returns, whether the patient's words
+    # mention a red flag (CLINICAL.md section 8); the API answers it.
+    red_flag: bool = False
 
     class Meta:
         ordering = ["-last_message_at", "-id"]
@@ -128,6 +131,8 @@ class Message(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     body_sealed = models.BinaryField()  # portal.crypto, context "message:<pk>"
     created_at = models.DateTimeField(default=timezone.now)
+    # Not a column: on the message ``post_message`` returns, as ``Thread.red_flag``.
+    red_flag: bool = False
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -37,6 +37,7 @@ from patients.routing import is_in_triage_pool, patients_in_triage_for
 from patients.selectors import care_team_of, patients_visible_to
 from portal.accounts.models import Role, User
 from portal.crypto import open_sealed, open_sealed_text
+from portal.validation import id_or_404
 
 # --- Opening sealed columns (only while rendering the response that shows them) ---
 
@@ -109,10 +110,7 @@ def thread_list_for(user: User, *, patient_id: int | None = None) -> QuerySet[Th
 
 def thread_for(user: User, thread_id: int | str | None) -> Thread:
     """The thread if the user is its patient or on its patient's care team, else 404."""
-    try:
-        pk = int(thread_id)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise Http404 from None
+    pk = id_or_404(thread_id)
     thread = threads_visible_to(user).select_related("patient__user", "created_by").filter(pk=pk).first()
     if thread is None:
         raise Http404
@@ -141,10 +139,7 @@ def forwards_of(thread: Thread) -> QuerySet[ThreadForward]:
 
 
 def attachment_for(user: User, attachment_id: int | str | None) -> Attachment:
-    try:
-        pk = int(attachment_id)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise Http404 from None
+    pk = id_or_404(attachment_id)
     attachment = (
         Attachment.objects.select_related("message__thread__patient")
         .filter(pk=pk, message__thread__in=threads_visible_to(user))
@@ -181,10 +176,7 @@ def inbox_items_for(user: User) -> QuerySet[InboxItem]:
 
 
 def inbox_item_for(user: User, item_id: int | str | None) -> InboxItem:
-    try:
-        pk = int(item_id)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise Http404 from None
+    pk = id_or_404(item_id)
     item = inbox_items_for(user).select_related("patient__user", "assignee").filter(pk=pk).first()
     if item is None:
         raise Http404

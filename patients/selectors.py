@@ -19,6 +19,7 @@ from patients.pain_plan import daily_cap_for
 from patients.plugins import patient_urgency_source
 from portal.accounts.models import Role, User
 from portal.audit.models import AuditEvent
+from portal.validation import id_or_404
 
 
 def patients_visible_to(user: User) -> QuerySet[Patient]:
@@ -36,10 +37,7 @@ def patients_visible_to(user: User) -> QuerySet[Patient]:
 
 def patient_for(user: User, patient_id: int | str | None) -> Patient:
     """The patient with this id if the user may see them, else 404."""
-    try:
-        pk = int(patient_id)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise Http404 from None
+    pk = id_or_404(patient_id)
     patient = patients_visible_to(user).select_related("user").filter(pk=pk).first()
     if patient is None:
         raise Http404

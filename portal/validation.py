@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -57,7 +58,7 @@ def too_long(limit: int) -> str:
     return f"Ensure this field has no more than {limit} characters."
 
 
-def text(value: Any, *, field: str, max_length: int, required: bool = False, strip: bool = True) -> str:
+def text(value: object, *, field: str, max_length: int, required: bool = False, strip: bool = True) -> str:
     """A text field, at most ``max_length`` characters (stripped unless ``strip`` is
     false: a password is taken as typed).
 
@@ -77,7 +78,7 @@ def text(value: Any, *, field: str, max_length: int, required: bool = False, str
     return value
 
 
-def object_id(value: Any, *, field: str) -> int:
+def object_id(value: object, *, field: str) -> int:
     """The id of an object named in a request body: a positive whole number (a JSON
     number, or digits as a form sends them)."""
     if isinstance(value, bool):
@@ -95,7 +96,7 @@ def object_id(value: Any, *, field: str) -> int:
     return number
 
 
-def moment(value: Any, *, field: str) -> datetime | None:
+def moment(value: object, *, field: str) -> datetime | None:
     """A point in time: a datetime, or an ISO 8601 string (a time without a zone is
     read in the reader's zone, as the API always has). None when left out."""
     if value is None or value == "":
@@ -114,3 +115,14 @@ def moment(value: Any, *, field: str) -> datetime | None:
         parsed = timezone.make_aware(parsed)
     # In UTC: Python reads offsets up to ±23:59, PostgreSQL stores at most ±15:59.
     return parsed.astimezone(UTC)
+
+
+def id_or_404(value: object) -> int:
+    """The id of an object a URL or query names, as ``int()`` reads it; anything that
+    is no id (None, "abc", "") is a 404, as a missing object is."""
+    if isinstance(value, int | str | float):
+        try:
+            return int(value)
+        except (ValueError, OverflowError):
+            pass
+    raise Http404

@@ -253,11 +253,11 @@ def resolve_assignee(value: object, *, by: User) -> User | None:
         return None
     if value == "me":
         return by
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, int | str | float):
         raise ValidationError({"assignee": ["Use a clinician id, 'me' or null."]})
     try:
-        pk = int(value)  # type: ignore[call-overload]  # anything else: a 400 below
-    except (TypeError, ValueError):
+        pk = int(value)
+    except (ValueError, OverflowError):
         raise ValidationError({"assignee": ["Use a clinician id, 'me' or null."]}) from None
     user: User | None = User.objects.filter(pk=pk).first()
     if user is None:

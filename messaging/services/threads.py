@@ -166,7 +166,7 @@ def start_thread(
     message = _add_message(thread=thread, author=author, body=body, files=files, now=now)
     red_flag = author.role == Role.PATIENT and mentions_red_flag(subject, body)
     _after_new_message(thread=thread, message=message, author=author, inbox_status=None, now=now, red_flag=red_flag)
-    thread.red_flag = red_flag  # type: ignore[attr-defined]  # the answer, not a column
+    thread.red_flag = red_flag  # the answer, not a column
     return thread
 
 
@@ -211,7 +211,7 @@ def post_message(
     _after_new_message(
         thread=thread, message=message, author=author, inbox_status=reply_status, now=now, red_flag=red_flag
     )
-    message.red_flag = red_flag  # type: ignore[attr-defined]  # the answer, not a column
+    message.red_flag = red_flag  # the answer, not a column
     return message
 
 

@@ -3,26 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.http import HttpRequest
+from rest_framework.request import Request
 
-from portal.accounts.models import Role
+from portal.accounts.models import Role, User
+from portal.audit.middleware import AuditedReads
 from portal.audit.models import AuditEvent
 from portal.client_ip import ForwardedForError, client_ip, current_client_ip
 
+# Who acts: a signed-in user, or nobody (a visitor's request, a task, a lab system).
+Actor = User | AnonymousUser | None
 
-def client_ip_of(request: HttpRequest | None) -> str | None:
+
+def _django_request(request: HttpRequest | Request) -> HttpRequest:
+    """Django's request, also behind DRF's wrapper."""
+    return request._request if isinstance(request, Request) else request
+
+
+def client_ip_of(request: HttpRequest | Request | None) -> str | None:
     """The client address to record: the request's (as ``ClientIPMiddleware`` read
     it, from the trusted proxies' X-Forwarded-For entries), else that of the
     request under way, for services called without one (writes); None outside a
     request."""
     if request is None:
         return current_client_ip()
-    http_request = getattr(request, "_request", request)  # DRF wraps Django's request
-    if hasattr(http_request, "client_ip"):
-        return http_request.client_ip
+    http_request = _django_request(request)
+    if hasattr(http_request, "client_ip"):  # ClientIPMiddleware's reading
+        recorded: str | None = http_request.client_ip
+        return recorded
     try:
         return client_ip(http_request)
     except ForwardedForError:
@@ -31,11 +42,11 @@ def client_ip_of(request: HttpRequest | None) -> str | None:
 
 def record_audit(
     *,
-    actor: Any,
+    actor: Actor,
     action: str,
     patient_id: int | None = None,
     obj: models.Model | None = None,
-    request: HttpRequest | None = None,
+    request: HttpRequest | Request | None = None,
     detail: str = "",
     role: str = "",
 ) -> AuditEvent:
@@ -49,7 +60,7 @@ def record_audit(
 
 
 def _event(
-    actor: Any,
+    actor: Actor,
     action: str,
     patient_id: int | None,
     *,
@@ -60,10 +71,10 @@ def _event(
 ) -> AuditEvent:
     """An unsaved event: the actor (None unless signed in) with their role (else
     ``role``), the object named by type and id."""
-    actor = actor if getattr(actor, "is_authenticated", False) else None
+    person = actor if isinstance(actor, User) and actor.is_authenticated else None
     return AuditEvent(
-        actor=actor,
-        role=getattr(actor, "role", "") or role,
+        actor=person,
+        role=(person.role if person is not None else "") or role,
         action=action,
         patient_id=patient_id,
         object_type=obj._meta.label_lower if obj is not None else "",
@@ -75,9 +86,9 @@ def _event(
 
 def audit_read(
     *,
-    user: Any,
+    user: Actor,
     action: str = "patient.read",
-    request: HttpRequest | None = None,
+    request: HttpRequest | Request | None = None,
     patient_id: int | None = None,
     obj: models.Model | None = None,
     patient_ids: Iterable[int] = (),
@@ -106,12 +117,13 @@ def audit_read(
     wanted = sorted(shown)
     # Only a patient has a record of their own (a clinician's list pays no query to learn
     # they have none); ``user.patient`` is the patients app's one-to-one.
-    own_patient = getattr(user, "patient", None) if getattr(user, "role", None) == Role.PATIENT else None
+    reader = user if isinstance(user, User) else None
+    own_patient = getattr(reader, "patient", None) if reader is not None and reader.role == Role.PATIENT else None
     if own_patient is not None:
         wanted = [pid for pid in wanted if pid != own_patient.pk]
-    reads = getattr(request, "audited_reads", None)  # a DRF request answers for Django's
+    reads = _audited_reads(request)
     if reads is not None:
-        wanted = reads.not_yet_recorded(getattr(user, "pk", None), wanted)
+        wanted = reads.not_yet_recorded(reader.pk if reader is not None else None, wanted)
     if not wanted:
         return []
     ip = client_ip_of(request)
@@ -119,3 +131,12 @@ def audit_read(
     return AuditEvent.objects.bulk_create(
         [_event(user, action, pid, ip=ip, obj=shown[pid], detail=details.get(pid, "")[:200]) for pid in wanted]
     )
+
+
+def _audited_reads(request: HttpRequest | Request | None) -> AuditedReads | None:
+    """The request's record of reads already audited (``AuditedReadsMiddleware``);
+    None outside a request that went through it (a task, a test calling a view)."""
+    if request is None:
+        return None
+    reads = getattr(_django_request(request), "audited_reads", None)
+    return reads if isinstance(reads, AuditedReads) else None
