@@ -37,6 +37,7 @@ from patients.routing import is_in_triage_pool, patients_in_triage_for
 from patients.selectors import care_team_of, patients_visible_to
 from portal.accounts.models import Role, User
 from portal.crypto import open_sealed, open_sealed_text
+from portal.request_scope import once_per_request
 from portal.validation import id_or_404
 
 # --- Opening sealed columns (only while rendering the response that shows them) ---
@@ -370,13 +371,14 @@ def message_item_facts(items: Sequence[InboxItem]) -> dict[int, ItemFacts]:
 
 
 def inbox_counts(user: User, *, now: datetime | None = None) -> dict[str, int]:
-    """Open, overdue, urgent, mine and unassigned counts in one query (nav,
-    dashboard, inbox page), kept on the user object for the rest of the request."""
-    cached: dict[str, int] | None = getattr(user, "_messaging_inbox_counts", None)
-    if cached is not None:
-        return cached
-    now = now or timezone.now()
-    counts = (
+    """Open, overdue, urgent, mine and unassigned counts in one query, once per
+    request (``portal.request_scope``): the navigation, the dashboard and the inbox
+    page share it."""
+    return once_per_request(("inbox_counts", user.pk), lambda: _inbox_counts(user, now=now or timezone.now()))
+
+
+def _inbox_counts(user: User, *, now: datetime) -> dict[str, int]:
+    counts: dict[str, int] = (
         inbox_items_for(user)
         .exclude(status=InboxStatus.DONE)
         .aggregate(
@@ -390,7 +392,6 @@ def inbox_counts(user: User, *, now: datetime | None = None) -> dict[str, int]:
             alerts=Count("pk", filter=Q(kind=InboxKind.ALERT)),
         )
     )
-    user._messaging_inbox_counts = counts  # type: ignore[attr-defined]  # for the rest of the request
     return counts
 
 

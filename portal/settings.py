@@ -124,6 +124,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "portal.client_ip.ClientIPMiddleware",
     "portal.audit.middleware.AuditedReadsMiddleware",
+    # Values a page works out once (the clinic, the day banner, inbox counts): portal.request_scope.
+    "portal.request_scope.RequestScopeMiddleware",
     "portal.middleware.RequestBodyLimitMiddleware",
     "portal.middleware.RefuseNulCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -9,6 +9,7 @@ from patients.presenters import local
 from patients.references import references_for
 from patients.selectors import day_since_procedure
 from portal.accounts.models import Role
+from portal.request_scope import once_per_request
 
 register = template.Library()
 
@@ -16,28 +17,27 @@ register = template.Library()
 @register.inclusion_tag("patients/_day_banner_inner.html", takes_context=True)
 def day_banner(context, patient=None):
     """Day N since the procedure: the signed-in patient's own, or ``patient``'s
-    on a clinician's page. One query, once per request."""
+    on a clinician's page. One query, once per request (``portal.request_scope``)."""
     request = context.get("request")
     user = getattr(request, "user", None)
     if patient is None and (user is None or not user.is_authenticated or user.role != Role.PATIENT):
         return {"show": False}
-    cache_key = f"_patients_day_banner_{patient.pk if patient else 'own'}"
-    cached = getattr(request, cache_key, None)
-    if cached is None:
+
+    def banner() -> dict:
         procedures = Procedure.objects.order_by("-performed_at")
         procedure = (
             procedures.filter(patient=patient).first()
             if patient is not None
             else procedures.filter(patient__user=user).first()
         )
-        cached = {
+        return {
             "show": procedure is not None,
             "day": day_since_procedure(procedure),
             "performed_at": local(procedure.performed_at, user) if procedure else None,
             "own": patient is None,
         }
-        setattr(request, cache_key, cached)
-    return cached
+
+    return once_per_request(("day_banner", user.pk if user else None, patient.pk if patient else "own"), banner)
 
 
 @register.filter

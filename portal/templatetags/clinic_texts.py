@@ -10,7 +10,7 @@
   who has been alerted, and when the clinic is closed, that it is, with the emergency
   instruction again (CLINICAL.md section 7).
 
-The clinic is read once per request.
+The clinic is read once per request (``portal.request_scope``).
 """
 
 from __future__ import annotations
@@ -20,18 +20,13 @@ from django.utils import timezone
 
 from portal.clinic.selectors import Clinic, current_clinic
 from portal.clinic.texts import URGENT_INSTRUCTION, with_clinic, with_clinic_links
+from portal.request_scope import once_per_request
 
 register = template.Library()
 
 
 def clinic_of(context) -> Clinic:
-    request = context.get("request")
-    clinic = getattr(request, "_clinic_for_texts", None)
-    if clinic is None:
-        clinic = current_clinic()
-        if request is not None:
-            request._clinic_for_texts = clinic
-    return clinic
+    return once_per_request("clinic_for_texts", current_clinic)
 
 
 @register.simple_tag(takes_context=True)
