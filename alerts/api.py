@@ -16,7 +16,7 @@ from portal.api import request_body
 from portal.audit.services import audit_read
 from portal.clinic.selectors import Clinic, current_clinic
 from portal.clinic.texts import with_clinic
-from portal.permissions import IsClinician, IsPatientOrClinician
+from portal.permissions import IsClinician, IsPatientClinicianOrCaregiver, IsPatientOrClinician
 from portal.validation import NOT_SENT
 
 DEFAULT_PERMISSIONS = list(api_settings.DEFAULT_PERMISSION_CLASSES)
@@ -104,7 +104,7 @@ class NoteSerializer(serializers.Serializer):
 
 
 class AlertListView(APIView):
-    permission_classes = [*DEFAULT_PERMISSIONS, IsPatientOrClinician]
+    permission_classes = [*DEFAULT_PERMISSIONS, IsPatientClinicianOrCaregiver]
 
     @extend_schema(
         parameters=[
@@ -119,7 +119,9 @@ class AlertListView(APIView):
                 request.user, patient_id=request.query_params.get("patient"), status=request.query_params.get("status")
             )
         )
-        audit_read(user=request.user, patient_ids=[a.patient_id for a in alerts], request=request, action="alerts.read")
+        named = request.query_params.get("patient", "")
+        shown = {a.patient_id for a in alerts} | ({int(named)} if named.isdigit() else set())  # checked above
+        audit_read(user=request.user, patient_ids=shown, request=request, action="alerts.read")
         return Response(serialize(alerts, request.user))
 
 

@@ -14,7 +14,7 @@ from alerts.parameters import describe
 from alerts.rules import rule_book_for, rule_book_for_patient
 from patients.models import Patient
 from patients.routing import is_in_triage_pool, patients_in_triage_for
-from patients.selectors import patient_for, patients_visible_to
+from patients.selectors import patient_for, patient_in_scope, patients_visible_to
 from portal.accounts.models import User
 from portal.validation import id_or_404
 
@@ -37,7 +37,8 @@ def alert_list_for(user: User, *, patient_id: int | str | None = None, status: s
         raise ValidationError({"status": [f"Use one of: {', '.join(AlertStatus.values)}."]})
     alerts = alerts_visible_to(user)
     if patient_id not in (None, ""):
-        alerts = alerts.filter(patient=patient_for(user, patient_id))
+        # The patient's own, a care-team patient's, or one the caller follows as a caregiver.
+        alerts = Alert.objects.filter(patient=patient_in_scope(user, patient_id, caregivers=True))
     if status:
         alerts = alerts.filter(status=status)
     return (

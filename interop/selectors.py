@@ -4,9 +4,9 @@ itself, section by section, in pages, changed since a moment.
 ``patient_for_export`` is the one access check of ``$everything``: it is the patients
 app's ``patient_for`` (the patient themselves, or a clinician of their active care
 team; "missing" and "not yours" alike are a 404). What of the record a reader gets is
-``export_scope_for``: everything for those two. Caregivers (DESIGN.md, API.md) do not
-exist yet; when they do, their grant decides here, and nowhere else, which sections
-they get (the diary, alerts and released labs they are allowed; never the care team).
+``export_scope_for``: everything for those two. A caregiver the patient follows
+(patients.caregivers) gets their part, decided here and nowhere else: the diary, alerts
+and released labs; never the care team nor the medication log.
 
 A page is a run of *records* in one fixed order: the patient, the procedures, the care
 team, the diary entries (each its QuestionnaireResponse with its Observations), the
@@ -27,9 +27,10 @@ from django.db.models import Prefetch, Q, QuerySet
 from alerts.models import Alert
 from interop.models import ImportedLabReport
 from labs.models import LabReport, LabValue
+from patients.caregivers import FOLLOWER_ROLES, followed_patient, follows
 from patients.models import CareTeamGrant, MedicationDose, Patient, Procedure, SymptomEntry
 from patients.selectors import patient_for
-from portal.accounts.models import User
+from portal.accounts.models import Role, User
 
 
 @dataclass(frozen=True)
@@ -42,13 +43,23 @@ class ExportScope:
 
 
 def patient_for_export(user: User, patient_id: int | str | None) -> Patient:
+    """The patient themselves, a care-team clinician, or a caregiver who follows them; else 404."""
+    if user.role in FOLLOWER_ROLES and follows(user, patient_id):
+        return followed_patient(user, patient_id)
     return patient_for(user, patient_id)
+
+
+# What a caregiver reads (DESIGN.md): the diary, alerts and released labs; never the
+# care-team grants, nor the medication log (not shared with caregivers on the pages).
+CAREGIVER_SCOPE = ExportScope(medications=False, care_team=False)
 
 
 def export_scope_for(user: User, patient: Patient) -> ExportScope:
     """What of ``patient``'s record ``user`` may export (checked by ``patient_for_export``):
-    the whole record, for the patient and their care team. The caregiver's hook."""
-    return ExportScope()
+    the whole record, for the patient and their care team; a caregiver's part for a caregiver."""
+    if user.pk == patient.user_id or user.role == Role.CLINICIAN:
+        return ExportScope()
+    return CAREGIVER_SCOPE
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from portal.accounts.api_auth import SessionTokenAuthentication
 from portal.api import exception_handler as api_exception_handler
 from portal.audit.services import audit_read
 from portal.parsers import JSONParser
-from portal.permissions import IsPatientOrClinician, MFARequiredForHealthData
+from portal.permissions import IsPatientClinicianOrCaregiver, MFARequiredForHealthData
 
 CAPABILITY_PUBLISHED = "2026-12-05"
 
@@ -154,9 +154,9 @@ def _whole(raw: str | None, name: str, default: int, low: int, high: int) -> int
 class EverythingView(FHIRView):
     """The patient's record as a searchset Bundle (Patient/$everything)."""
 
-    # Caregivers (API.md) do not exist yet: when the role does, it joins the roles here, and
-    # interop.selectors.export_scope_for decides what of the record their grant allows.
-    permission_classes = [SignedInOrLabSystem, MFARequiredForHealthData, IsPatientOrClinician]
+    # A caregiver exports too: interop.selectors.export_scope_for decides what of the
+    # record their grant allows.
+    permission_classes = [SignedInOrLabSystem, MFARequiredForHealthData, IsPatientClinicianOrCaregiver]
 
     def get(self, request, patient_id: str):
         page = PageRequest(

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from labs import selectors, services
 from labs.integrations import alert_prefill, verified_alert_id
+from labs.models import LabReport
 from labs.serializers import (
     BloodCultureEntrySerializer,
     LabReportEnteredInErrorSerializer,
@@ -33,15 +34,22 @@ from labs.serializers import (
     LabRequestSerializer,
 )
 from labs.uploads import BoundedMemoryUploadHandler, read_uploaded
-from patients.selectors import patient_for, patients_visible_to
+from patients.selectors import patient_for, patient_in_scope, patients_visible_to
 from portal.accounts.models import Role
 from portal.api import listed, request_body
 from portal.audit.services import audit_read
-from portal.permissions import IsClinician, IsPatientOrClinician, MFARequiredForHealthData
+from portal.permissions import (
+    IsClinician,
+    IsPatientClinicianOrCaregiver,
+    IsPatientOrClinician,
+    MFARequiredForHealthData,
+)
 from portal.validation import object_id
 
 READ = [IsAuthenticated, MFARequiredForHealthData, IsPatientOrClinician]
 CLINICIAN_ONLY = [IsAuthenticated, MFARequiredForHealthData, IsClinician]
+# The list of reports: a caregiver reads the released ones of a patient they follow.
+LIST_READ = [IsAuthenticated, MFARequiredForHealthData, IsPatientClinicianOrCaregiver]
 PATIENT_PARAM = OpenApiParameter(
     "patient", int, description="A patient may omit it; a clinician without it gets all care-team patients."
 )
@@ -65,7 +73,7 @@ class LabReportListView(ListAPIView):
     serializer_class = LabReportSerializer
 
     def get_permissions(self):
-        return [permission() for permission in (CLINICIAN_ONLY if self.request.method == "POST" else READ)]
+        return [permission() for permission in (CLINICIAN_ONLY if self.request.method == "POST" else LIST_READ)]
 
     def initial(self, request, *args, **kwargs):
         # Before authentication: the CSRF check of a session reads the form, which
@@ -76,14 +84,23 @@ class LabReportListView(ListAPIView):
         super().initial(request, *args, **kwargs)
 
     def get_queryset(self):
-        reports = selectors.with_values(selectors.lab_reports_visible_to(self.request.user))
+        user = self.request.user
+        reports = selectors.with_values(selectors.lab_reports_visible_to(user))
         if self.request.query_params.get("patient") not in (None, ""):
-            reports = reports.filter(patient=patient_for(self.request.user, self.request.query_params["patient"]))
+            patient = patient_in_scope(user, self.request.query_params["patient"], caregivers=True)
+            if user.role != Role.CLINICIAN and patient.user_id != user.pk:
+                # A caregiver: the patient's released reports, as the patient reads them.
+                self.followed_patient = patient
+                return selectors.with_values(LabReport.objects.filter(patient=patient).released().valid())
+            reports = reports.filter(patient=patient)
         return reports
 
     @extend_schema(parameters=[PATIENT_PARAM])
     def get(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
+        followed = getattr(self, "followed_patient", None)
+        if followed is not None:
+            audit_read(user=request.user, patient_id=followed.pk, request=request, action="lab_report.list")
         if request.user.role == Role.CLINICIAN:
             audit_read(
                 user=request.user,

@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from django.apps import apps
 
+from patients.caregivers import FOLLOWER_ROLES, caregiver_user_ids_of
 from patients.models import CareTeamGrant, Patient
 from patients.selectors import access_log
 from portal.audit.models import AuditEvent
@@ -89,9 +90,13 @@ GRANT_WORDS = {
 }
 
 
-def describe(event: AuditEvent, grants: dict[str, CareTeamGrant] | None = None) -> AccessLogLine:
+def describe(
+    event: AuditEvent, grants: dict[str, CareTeamGrant] | None = None, caregivers: set[int] | None = None
+) -> AccessLogLine:
     if event.actor_id:
         actor = event.actor.display_name
+        if event.actor_id in (caregivers or ()):
+            actor = f"{actor} (caregiver)"
     elif event.role == "integration":  # a lab system (interop/): the event's detail names it
         actor = "Lab system " + event.detail.removeprefix("from ")
     else:
@@ -106,11 +111,13 @@ def describe(event: AuditEvent, grants: dict[str, CareTeamGrant] | None = None) 
 
 def access_log_lines(patient: Patient, *, limit: int = 500) -> list[AccessLogLine]:
     """Two queries: the events with their actors, and the care-team grants they
-    name (so a line says who was added or removed)."""
+    name (so a line says who was added or removed); a third when a caregiver
+    read (their lines say so)."""
     events = list(access_log(patient, limit=limit))
     grant_ids = {e.object_id for e in events if e.action in GRANT_WORDS and e.object_id.isdigit()}
     grants = {
         str(g.pk): g
         for g in CareTeamGrant.objects.filter(patient=patient, pk__in=grant_ids).select_related("clinician")
     }
-    return [describe(event, grants) for event in events]
+    caregivers = caregiver_user_ids_of(patient) if any(e.role in FOLLOWER_ROLES for e in events) else set()
+    return [describe(event, grants, caregivers) for event in events]

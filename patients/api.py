@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from patients import selectors, services
 from patients.access_log import access_log_lines
+from patients.caregivers import diary_patient_for
 from patients.diary import log_medication_dose, submit_symptom_entry
 from patients.models import Patient, Procedure
 from patients.pain_plan import pain_plan_for
@@ -46,7 +47,14 @@ from patients.trend import parse_days, symptom_trend
 from portal.accounts.models import User
 from portal.api import Pagination
 from portal.audit.services import audit_read
-from portal.permissions import IsClinician, IsPatient, IsPatientOrClinician, MFARequiredForHealthData
+from portal.permissions import (
+    IsClinician,
+    IsPatient,
+    IsPatientClinicianOrCaregiver,
+    IsPatientOrCaregiver,
+    IsPatientOrClinician,
+    MFARequiredForHealthData,
+)
 
 # The MFA check comes before the role check: a clinician without TOTP hears
 # "mfa_required" from every endpoint, whatever it is.
@@ -162,17 +170,18 @@ class PatientDetailView(APIView):
 
 
 class SymptomListView(APIView):
-    """``POST``: the patient records an entry; the answer carries the rules'
+    """``POST``: the patient records an entry (a caregiver allowed to log symptoms
+    names the patient with ``patient``); the answer carries the rules'
     recommendations (highest severity first) and the ids of alerts it created.
     ``GET``: entries newest first, paginated (``patient``, ``since``, ``until``)."""
 
-    permission_classes = [*BASE_PERMISSIONS, IsPatientOrClinician]
+    permission_classes = [*BASE_PERMISSIONS, IsPatientClinicianOrCaregiver]
     # APIView does not paginate by itself: this names the page shape in the schema.
     pagination_class = Pagination
 
     def get_permissions(self):
         if self.request.method == "POST":
-            return [permission() for permission in (*BASE_PERMISSIONS, IsPatient)]
+            return [permission() for permission in (*BASE_PERMISSIONS, IsPatientOrCaregiver)]
         return super().get_permissions()
 
     @extend_schema(
@@ -184,19 +193,22 @@ class SymptomListView(APIView):
         responses=SymptomEntrySerializer(many=True),
     )
     def get(self, request):
-        patient = selectors.patient_in_scope(request.user, request.query_params.get("patient"))
+        patient = selectors.patient_in_scope(request.user, request.query_params.get("patient"), caregivers=True)
         since, until = _query_moment(request, "since"), _query_moment(request, "until")
         audit_read(user=request.user, patient_id=patient.pk, obj=patient, request=request, action="symptoms.read")
         paginator = Pagination()
         page = paginator.paginate_queryset(
-            selectors.symptom_entries(patient, since=since, until=until), request, view=self
+            selectors.symptom_entries(patient, since=since, until=until).select_related("entered_by"),
+            request,
+            view=self,
         )
         return paginator.get_paginated_response(SymptomEntrySerializer(page, many=True).data)
 
     @extend_schema(request=SymptomEntryInputSerializer, responses={201: SymptomSubmissionSerializer})
     def post(self, request):
-        patient = selectors.own_patient(request.user)
-        submission = submit_symptom_entry(patient=patient, data=_mapping(request.data), entered_by=request.user)
+        data = _mapping(request.data)
+        patient = diary_patient_for(request.user, data.get("patient"))
+        submission = submit_symptom_entry(patient=patient, data=data, entered_by=request.user)
         known = {} if submission.fever_limits is None else {"fever_limits": {patient.pk: submission.fever_limits}}
         body = dict(SymptomEntrySerializer(submission.entry, context=known).data)
         body["recommendations"] = submission.recommendations
@@ -208,14 +220,14 @@ class SymptomTrendView(APIView):
     """Back pain, headache and temperature over ``days`` (default 14), the
     threshold of each, and the spikes (CLINICAL.md ``score_rise``)."""
 
-    permission_classes = [*BASE_PERMISSIONS, IsPatientOrClinician]
+    permission_classes = [*BASE_PERMISSIONS, IsPatientClinicianOrCaregiver]
 
     @extend_schema(
         parameters=[PATIENT_PARAM, OpenApiParameter("days", int, description="1 to 90, default 14")],
         responses=TrendSerializer,
     )
     def get(self, request):
-        patient = selectors.patient_in_scope(request.user, request.query_params.get("patient"))
+        patient = selectors.patient_in_scope(request.user, request.query_params.get("patient"), caregivers=True)
         try:
             days = parse_days(request.query_params.get("days"))
         except ValueError:
@@ -378,11 +390,11 @@ class PainPlanView(APIView):
     """Medication classes to discuss with the clinician, from the health factors
     (CLINICAL.md section 5). Never a prescription."""
 
-    permission_classes = [*BASE_PERMISSIONS, IsPatientOrClinician]
+    permission_classes = [*BASE_PERMISSIONS, IsPatientClinicianOrCaregiver]
 
     @extend_schema(parameters=[PATIENT_PARAM], responses=PainPlanSerializer)
     def get(self, request):
-        patient = selectors.patient_in_scope(request.user, request.query_params.get("patient"))
+        patient = selectors.patient_in_scope(request.user, request.query_params.get("patient"), caregivers=True)
         audit_read(user=request.user, patient_id=patient.pk, obj=patient, request=request, action="pain_plan.read")
         return Response(pain_plan_body(patient))
 

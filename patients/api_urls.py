@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from patients import api
+from patients import api, api_caregivers
 
 urlpatterns = [
     path("patients/", api.PatientListView.as_view(), name="api_patients"),
@@ -19,4 +19,8 @@ urlpatterns = [
     path("medications/", api.MedicationListView.as_view(), name="api_medications"),
     path("pain-plan/", api.PainPlanView.as_view(), name="api_pain_plan"),
     path("access-log/", api.AccessLogView.as_view(), name="api_access_log"),
+    path("caregivers/", api_caregivers.CaregiverListView.as_view(), name="api_caregivers"),
+    path("caregivers/<int:grant_id>/", api_caregivers.CaregiverGrantView.as_view(), name="api_caregiver"),
+    path("caregiving/", api_caregivers.CaregivingListView.as_view(), name="api_caregiving"),
+    path("caregiving/<int:patient_id>/", api_caregivers.CaregivingDetailView.as_view(), name="api_caregiving_patient"),
 ]

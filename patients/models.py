@@ -136,6 +136,43 @@ class CareTeamGrant(models.Model):
         return self.revoked_at is None
 
 
+class CaregiverGrant(models.Model):
+    """The patient's choice of a caregiver (proxy access, DESIGN.md): a partner or
+    relative follows the diary, alerts, released labs and the pain plan, and logs
+    symptoms or messages the care team only when allowed. Access exists while
+    ``revoked_at`` is null; revoking ends it at the next request."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="caregiver_grants")
+    caregiver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="caregiver_grants")
+    can_log_symptoms = models.BooleanField(default=False)
+    can_message = models.BooleanField(default=False)
+    # The caregiver's own choice: the patient's urgent-alert emails (a link, no health data).
+    urgent_alert_emails = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "caregiver"], condition=Q(revoked_at__isnull=True), name="one_active_caregiver_grant"
+            ),
+        ]
+        indexes = [
+            # The access check of every caregiver request: active grants of one caregiver.
+            models.Index(
+                fields=["caregiver", "patient"], condition=Q(revoked_at__isnull=True), name="caregiver_grant_active"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Caregiver grant #{self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
 class SymptomEntry(models.Model):
     """One diary entry (CLINICAL.md section 1). Temperature is stored in °C."""
 
@@ -174,6 +211,10 @@ class SymptomEntry(models.Model):
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # In what capacity ``entered_by`` wrote the entry ("patient", "caregiver"), kept on
+    # the row so that a list says who entered what without a look-up; empty on the
+    # entries from before caregivers (the patient's own).
+    entered_by_role = models.CharField(max_length=16, blank=True, default="")
     # "Entered in error" instead of delete: the row stays, out of trends and rules.
     entered_in_error_at = models.DateTimeField(null=True, blank=True)
     entered_in_error_reason = models.CharField(max_length=200, blank=True)

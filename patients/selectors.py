@@ -14,6 +14,7 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
 
+from patients.caregivers import FOLLOWER_ROLES, followed_patient
 from patients.models import CareTeamGrant, Drug, MedicationDose, Patient, Procedure, SymptomEntry
 from patients.pain_plan import daily_cap_for
 from patients.plugins import patient_urgency_source
@@ -86,12 +87,19 @@ def latest_procedure_at(patient_id: int) -> Subquery:
 # --- Scope: which patient a request is about -------------------------------------------
 
 
-def patient_in_scope(user: User, patient_id: int | str | None) -> Patient:
+def patient_in_scope(user: User, patient_id: int | str | None, *, caregivers: bool = False) -> Patient:
     """The patient a read is about: a patient reads their own record (``patient``
-    may be omitted); a clinician must name one of their care-team patients.
+    may be omitted); a clinician must name one of their care-team patients. Where
+    the read is one a caregiver may make (``caregivers``), a caregiver (or a patient
+    who follows someone) names a patient they follow (patients.caregivers).
 
-    Raises ValidationError ``patient`` when a clinician names none, Http404 otherwise.
+    Raises ValidationError ``patient`` when a clinician or caregiver names none,
+    Http404 otherwise.
     """
+    if caregivers and user.is_authenticated and user.role in FOLLOWER_ROLES:
+        own_id = getattr(getattr(user, "patient", None), "pk", None) if user.role == Role.PATIENT else None
+        if patient_id not in (None, "") and str(patient_id) != str(own_id):
+            return followed_patient(user, patient_id)
     if user.is_authenticated and user.role == Role.PATIENT:
         patient = own_patient(user)
         if patient_id not in (None, "") and str(patient_id) != str(patient.pk):

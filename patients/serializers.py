@@ -212,10 +212,21 @@ SymptomEntryInputSerializer = type(
 )
 
 
+def entered_by_of(entry: SymptomEntry) -> dict:
+    """``{"id", "role"}`` of who wrote the entry (API.md), and a caregiver's ``name``.
+    An entry from before caregivers is the patient's own."""
+    role = entry.entered_by_role or "patient"
+    body: dict = {"id": entry.entered_by_id, "role": role}
+    if role == "caregiver" and entry.entered_by_id is not None:
+        body["name"] = entry.entered_by.get_full_name() or entry.entered_by.email
+    return body
+
+
 class SymptomEntrySerializer(serializers.ModelSerializer):
     temperature_c = serializers.SerializerMethodField()
     temperature_f = serializers.SerializerMethodField()
     entered_in_error = serializers.SerializerMethodField()
+    entered_by = serializers.SerializerMethodField()
 
     class Meta:
         model = SymptomEntry
@@ -232,8 +243,12 @@ class SymptomEntrySerializer(serializers.ModelSerializer):
             "notes",
             "entered_in_error",
             "entered_in_error_at",
+            "entered_by",
         ]
         read_only_fields = fields
+
+    def get_entered_by(self, entry: SymptomEntry) -> dict:
+        return entered_by_of(entry)
 
     def fever_limits(self, entry: SymptomEntry) -> list[Decimal]:
         """The patient's fever threshold, read once per response (a list is one patient's)."""

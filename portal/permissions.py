@@ -71,3 +71,23 @@ class IsPatientOrClinician(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return bool(request.user.is_authenticated and request.user.role in (Role.PATIENT, Role.CLINICIAN))
+
+
+class IsPatientClinicianOrCaregiver(BasePermission):
+    """The reads a caregiver may make too (with the patient named: patients.caregivers)."""
+
+    message = "Only patients, their caregivers and clinicians can do this."
+
+    def has_permission(self, request, view) -> bool:
+        return bool(
+            request.user.is_authenticated and request.user.role in (Role.PATIENT, Role.CLINICIAN, Role.CAREGIVER)
+        )
+
+
+class IsPatientOrCaregiver(BasePermission):
+    """A write a caregiver may make on the patient's behalf when allowed (the symptom diary)."""
+
+    message = "Only patients and their caregivers can do this."
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user.is_authenticated and request.user.role in (Role.PATIENT, Role.CAREGIVER))

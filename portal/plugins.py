@@ -72,3 +72,19 @@ def demo_seeds() -> list[DemoSeed]:
 
 def settings_sources() -> list[SettingsPanels]:
     return list(SETTINGS.values())
+
+
+# The patients a user follows as a caregiver (``/api/v1/me``'s ``patients``, the
+# caregiver's switcher): the patients app, above portal, fills it in ``ready()``.
+FollowedPatients = Callable[["User"], list[int]]
+FOLLOWED_PATIENTS: dict[str, FollowedPatients] = {}
+
+
+def register_followed_patients(*, app: str, source: FollowedPatients) -> None:
+    FOLLOWED_PATIENTS[app] = source
+
+
+def followed_patient_ids(user: User) -> list[int]:
+    """Ids of the patients this user may act for as a caregiver (none when no app
+    registered a source)."""
+    return [pk for source in FOLLOWED_PATIENTS.values() for pk in source(user)]

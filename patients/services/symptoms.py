@@ -24,7 +24,7 @@ from patients.services.validation import (
     yes_no,
 )
 from patients.units import celsius_to_fahrenheit, fahrenheit_to_celsius
-from portal.accounts.models import User
+from portal.accounts.models import Role, User
 from portal.audit.services import record_audit
 from portal.crypto import seal_text
 
@@ -116,13 +116,28 @@ def check_symptom_data(data: Any, *, patient: Patient, now: datetime | None = No
     return clean
 
 
+def entered_by_role(patient: Patient, user: User) -> str:
+    """In what capacity ``user`` writes to the patient's diary: the patient themselves,
+    else a caregiver (the only others who may; the caller has checked the grant).
+    No query: the ids are on the rows."""
+    if user.pk == patient.user_id:
+        return Role.PATIENT
+    return Role.CAREGIVER
+
+
 @transaction.atomic(savepoint=False)  # the caller's transaction decides (diary.submit_symptom_entry)
 def record_symptoms(*, patient: Patient, data: Any, entered_by: User) -> SymptomEntry:
     """Validate and save one diary entry. The caller evaluates it with the alert
     rules in the same transaction (``patients.diary.submit_symptom_entry``)."""
     clean = check_symptom_data(data, patient=patient)
     notes = clean.pop("notes")
-    entry = SymptomEntry.objects.create(patient=patient, entered_by=entered_by, created_at=timezone.now(), **clean)
+    entry = SymptomEntry.objects.create(
+        patient=patient,
+        entered_by=entered_by,
+        entered_by_role=entered_by_role(patient, entered_by),
+        created_at=timezone.now(),
+        **clean,
+    )
     if notes:
         # Sealed like a message body; the context names the row, so the row comes first.
         entry.notes_sealed = seal_text(notes, context=entry.notes_seal_context)

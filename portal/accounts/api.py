@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from portal.accounts import services
 from portal.accounts.models import DisplayUnits, Role
 from portal.api import DetailSerializer, request_body
+from portal.plugins import followed_patient_ids
 
 
 class MeSerializer(serializers.Serializer):
@@ -25,6 +26,12 @@ class MeSerializer(serializers.Serializer):
     time_zone = serializers.CharField(max_length=64)
     patient_id = serializers.SerializerMethodField()
     mfa_enabled = serializers.SerializerMethodField()
+    patients = serializers.SerializerMethodField(
+        help_text="The patients this user may act for as a caregiver (empty for anyone else)."
+    )
+
+    def get_patients(self, user) -> list[int]:
+        return followed_patient_ids(user)
 
     def get_patient_id(self, user) -> int | None:
         patient = getattr(user, "patient", None)

@@ -22,6 +22,10 @@ class Role(models.TextChoices):
     PATIENT = "patient", "Patient"
     CLINICIAN = "clinician", "Clinician"
     ADMIN = "admin", "Admin"
+    # A partner or relative a patient invited (proxy access): reaches what each patient
+    # they follow allows (patients.CaregiverGrant). A patient who follows someone keeps
+    # the role patient; this role is for people who are no patient themselves.
+    CAREGIVER = "caregiver", "Caregiver"
 
 
 class Specialty(models.TextChoices):
@@ -154,6 +158,10 @@ class User(AbstractUser):
     @property
     def is_clinician(self) -> bool:
         return self.role == Role.CLINICIAN
+
+    @property
+    def is_caregiver(self) -> bool:
+        return self.role == Role.CAREGIVER
 
     @property
     def is_admin_role(self) -> bool:

@@ -47,6 +47,12 @@ MATRIX: dict[tuple, tuple] = {
     ('POST', 'api/v1/alerts/<int:alert_id>/acknowledge/'):                                       (401, 403, 403, 200, 404, MFA, 403, MFA),
     ('POST', 'api/v1/alerts/<int:alert_id>/resolve/'):                                           (401, 403, 403, 200, 404, MFA, 403, MFA),
     ('GET', 'api/v1/attachments/<int:attachment_id>/'):                                          (401, 200, 404, 200, 404, MFA, 403, MFA),
+    ('GET', 'api/v1/caregivers/'):                                                               (401, 200, 200, 403, 403, MFA, 403, MFA),
+    ('POST', 'api/v1/caregivers/'):                                                              (401, 201, 201, 403, 403, MFA, 403, MFA),
+    ('PATCH', 'api/v1/caregivers/<int:grant_id>/'):                                              (401, 200, 404, 403, 403, MFA, 403, MFA),
+    ('DELETE', 'api/v1/caregivers/<int:grant_id>/'):                                             (401, 204, 404, 403, 403, MFA, 403, MFA),
+    ('GET', 'api/v1/caregiving/'):                                                               (401, 200, 200, 403, 403, MFA, 403, MFA),  # the patients one follows: none for A and B
+    ('PATCH', 'api/v1/caregiving/<int:patient_id>/'):                                            (401, 404, 404, 403, 403, MFA, 403, MFA),  # A does not follow A
     ('GET', 'api/v1/care-team/'):                                                                (401, 200, 200, 403, 403, MFA, 403, MFA),
     ('POST', 'api/v1/care-team/'):                                                               (401, 201, 201, 403, 403, MFA, 403, MFA),
     ('DELETE', 'api/v1/care-team/<int:grant_id>/'):                                              (401, 204, 404, 403, 403, MFA, 403, MFA),

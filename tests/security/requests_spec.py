@@ -150,6 +150,15 @@ REQUESTS: dict[tuple, dict] = {
         "json": {"medication_class": "acetaminophen", "dose_mg": 500, "taken_at": "{an_hour_ago}"}
     },
     ("GET", "api/v1/pain-plan/"): {"query": "patient={patient_a}"},
+    ("POST", "api/v1/caregivers/"): {
+        "json": {"email": "new.caregiver@example.test", "first_name": "Nel", "can_log_symptoms": True}
+    },
+    ("PATCH", "api/v1/caregivers/<int:grant_id>/"): {
+        "path": {"grant_id": "{caregiver_grant}"},
+        "json": {"can_message": True},
+    },
+    ("DELETE", "api/v1/caregivers/<int:grant_id>/"): {"path": {"grant_id": "{caregiver_grant}"}},
+    ("PATCH", "api/v1/caregiving/<int:patient_id>/"): {"json": {"urgent_alert_emails": True}},
     # --- messaging API
     ("POST", "api/v1/threads/"): {"json": {"subject": "Hello", "body": "A new question", "patient": "{patient_a}"}},
     ("POST", "api/v1/threads/", "own"): {"json": {"subject": "Hello", "body": "A new question"}},

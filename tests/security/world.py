@@ -89,7 +89,7 @@ def build_world() -> World:
     from messaging import services as messaging
     from messaging.models import InboxItem
     from patients.diary import log_medication_dose, submit_symptom_entry
-    from patients.models import CareTeamGrant
+    from patients.models import CaregiverGrant, CareTeamGrant
     from patients.services import update_health
     from portal.accounts.services import invitation_totp_setup, invite_user
     from portal.operations.models import Heartbeat
@@ -240,6 +240,20 @@ def build_world() -> World:
     )
     world.invitation_totp_secret = invitation_totp_setup(invited.invitations.get())["secret"]
     UserFactory(email="unrelated@example.test")
+    # A's caregivers (proxy access): one may log symptoms, one follows only, one was revoked.
+    caregiver_logs = UserFactory(email="cara.logs@example.test", first_name="Cara", last_name="Logs", role="caregiver")
+    caregiver_follows = UserFactory(
+        email="finn.follows@example.test", first_name="Finn", last_name="Follows", role="caregiver"
+    )
+    caregiver_revoked = UserFactory(
+        email="rory.revoked@example.test", first_name="Rory", last_name="Revoked", role="caregiver"
+    )
+    caregiver_grant = CaregiverGrant.objects.create(patient=patient_a, caregiver=caregiver_logs, can_log_symptoms=True)
+    CaregiverGrant.objects.create(patient=patient_a, caregiver=caregiver_follows)
+    CaregiverGrant.objects.create(patient=patient_a, caregiver=caregiver_revoked, can_log_symptoms=True, revoked_at=now)
+    world.users.update(
+        caregiver_logs=caregiver_logs, caregiver_follows=caregiver_follows, caregiver_revoked=caregiver_revoked
+    )
     # A lab system (its admin pages; its token opens the FHIR import only: tests/interop).
     create_integration_client(name="Matrix lab", created_by=admin)
 
@@ -269,6 +283,7 @@ def build_world() -> World:
         "grant_anesthesia": anesthesia_grant.pk,
         "grant_b": grant_b.pk,
         "grant_revocable": CareTeamGrant.objects.get(patient=patient_a, clinician=no_mfa).pk,
+        "caregiver_grant": caregiver_grant.pk,
         "thread": thread.pk,
         "thread_b": thread_b.pk,
         "message": message.pk,
@@ -308,6 +323,7 @@ A_OWNED = (
     "grant",
     "grant_anesthesia",
     "grant_revocable",
+    "caregiver_grant",
     "thread",
     "message",
     "attachment",
