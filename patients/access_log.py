@@ -20,6 +20,7 @@ ACTION_WORDS = {
     "patient.enrolled": "enrolled you in Aftercare",
     "patient.health_updated": "changed your health details",
     "symptoms.read": "read your symptom diary",
+    "diary.read": "opened your diary to log how you feel",
     "symptoms.trend.read": "looked at your symptom trend",
     "symptom_entry.entered_in_error": "marked a diary entry as entered in error",
     "pain_plan.read": "looked at your pain plan",

@@ -4,7 +4,7 @@ selector, render. Clinician reads of a patient's data write an audit event."""
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import wraps
+from functools import partial, wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,6 +18,8 @@ from django.views.decorators.http import require_POST
 
 from patients import selectors, services
 from patients.access_log import access_log_lines
+from patients.caregiver_views import page_patient
+from patients.caregivers import caregivers_of
 from patients.clinical import chart_thresholds, temperature_limits
 from patients.diary import log_medication_dose, logged_dose_again, submit_symptom_entry
 from patients.forms import AddClinicianForm, EnrolPatientForm, HealthForm, MedicationForm, PhoneForm, SymptomForm
@@ -47,12 +49,26 @@ HISTORY_PAGE_SIZE = 50
 DIARY_TOKENS_KEY = "patients_diary_tokens"
 
 
-def patient_page(view):
-    """A page of the signed-in patient's own record: the view gets their Patient."""
+def patient_page(view=None, *, caregivers: str | None = None, audit_action: str = ""):
+    """A page of the signed-in patient's own record: the view gets their Patient.
 
-    @role_required(Role.PATIENT)
+    ``caregivers``: a caregiver sees this page too, for the patient they chose
+    (``"read"``, or the permission it needs: ``"log_symptoms"``), the read audited as
+    ``audit_action`` (patients.caregiver_views.page_patient)."""
+    if view is None:
+        return partial(patient_page, caregivers=caregivers, audit_action=audit_action)
+    roles = (Role.PATIENT, Role.CAREGIVER) if caregivers else (Role.PATIENT,)
+
+    @role_required(*roles)
     @wraps(view)
     def wrapper(request, *args, **kwargs):
+        if caregivers:
+            may = "" if caregivers == "read" else caregivers
+            followed = page_patient(request, may=may, audit_action=audit_action)
+            if followed == "choose":
+                return redirect("patients:caregiving")
+            if followed is not None:
+                return view(request, followed, *args, **kwargs)
         return view(request, selectors.own_patient(request.user), *args, **kwargs)
 
     return wrapper
@@ -82,7 +98,7 @@ def _attach_errors(form, exc: ValidationError, mapping: dict | None = None) -> N
 # --- The diary ---------------------------------------------------------------------------
 
 
-@patient_page
+@patient_page(caregivers="log_symptoms", audit_action="diary.read")
 def diary(request, patient):
     """The symptom form. After saving, the same response shows the recommendations
     (highest severity first): they exist only at this moment, so they are not
@@ -130,9 +146,10 @@ def _fever_words(patient, units: str) -> tuple[str, str]:
     return tuple(f"{value} {unit_symbol(unit)}" for value, unit in shown)
 
 
-@patient_page
+@patient_page(caregivers="read", audit_action="symptoms.read")
 def history(request, patient):
-    page = Paginator(selectors.symptom_entries(patient), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    entries = selectors.symptom_entries(patient).select_related("entered_by")
+    page = Paginator(entries, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "rows": entry_rows(page.object_list, request.user),
@@ -196,7 +213,7 @@ def access_log_page(request, patient):
 # --- Pain plan, health factors, medication log ------------------------------------------------
 
 
-@patient_page
+@patient_page(caregivers="read", audit_action="pain_plan.read")
 def pain_plan(request, patient):
     return _render(
         request,
@@ -341,7 +358,7 @@ def chart(request, patient_id: int):
     medications, care team and messages side by side; the diary entries folded."""
     patient = selectors.patient_for(request.user, patient_id)
     audit_read(user=request.user, patient_id=patient.pk, obj=patient, request=request, action="patient.chart.read")
-    rows = entry_rows(selectors.symptom_entries(patient)[:20], request.user)
+    rows = entry_rows(selectors.symptom_entries(patient).select_related("entered_by")[:20], request.user)
     trend = trend_context(patient, request.user, _days(request), chart_id=f"chart-{patient.pk}")
     context = {
         "patient": patient,
@@ -350,6 +367,7 @@ def chart(request, patient_id: int):
         "plan": pain_plan_for(patient),
         "panels": _chart_panels(request, patient),
         "care_team": list(selectors.care_team_grants(patient)),
+        "caregivers": list(caregivers_of(patient)),
         "doses": [
             {"dose": d, "at": local(d.taken_at, request.user), "label": d.drug.label}
             for d in selectors.medication_doses(patient)[:10]
