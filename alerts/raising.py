@@ -21,6 +21,7 @@ from alerts import engine
 from alerts.inbox import hold_alert_patient, post_new_episodes, post_to_inbox
 from alerts.models import SEVERITY_RANK, Alert, AlertFiring, AlertRule, AlertStatus, Severity
 from messaging.services import hold_patient_queue, patients_with_open_episode
+from patients.caregivers import CAREGIVER_LINK, urgent_email_caregivers
 from patients.models import Patient, SymptomEntry
 from patients.routing import Audience, Responsible, responsible_for
 from portal.accounts.models import User
@@ -317,6 +318,19 @@ def notify_alerts(alerts: Sequence[tuple[Alert, Responsible]], *, dedup_suffix: 
             ToNotify(recipient=person, kind=kind, dedup_key=key, link=link, source=alert)
             for person in [*clinicians, alert.patient.user]
         ]
+        if urgent:
+            # Caregivers who chose these emails (an active grant only: a revoked one gets
+            # none), once per alert; the link opens their list of the people they help.
+            emails += [
+                ToNotify(
+                    recipient=caregiver,
+                    kind="caregiver_alert_urgent",
+                    dedup_key=f"alert:{alert.pk}:caregiver",
+                    link=CAREGIVER_LINK,
+                    source=alert,
+                )
+                for caregiver in urgent_email_caregivers(alert.patient)
+            ]
     queue_notifications(emails)
 
 

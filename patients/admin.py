@@ -13,6 +13,7 @@ from django.contrib import admin, messages
 
 from patients import services
 from patients.models import (
+    CaregiverGrant,
     CareTeamGrant,
     Drug,
     MedicationPolicy,
@@ -20,6 +21,7 @@ from patients.models import (
     PainPlanCondition,
     Patient,
 )
+from patients.services import caregivers as caregiver_services
 from portal.accounts.models import User
 
 
@@ -147,3 +149,34 @@ class CareTeamGrantAdmin(admin.ModelAdmin):
         for grant in grants:
             services.revoke_care_team(grant=grant, revoked_by=request.user)
         self.message_user(request, f"{len(grants)} grant(s) revoked.", messages.SUCCESS)
+
+
+@admin.register(CaregiverGrant)
+class CaregiverGrantAdmin(admin.ModelAdmin):
+    """Caregivers with the patients they follow (the patient invites them; an admin
+    only revokes a grant, or deactivates the caregiver's account under Users as any
+    account). Never edited or deleted here; no health data."""
+
+    list_display = ["id", "caregiver", "patient", "can_log_symptoms", "can_message", "created_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "can_log_symptoms", "can_message"]
+    search_fields = ["caregiver__last_name", "caregiver__email", "patient__user__last_name", "patient__user__email"]
+    list_select_related = ["patient__user", "caregiver"]
+    readonly_fields = ["patient", "caregiver", "can_log_symptoms", "can_message", "urgent_alert_emails", "created_at"]
+    fields = [*readonly_fields, "revoked_at"]
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "revoked_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Revoke the selected caregivers' access (it ends at once)")
+    def revoke(self, request, queryset):
+        grants = list(queryset.filter(revoked_at=None))
+        for grant in grants:
+            caregiver_services.revoke_caregiver(grant=grant, revoked_by=request.user)
+        self.message_user(request, f"{len(grants)} caregiver grant(s) revoked.", messages.SUCCESS)

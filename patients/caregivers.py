@@ -131,3 +131,23 @@ def diary_patient_for(user: User, patient_id: object) -> Patient:
         name = grant.patient.user.first_name or "This patient"
         raise ValidationError({"patient": [f"{name} has not allowed you to log symptoms for them."]})
     return grant.patient
+
+
+# Where a caregiver's urgent-alert email leads: the people they help (no id, no data).
+CAREGIVER_LINK = "/caregiving/"
+
+
+def urgent_email_caregivers(patient: Patient) -> list[User]:
+    """Active caregivers of the patient who chose the urgent-alert emails (a revoked
+    grant or a deactivated account: none)."""
+    return list(
+        User.objects.filter(
+            is_active=True,
+            role__in=FOLLOWER_ROLES,
+            caregiver_grants__patient=patient,
+            caregiver_grants__revoked_at__isnull=True,
+            caregiver_grants__urgent_alert_emails=True,
+        )
+        .distinct()
+        .order_by("pk")
+    )

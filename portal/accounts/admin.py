@@ -148,7 +148,7 @@ class UserAdmin(admin.ModelAdmin):
                     "They cannot sign in any more, and every session and app token of theirs ends at once.",
                     "Their records are kept. A deactivated patient is marked as such in clinicians' lists; "
                     "a deactivated clinician leaves every care team, and those patients' alerts go to the "
-                    "triage pool.",
+                    "triage pool; a deactivated caregiver follows nobody any more.",
                     "You can turn an account on again from its page (Active).",
                 ],
                 button="Yes, deactivate",

@@ -50,6 +50,15 @@ TEXTS: dict[str, dict[str, EmailText]] = {
         ),
         "any": EmailText("Urgent alert in Aftercare", "You have a new urgent alert in Aftercare. Sign in to read it."),
     },
+    # A caregiver who chose the patient's urgent-alert emails (patients.CaregiverGrant):
+    # nobody named, nothing said of what happened beyond "urgent".
+    "caregiver_alert_urgent": {
+        "any": EmailText(
+            "Urgent alert for someone you help",
+            "Someone you help in Aftercare has a new urgent alert. Sign in to read it, and make sure they are "
+            "getting help.",
+        ),
+    },
     "escalation": {
         "any": EmailText(
             "Urgent alert not yet acknowledged",

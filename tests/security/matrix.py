@@ -126,6 +126,16 @@ MATRIX: dict[tuple, tuple] = {
     ('POST', 'alerts/patients/<int:patient_id>/thresholds/'):                                    (LOGIN, 404, 404, 302, 404, MFA, 404, LOGIN),
     ('GET', 'api/docs/'):                                                                        (200, 200, 200, 200, 200, 200, 200, 200),
     ('GET', 'api/schema/'):                                                                      (200, 200, 200, 200, 200, 200, 200, 200),  # public: the contract, no data
+    ('GET', 'caregivers/'):                                                                       (LOGIN, 200, 200, 403, 403, MFA, 403, LOGIN),
+    ('POST', 'caregivers/'):                                                                      (LOGIN, 302, 302, 403, 403, MFA, 403, LOGIN),
+    ('GET', 'caregivers/<int:grant_id>/'):                                                        (LOGIN, 405, 405, 403, 403, MFA, 403, LOGIN),
+    ('POST', 'caregivers/<int:grant_id>/'):                                                       (LOGIN, 302, 404, 403, 403, MFA, 403, LOGIN),
+    ('GET', 'caregivers/<int:grant_id>/revoke/'):                                                 (LOGIN, 200, 404, 403, 403, MFA, 403, LOGIN),  # asks first
+    ('POST', 'caregivers/<int:grant_id>/revoke/'):                                                (LOGIN, 302, 404, 403, 403, MFA, 403, LOGIN),
+    ('GET', 'caregiving/'):                                                                       (LOGIN, 200, 200, 403, 403, MFA, 403, LOGIN),  # a patient's switcher: nobody followed
+    ('POST', 'caregiving/'):                                                                      (LOGIN, 302, 302, 403, 403, MFA, 403, LOGIN),  # A is nobody's caregiver: back home
+    ('GET', 'caregiving/<int:patient_id>/emails/'):                                               (LOGIN, 405, 405, 403, 403, MFA, 403, LOGIN),
+    ('POST', 'caregiving/<int:patient_id>/emails/'):                                              (LOGIN, 404, 404, 403, 403, MFA, 403, LOGIN),
     ('GET', 'care-team/'):                                                                       (LOGIN, 200, 200, 403, 403, MFA, 403, LOGIN),
     ('POST', 'care-team/'):                                                                      (LOGIN, 302, 302, 403, 403, MFA, 403, LOGIN),
     ('GET', 'care-team/<int:grant_id>/revoke/'):                                                 (LOGIN, 405, 405, 403, 403, MFA, 403, LOGIN),
@@ -442,6 +452,12 @@ MATRIX: dict[tuple, tuple] = {
     ('GET', 'admin/patients/careteamgrant/<path:object_id>/delete/'):                            (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 403, LOGIN),
     ('GET', 'admin/patients/careteamgrant/<path:object_id>/history/'):                           (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 200, LOGIN),
     ('GET', 'admin/patients/careteamgrant/add/'):                                                (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 200, LOGIN),
+    ('GET', 'admin/patients/caregivergrant/'):                                                    (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 200, LOGIN),
+    ('GET', 'admin/patients/caregivergrant/<path:object_id>/'):                                   (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 302, LOGIN),
+    ('GET', 'admin/patients/caregivergrant/<path:object_id>/change/'):                            (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 200, LOGIN),
+    ('GET', 'admin/patients/caregivergrant/<path:object_id>/delete/'):                            (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 403, LOGIN),
+    ('GET', 'admin/patients/caregivergrant/<path:object_id>/history/'):                           (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 200, LOGIN),
+    ('GET', 'admin/patients/caregivergrant/add/'):                                                (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 403, LOGIN),  # the patient invites; an admin only revokes
     ('GET', 'admin/patients/drug/'):                                                             (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 200, LOGIN),
     ('GET', 'admin/patients/drug/<path:object_id>/'):                                            (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 302, LOGIN),
     ('GET', 'admin/patients/drug/<path:object_id>/change/'):                                     (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, MFA, 200, LOGIN),

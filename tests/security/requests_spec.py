@@ -202,6 +202,16 @@ REQUESTS: dict[tuple, dict] = {
     ("POST", "diary/"): {"data": DIARY_FORM},
     ("POST", "diary/<int:entry_id>/entered-in-error/"): {"data": {"reason": "typed the wrong day"}},
     ("POST", "care-team/"): {"data": {"clinician": "{unrelated_clinician}"}},
+    ("POST", "caregivers/"): {"data": {"first_name": "Nel", "email": "new.caregiver@example.test"}},
+    ("POST", "caregivers/<int:grant_id>/"): {
+        "path": {"grant_id": "{caregiver_grant}"},
+        "data": {"save": "1"},  # both boxes unticked: follow only
+    },
+    ("GET", "caregivers/<int:grant_id>/revoke/"): {"path": {"grant_id": "{caregiver_grant}"}},
+    ("POST", "caregivers/<int:grant_id>/revoke/"): {"path": {"grant_id": "{caregiver_grant}"}},
+    ("GET", "caregivers/<int:grant_id>/"): {"path": {"grant_id": "{caregiver_grant}"}},
+    ("POST", "caregiving/"): {"data": {"patient": "{patient_a}"}},
+    ("POST", "caregiving/<int:patient_id>/emails/"): {"data": {"urgent_alert_emails": "on"}},
     ("POST", "care-team/<int:grant_id>/revoke/"): {"path": {"grant_id": "{grant_revocable}"}},
     ("POST", "settings/phone/"): {"data": {"phone": "555 010 0100"}},
     ("POST", "api/v1/blood-cultures/"): {
