@@ -98,6 +98,7 @@ MATRIX: dict[tuple, tuple] = {
     ('GET', 'api/v1/symptoms/'):                                                                 (401, 200, 404, 200, 404, MFA, 403, MFA),
     ('GET', 'api/v1/symptoms/', 'own'):                                                          (401, 200, 200, 400, 400, MFA, 403, MFA),
     ('POST', 'api/v1/symptoms/'):                                                                (401, 201, 201, 403, 403, MFA, 403, MFA),
+    ('POST', 'api/v1/symptoms/', 'for_a'):                                                        (401, 201, 404, 403, 403, MFA, 403, MFA),  # naming A: A's own; a caregiver allowed to log (caregiver_matrix.py)
     ('POST', 'api/v1/symptoms/<int:entry_id>/entered-in-error/'):                                (401, 200, 404, 200, 404, MFA, 403, MFA),
     ('GET', 'api/v1/symptoms/trend/'):                                                           (401, 200, 404, 200, 404, MFA, 403, MFA),
     ('GET', 'api/v1/threads/'):                                                                  (401, 200, 200, 200, 200, MFA, 403, MFA),

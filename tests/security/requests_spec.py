@@ -140,6 +140,7 @@ REQUESTS: dict[tuple, dict] = {
     ("GET", "api/v1/symptoms/"): {"query": "patient={patient_a}"},
     ("GET", "api/v1/symptoms/", "own"): {},
     ("POST", "api/v1/symptoms/"): {"json": SYMPTOMS},
+    ("POST", "api/v1/symptoms/", "for_a"): {"json": {**SYMPTOMS, "patient": "{patient_a}"}},
     ("GET", "api/v1/symptoms/trend/"): {"query": "patient={patient_a}&days=14"},
     ("POST", "api/v1/symptoms/<int:entry_id>/entered-in-error/"): {"json": {"reason": "typed the wrong day"}},
     ("POST", "api/v1/care-team/"): {"json": {"clinician": "{unrelated_clinician}"}},
