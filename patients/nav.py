@@ -23,7 +23,7 @@ def nav_items(user) -> list[dict]:
         # so when the patient did not allow logging.
         items = [
             {"label": "History", "url_name": "patients:history", "order": 11, "primary": True},
-            {"label": "Pain plan", "url_name": "patients:pain_plan", "order": 45, "primary": True},
+            {"label": "Pain plan", "url_name": "patients:pain_plan", "order": 45},
             {"label": "People I help", "url_name": "patients:caregiving", "order": 50, "primary": True},
         ]
         if active_grants_of(user).filter(can_log_symptoms=True).exists():
