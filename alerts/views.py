@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from alerts import selectors, services
 from alerts.models import AlertStatus
 from alerts.raising import fired_rules
+from patients.caregiver_views import page_patient
 from patients.selectors import is_on_care_team
 from portal.accounts.models import Role
 from portal.audit.services import audit_read
@@ -29,12 +30,28 @@ def _errors(exc: ValidationError) -> list[str]:
     return [str(m) for m in exc.messages]
 
 
+def _followed(request, action: str):
+    """The patient a caregiver looks at (patients.caregiver_views.page_patient: 404 once
+    revoked, "choose" when they follow several), or None for anyone's own alerts."""
+    if request.user.role not in (Role.CAREGIVER, Role.PATIENT):
+        return None
+    return page_patient(request, may="", audit_action=action)
+
+
 @login_required
 def alert_list(request):
     status = request.GET.get("status") or ""
     if status not in AlertStatus.values:
-        status = "" if request.user.role == "patient" else AlertStatus.OPEN
-    alerts = list(selectors.alert_list_for(request.user, status=status or None).select_related("patient__user")[:200])
+        status = "" if request.user.role in (Role.PATIENT, Role.CAREGIVER) else AlertStatus.OPEN
+    followed = _followed(request, "alerts.read")
+    if followed == "choose":
+        return redirect("patients:caregiving")
+    if followed is not None:
+        alerts = list(selectors.alert_list_for(request.user, patient_id=followed.pk, status=status or None)[:200])
+    else:
+        alerts = list(
+            selectors.alert_list_for(request.user, status=status or None).select_related("patient__user")[:200]
+        )
     audit_read(user=request.user, patient_ids=[a.patient_id for a in alerts], request=request, action="alerts.read")
     return render(
         request,
@@ -44,18 +61,30 @@ def alert_list(request):
             "status": status,
             "statuses": AlertStatus.choices,
             "is_clinician": request.user.role == "clinician",
+            "followed": followed,
         },
     )
 
 
 @login_required
 def alert_detail(request, alert_id: int):
-    alert = selectors.alert_for(request.user, alert_id)
+    followed = _followed(request, "alert.read")
+    if followed == "choose":
+        return redirect("patients:caregiving")
+    if followed is not None:
+        # One of the followed patient's alerts (alert_list_for checks the grant again).
+        alert = selectors.alert_list_for(request.user, patient_id=followed.pk).filter(pk=alert_id).first()
+        if alert is None:
+            raise Http404
+    else:
+        alert = selectors.alert_for(request.user, alert_id)
     audit_read(user=request.user, patient_id=alert.patient_id, obj=alert, request=request, action="alert.read")
     try:  # the labs app's "request labs", pre-filled from this alert, when it is installed
         request_labs = f"{reverse('labs:request_new')}?{urlencode({'alert': alert.pk})}"
     except NoReverseMatch:
         request_labs = ""
+    if followed is not None:
+        request_labs = ""  # the patient or their care team asks for labs, not a caregiver
     is_clinician = request.user.role == "clinician"
     return render(
         request,

@@ -125,3 +125,30 @@ def test_a_caregiver_following_several_chooses_first(patient):
     CaregiverGrant.objects.create(patient=PatientFactory(), caregiver=caregiver)
     response = browser(caregiver).get("/history/")
     assert response.status_code == 302 and response["Location"] == "/caregiving/"
+
+
+def test_a_caregiver_reads_the_patients_alerts_and_not_after_revoking(
+    patient, caregiver, seeded_rules, real_rule_engine
+):
+    from alerts.models import Alert
+    from alerts.services import evaluate_entry
+    from tests.factories import SymptomEntryFactory
+
+    grant = CaregiverGrant.objects.create(patient=patient, caregiver=caregiver)
+    alert = Alert.objects.get(pk=evaluate_entry(SymptomEntryFactory(patient=patient, leg_weakness=True)).alert_ids[0])
+    page = browser(caregiver)
+    listing = page.get("/alerts/").content.decode()
+    assert f"{patient.user.first_name}'s alerts" in listing and f"/alerts/{alert.pk}/" in listing
+    detail = page.get(f"/alerts/{alert.pk}/")
+    assert detail.status_code == 200 and "/labs/requests/new/" not in detail.content.decode()
+    assert {"alerts.read", "alert.read"} <= set(
+        AuditEvent.objects.filter(actor=caregiver).values_list("action", flat=True)
+    )
+    other = Alert.objects.get(
+        pk=evaluate_entry(SymptomEntryFactory(patient=PatientFactory(), leg_weakness=True)).alert_ids[0]
+    )
+    assert page.get(f"/alerts/{other.pk}/").status_code == 404
+    grant.revoked_at = grant.created_at
+    grant.save()
+    assert page.get("/alerts/").status_code == 404
+    assert page.get(f"/alerts/{alert.pk}/").status_code == 404

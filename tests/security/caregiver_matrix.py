@@ -22,6 +22,10 @@ CAREGIVER_PERSONAS = ("caregiver_logs", "caregiver_follows", "caregiver_revoked"
 # fmt: off
 CAREGIVER_MATRIX: dict[tuple, tuple] = {
     #  (method, route[, variant])                                             logs follows revoked
+    ('GET', 'alerts/'):                                                     (200, 200, 404),
+    ('POST', 'alerts/'):                                                    (200, 200, 404),
+    ('GET', 'alerts/<int:alert_id>/'):                                      (200, 200, 404),
+    ('POST', 'alerts/<int:alert_id>/'):                                     (200, 200, 404),
     ('GET', 'access-log/'):                                                 (403, 403, 403),
     ('POST', 'access-log/'):                                                (403, 403, 403),
     ('GET', 'api/v1/access-log/'):                                          (403, 403, 403),
@@ -116,6 +120,10 @@ CAREGIVER_MATRIX: dict[tuple, tuple] = {
 CAREGIVER_READS = {
     ("GET", ""),
     ("POST", ""),
+    ("GET", "alerts/"),
+    ("POST", "alerts/"),
+    ("GET", "alerts/<int:alert_id>/"),
+    ("POST", "alerts/<int:alert_id>/"),
     ("GET", "api/v1/alerts/"),
     ("GET", "api/v1/lab-reports/"),
     ("GET", "api/v1/pain-plan/"),
