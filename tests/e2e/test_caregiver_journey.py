@@ -27,7 +27,7 @@ def pick(page, field: str, value: str) -> None:
     page.locator(f"label[for=id_{field}_{value}]").click()
 
 
-@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+@pytest.mark.parametrize("viewport", ["phone", "desktop"], indirect=True)
 def test_a_caregiver_is_invited_logs_for_the_patient_and_is_revoked(open_browser, mailoutbox):
     avery = PatientFactory(
         user__email="avery@example.test",
