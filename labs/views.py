@@ -22,18 +22,40 @@ from labs.forms import (
     ReleaseForm,
 )
 from labs.integrations import alert_prefill
+from labs.models import LabReport
 from labs.presenters import culture_of, culture_words, value_view
 from labs.uploads import BoundedMemoryUploadHandler, read_uploaded
+from patients.caregiver_views import page_patient
 from patients.selectors import own_patient, patient_for, patients_visible_to
 from portal.accounts.models import Role
 from portal.audit.services import audit_read
 from portal.pages import check_role, role_required
 
 
-@role_required(Role.PATIENT, Role.CLINICIAN)
+def _followed(request, action: str):
+    """The patient a caregiver looks at (patients.caregiver_views.page_patient: 404 once
+    revoked, "choose" when they follow several), or None for a patient's own results."""
+    if request.user.role not in (Role.CAREGIVER, Role.PATIENT):
+        return None
+    return page_patient(request, may="", audit_action=action)
+
+
+def _released_of(patient):
+    """What the patient reads: released reports that were not withdrawn."""
+    return selectors.with_values(LabReport.objects.filter(patient=patient).released().valid())
+
+
+@role_required(Role.PATIENT, Role.CLINICIAN, Role.CAREGIVER)
 def index(request):
-    """Patients: their released results and requests. Clinicians: what waits for them."""
+    """Patients: their released results and requests. A caregiver: the released results
+    of the patient they chose. Clinicians: what waits for them."""
     user = request.user
+    followed = _followed(request, "lab_report.list")
+    if followed == "choose":
+        return redirect("patients:caregiving")
+    if followed is not None:
+        context = {"patient": followed, "reports": _released_of(followed), "lab_requests": [], "followed": followed}
+        return render(request, "labs/patient_index.html", context)
     if user.role == Role.PATIENT:
         patient = own_patient(user)
         context = {
@@ -65,13 +87,22 @@ def index(request):
     )
 
 
-@role_required(Role.PATIENT, Role.CLINICIAN)
+@role_required(Role.PATIENT, Role.CLINICIAN, Role.CAREGIVER)
 def report_detail(request, pk: int):
     user = request.user
-    report = selectors.lab_report_for(user, pk)
+    followed = _followed(request, "lab_report.read")
+    if followed == "choose":
+        return redirect("patients:caregiving")
+    if followed is not None:
+        report = _released_of(followed).filter(pk=pk).first()
+        if report is None:
+            raise Http404
+    else:
+        report = selectors.lab_report_for(user, pk)
     audit_read(user=user, patient_id=report.patient_id, obj=report, request=request, action="lab_report.read")
     culture = culture_of(report)
     context = {
+        "followed": followed,
         "report": report,
         "rows": [value_view(value, for_clinician=user.role == Role.CLINICIAN) for value in report.values.all()],
         "is_clinician": user.role == Role.CLINICIAN,

@@ -152,3 +152,33 @@ def test_a_caregiver_reads_the_patients_alerts_and_not_after_revoking(
     grant.save()
     assert page.get("/alerts/").status_code == 404
     assert page.get(f"/alerts/{alert.pk}/").status_code == 404
+
+
+def test_a_caregiver_reads_released_lab_results_only(patient, caregiver, clinician):
+    from labs.services import release_lab_report, upload_lab_report
+    from tests.reference_data import seed_reference_data
+
+    seed_reference_data()
+    CaregiverGrant.objects.create(patient=patient, caregiver=caregiver)
+
+    def upload():
+        return upload_lab_report(
+            uploaded_by=clinician,
+            patient=patient,
+            kind="csf",
+            collected_at=patient.procedures.first().performed_at,
+            values=[{"analyte": "csf_wbc", "value": 3, "unit": "cells/uL"}],
+            file_content=b"CSF analysis\n",
+            file_name="csf.txt",
+        )
+
+    released, unreleased = upload(), upload()
+    release_lab_report(report=released, released_by=clinician)
+    page = browser(caregiver)
+    listing = page.get("/labs/").content.decode()
+    assert f"{patient.user.first_name}'s lab results" in listing
+    assert f"/labs/reports/{released.pk}/" in listing and f"/labs/reports/{unreleased.pk}/" not in listing
+    detail = page.get(f"/labs/reports/{released.pk}/")
+    assert detail.status_code == 200 and "Download the report" not in detail.content.decode()
+    assert page.get(f"/labs/reports/{unreleased.pk}/").status_code == 404
+    assert page.get(f"/labs/reports/{released.pk}/file/").status_code == 403
