@@ -20,6 +20,7 @@ from patients import caregivers as selectors
 from patients.models import CaregiverGrant
 from patients.selectors import own_patient
 from patients.services import caregivers as services
+from portal.api import request_body
 from portal.permissions import IsPatient, IsPatientOrCaregiver, MFARequiredForHealthData
 
 BASE_PERMISSIONS = [IsAuthenticated, MFARequiredForHealthData]
@@ -47,6 +48,8 @@ class CaregiverGrantSerializer(serializers.ModelSerializer):
 
 
 class CaregiverInputSerializer(serializers.Serializer):
+    """The shape, for the schema (patients.services.caregivers validates)."""
+
     email = serializers.EmailField()
     first_name = serializers.CharField(max_length=150)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
@@ -55,6 +58,8 @@ class CaregiverInputSerializer(serializers.Serializer):
 
 
 class CaregiverChangeSerializer(serializers.Serializer):
+    """The shape, for the schema (patients.services.caregivers validates)."""
+
     can_log_symptoms = serializers.BooleanField(required=False)
     can_message = serializers.BooleanField(required=False)
 
@@ -75,7 +80,7 @@ class CaregiverListView(APIView):
     @extend_schema(request=CaregiverInputSerializer, responses={201: CaregiverGrantSerializer})
     def post(self, request):
         patient = own_patient(request.user)
-        grant = services.invite_caregiver(patient=patient, data=request.data, invited_by=request.user)
+        grant = services.invite_caregiver(patient=patient, data=request_body(request), invited_by=request.user)
         return Response(CaregiverGrantSerializer(grant).data, status=status.HTTP_201_CREATED)
 
 
@@ -88,7 +93,7 @@ class CaregiverGrantView(APIView):
     @extend_schema(request=CaregiverChangeSerializer, responses=CaregiverGrantSerializer)
     def patch(self, request, grant_id: int):
         grant = selectors.caregiver_grant_for_patient(own_patient(request.user), grant_id)
-        grant = services.change_caregiver(grant=grant, data=request.data, changed_by=request.user)
+        grant = services.change_caregiver(grant=grant, data=request_body(request), changed_by=request.user)
         return Response(CaregiverGrantSerializer(grant).data)
 
     @extend_schema(responses={204: None})
@@ -110,6 +115,8 @@ class FollowedPatientSerializer(serializers.ModelSerializer):
 
 
 class UrgentEmailsSerializer(serializers.Serializer):
+    """The shape, for the schema (the service validates: portal/validation.py)."""
+
     urgent_alert_emails = serializers.BooleanField()
 
 
@@ -136,7 +143,6 @@ class CaregivingDetailView(APIView):
         grant = selectors.followed_grant(request.user, patient_id)
         if grant is None:
             raise Http404
-        serializer = UrgentEmailsSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        grant = services.set_urgent_alert_emails(grant=grant, wanted=serializer.validated_data["urgent_alert_emails"])
+        wanted = request_body(request).get("urgent_alert_emails")
+        grant = services.set_urgent_alert_emails(grant=grant, wanted=wanted)
         return Response(FollowedPatientSerializer(grant).data)

@@ -17,6 +17,7 @@ from django.http import Http404
 
 from patients.models import CaregiverGrant, Patient
 from portal.accounts.models import Role, User
+from portal.validation import object_id
 
 # What a caregiver may be allowed beyond reading: the grant's field for each.
 PERMISSIONS = {"log_symptoms": "can_log_symptoms", "message": "can_message"}
@@ -115,16 +116,17 @@ def diary_patient_for(user: User, patient_id: object) -> Patient:
     patient they name. A caregiver who names nobody: 400 ``patient``; a patient not
     followed (never, or no longer): 404; one who allows no logging: 400 ``patient``."""
     named = patient_id not in (None, "")
+    pk = object_id(patient_id, field="patient") if named else None  # 400 for a value that is no id
     if user.role == Role.PATIENT:
         own = Patient.objects.filter(user=user).first()
         if own is None:
             raise Http404
         own.user = user
-        if not named or str(patient_id) == str(own.pk):
+        if pk is None or pk == own.pk:
             return own
     elif not named:
         raise ValidationError({"patient": ["Choose whose diary this entry is for (patient)."]})
-    grant = followed_grant(user, patient_id)  # type: ignore[arg-type]
+    grant = followed_grant(user, pk)
     if grant is None:
         raise Http404
     if not grant.can_log_symptoms:

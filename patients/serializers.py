@@ -208,6 +208,12 @@ SymptomEntryInputSerializer = type(
         "__module__": __name__,
         **{name: YesNoField() for name in YES_NO_FIELDS},
         "notes": serializers.CharField(required=False, allow_blank=True, max_length=2000),
+        "patient": serializers.IntegerField(
+            required=False,
+            min_value=1,
+            help_text="A caregiver allowed to log symptoms: the patient's id (required of caregivers; "
+            "a patient leaves it out or gives their own).",
+        ),
     },
 )
 

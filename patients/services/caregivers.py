@@ -20,10 +20,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from patients.models import CaregiverGrant, Patient
-from patients.services.validation import FieldErrors, is_blank
+from patients.services.validation import is_blank
 from portal.accounts.models import Role, User
 from portal.accounts.services import invite_user, reissue_invitation
 from portal.audit.services import record_audit
+from portal.validation import FieldErrors
 
 NAME_MAX = 150
 CLINIC_ADDRESS = (
@@ -159,8 +160,12 @@ def change_caregiver(*, grant: CaregiverGrant, data: Any, changed_by: User) -> C
 
 
 @transaction.atomic
-def set_urgent_alert_emails(*, grant: CaregiverGrant, wanted: bool) -> CaregiverGrant:
+def set_urgent_alert_emails(*, grant: CaregiverGrant, wanted: Any) -> CaregiverGrant:
     """The caregiver's own choice: the patient's urgent-alert emails (a link only)."""
+    if not isinstance(wanted, bool):
+        raise ValidationError(
+            {"urgent_alert_emails": ["Must be a valid boolean." if wanted is not None else "This field is required."]}
+        )
     grant = CaregiverGrant.objects.select_for_update().get(pk=grant.pk)
     if grant.revoked_at is None and grant.urgent_alert_emails != wanted:
         grant.urgent_alert_emails = wanted
