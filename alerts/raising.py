@@ -297,6 +297,9 @@ def notify_alert(alert: Alert, *, responsible: Responsible | None = None, dedup_
 def notify_alerts(alerts: Sequence[tuple[Alert, Responsible]], *, dedup_suffix: str = "") -> None:
     """``notify_alert`` for many alerts: the people's emails in one INSERT."""
     emails = []
+    caregivers = urgent_email_caregivers(
+        sorted({alert.patient_id for alert, _ in alerts if alert.severity == Severity.URGENT})
+    )
     for alert, responsible in alerts:
         urgent = alert.severity == Severity.URGENT
         kind = "alert_urgent" if urgent else "alert"
@@ -329,7 +332,7 @@ def notify_alerts(alerts: Sequence[tuple[Alert, Responsible]], *, dedup_suffix: 
                     link=CAREGIVER_LINK,
                     source=alert,
                 )
-                for caregiver in urgent_email_caregivers(alert.patient)
+                for caregiver in caregivers.get(alert.patient_id, [])
             ]
     queue_notifications(emails)
 

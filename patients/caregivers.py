@@ -139,17 +139,24 @@ def diary_patient_for(user: User, patient_id: object) -> Patient:
 CAREGIVER_LINK = "/caregiving/"
 
 
-def urgent_email_caregivers(patient: Patient) -> list[User]:
-    """Active caregivers of the patient who chose the urgent-alert emails (a revoked
-    grant or a deactivated account: none)."""
-    return list(
-        User.objects.filter(
-            is_active=True,
-            role__in=FOLLOWER_ROLES,
-            caregiver_grants__patient=patient,
-            caregiver_grants__revoked_at__isnull=True,
-            caregiver_grants__urgent_alert_emails=True,
+def urgent_email_caregivers(patient_ids: list[int]) -> dict[int, list[User]]:
+    """By patient: the active caregivers who chose the urgent-alert emails (a revoked
+    grant or a deactivated account: none). One query for any number of patients, none
+    for none (a scan that raises many alerts stays at a fixed number of queries)."""
+    if not patient_ids:
+        return {}
+    grants = (
+        CaregiverGrant.objects.filter(
+            patient_id__in=patient_ids,
+            revoked_at__isnull=True,
+            urgent_alert_emails=True,
+            caregiver__is_active=True,
+            caregiver__role__in=FOLLOWER_ROLES,
         )
-        .distinct()
-        .order_by("pk")
+        .select_related("caregiver")
+        .order_by("caregiver_id")
     )
+    found: dict[int, list[User]] = {}
+    for grant in grants:
+        found.setdefault(grant.patient_id, []).append(grant.caregiver)
+    return found
