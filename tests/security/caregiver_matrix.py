@@ -113,6 +113,8 @@ CAREGIVER_MATRIX: dict[tuple, tuple] = {
     ('POST', 'pain-plan/'):                                                 (200, 200, 404),
     ('GET', 'pain-plan/health/'):                                           (403, 403, 403),
     ('POST', 'pain-plan/health/'):                                          (403, 403, 403),
+    ('GET', 'settings/phone/'):                                             (403, 403, 403),
+    ('POST', 'settings/phone/'):                                            (403, 403, 403),
 }
 # fmt: on
 
