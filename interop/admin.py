@@ -38,10 +38,10 @@ class IntegrationClientAdmin(admin.ModelAdmin):
         client, token = create_integration_client(name=obj.name, created_by=request.user, request=request)
         obj.pk, obj.token_prefix = client.pk, client.token_prefix
         obj._state.adding = False
-        request._integration_token = token  # shown once, by response_add, never stored
+        obj.token_shown_once = token  # on the new client's instance for response_add; never stored
 
     def response_add(self, request, obj, post_url_continue=None):
-        token = getattr(request, "_integration_token", None)
+        token = getattr(obj, "token_shown_once", None)
         if token is None:
             return super().response_add(request, obj, post_url_continue)
         context = {**self.admin_site.each_context(request), "client": obj, "token": token, "opts": self.model._meta}
