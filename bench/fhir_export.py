@@ -62,6 +62,7 @@ def record_for(patient, clinician, rng: random.Random, *, entries: int, reports:
 
     from labs.services import release_lab_report, upload_lab_report
     from patients.diary import log_medication_dose, submit_symptom_entry
+    from patients.questions import QUESTIONS
 
     now = timezone.now()
     start = now - timedelta(days=30)
@@ -71,6 +72,8 @@ def record_for(patient, clinician, rng: random.Random, *, entries: int, reports:
             "recorded_at": (start + timedelta(hours=6 * n, minutes=5)).isoformat(),
             "back_pain": rng.randint(0, 6),
             "headache": rng.randint(0, 7),
+            # every yes/no question is answered (an unanswered one is refused)
+            **{question.field: False for question in QUESTIONS},
             "positional_headache": rng.random() < 0.3,
             "vomiting": rng.random() < 0.05,
         }
