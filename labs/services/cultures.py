@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils import timezone
 from rest_framework.request import Request
 
@@ -34,9 +33,8 @@ from labs.models import (
     LabTest,
 )
 from labs.services.care_team import require_care_team
-from labs.services.reports import FUTURE_TOLERANCE
-from messaging.models import InboxKind, InboxPriority
-from messaging.services import post_inbox_item
+from labs.services.reports import FUTURE_TOLERANCE, post_report_for_review
+from messaging.models import InboxPriority
 from patients.models import Patient
 from portal.accounts.models import User
 from portal.audit.services import record_audit
@@ -144,14 +142,7 @@ def _post_review_item(report: LabReport, result: BloodCultureResult) -> None:
         summary, priority = "Blood culture: final result to review", InboxPriority.NORMAL
     else:
         summary, priority = "Blood culture: preliminary result to review", InboxPriority.NORMAL
-    post_inbox_item(
-        kind=InboxKind.LAB_RESULT,
-        patient=report.patient,
-        priority=priority,
-        summary=summary,
-        source=report,
-        link=reverse("labs:report", args=[report.pk]),
-    )
+    post_report_for_review(report, summary=summary, priority=priority)
 
 
 @transaction.atomic

@@ -356,6 +356,11 @@ def _post_review_item(report: LabReport, prepared: list[PreparedValue]) -> None:
     else:
         summary = f"New {label} report to review"
         priority = InboxPriority.NORMAL
+    post_report_for_review(report, summary=summary, priority=priority)
+
+
+def post_report_for_review(report: LabReport, *, summary: str, priority: str) -> None:
+    """The care team's inbox item for a report to review (a result, or a blood culture's reading)."""
     post_inbox_item(
         kind=InboxKind.LAB_RESULT,
         patient=report.patient,
