@@ -21,7 +21,6 @@ from rest_framework.response import Response
 
 from labs import selectors, services
 from labs.integrations import alert_prefill, verified_alert_id
-from labs.models import LabReport
 from labs.serializers import (
     BloodCultureEntrySerializer,
     LabReportEnteredInErrorSerializer,
@@ -91,7 +90,7 @@ class LabReportListView(ListAPIView):
             if user.role != Role.CLINICIAN and patient.user_id != user.pk:
                 # A caregiver: the patient's released reports, as the patient reads them.
                 self.followed_patient = patient
-                return selectors.with_values(LabReport.objects.filter(patient=patient).released().valid())
+                return selectors.released_reports_of(patient)
             reports = reports.filter(patient=patient)
         return reports
 

@@ -33,6 +33,12 @@ def lab_reports_visible_to(user: User) -> QuerySet[LabReport]:
     return reports
 
 
+def released_reports_of(patient: Patient) -> QuerySet[LabReport]:
+    """What the patient (and a caregiver they allow) reads: released reports not
+    withdrawn, with their values."""
+    return with_values(LabReport.objects.filter(patient=patient).released().valid())
+
+
 def with_values(reports: QuerySet[LabReport]) -> QuerySet[LabReport]:
     return reports.select_related("patient__user", "uploaded_by", "released_by", "culture").prefetch_related(
         Prefetch("values", queryset=LabValue.objects.select_related("analyte").prefetch_related("analyte__other_units"))

@@ -22,7 +22,6 @@ from labs.forms import (
     ReleaseForm,
 )
 from labs.integrations import alert_prefill
-from labs.models import LabReport
 from labs.presenters import culture_of, culture_words, value_view
 from labs.uploads import BoundedMemoryUploadHandler, read_uploaded
 from patients.caregiver_views import page_patient
@@ -40,11 +39,6 @@ def _followed(request, action: str):
     return page_patient(request, may="", audit_action=action)
 
 
-def _released_of(patient):
-    """What the patient reads: released reports that were not withdrawn."""
-    return selectors.with_values(LabReport.objects.filter(patient=patient).released().valid())
-
-
 @role_required(Role.PATIENT, Role.CLINICIAN, Role.CAREGIVER)
 def index(request):
     """Patients: their released results and requests. A caregiver: the released results
@@ -54,7 +48,12 @@ def index(request):
     if followed == "choose":
         return redirect("patients:caregiving")
     if followed is not None:
-        context = {"patient": followed, "reports": _released_of(followed), "lab_requests": [], "followed": followed}
+        context = {
+            "patient": followed,
+            "reports": selectors.released_reports_of(followed),
+            "lab_requests": [],
+            "followed": followed,
+        }
         return render(request, "labs/patient_index.html", context)
     if user.role == Role.PATIENT:
         patient = own_patient(user)
@@ -94,7 +93,7 @@ def report_detail(request, pk: int):
     if followed == "choose":
         return redirect("patients:caregiving")
     if followed is not None:
-        report = _released_of(followed).filter(pk=pk).first()
+        report = selectors.released_reports_of(followed).filter(pk=pk).first()
         if report is None:
             raise Http404
     else:
