@@ -73,12 +73,16 @@ class InviteCaregiverForm(forms.Form):
     last_name = forms.CharField(label="Last name", max_length=150, required=False)
     email = forms.EmailField(label="Their email address", help_text="They get a link to choose their own password.")
     can_log_symptoms = forms.BooleanField(label="May log symptoms for me", required=False)
-    can_message = forms.BooleanField(label="May message my care team for me (not available to caregivers yet)", required=False)
+    can_message = forms.BooleanField(
+        label="May message my care team for me (not available to caregivers yet)", required=False
+    )
 
 
 class CaregiverPermissionsForm(forms.Form):
     can_log_symptoms = forms.BooleanField(label="May log symptoms for me", required=False)
-    can_message = forms.BooleanField(label="May message my care team for me (not available to caregivers yet)", required=False)
+    can_message = forms.BooleanField(
+        label="May message my care team for me (not available to caregivers yet)", required=False
+    )
 
 
 @role_required(Role.PATIENT)
